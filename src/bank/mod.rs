@@ -1,0 +1,449 @@
+//! The question bank: questions with their rubrics, loaded from TOML (embedded or from a
+//! folder), validated, and selected for a session.
+//!
+//! The format is described in `docs/bank-format.md`.
+
+mod check;
+pub mod examples;
+mod parse;
+mod select;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+pub use check::minimum_problems;
+pub use parse::parse_file;
+pub use select::{Selection, SelectionError, select};
+
+include!(concat!(env!("OUT_DIR"), "/embedded_bank.rs"));
+
+/// How hard a question is meant to be.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Expected of a mid-level engineer.
+    Mid,
+    /// Expected of a senior engineer.
+    Senior,
+    /// Expected of a staff engineer.
+    Staff,
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Level::Mid => "mid",
+            Level::Senior => "senior",
+            Level::Staff => "staff",
+        })
+    }
+}
+
+impl std::str::FromStr for Level {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "mid" => Ok(Level::Mid),
+            "senior" => Ok(Level::Senior),
+            "staff" => Ok(Level::Staff),
+            other => Err(format!(
+                "unknown level `{other}`: expected mid, senior or staff"
+            )),
+        }
+    }
+}
+
+/// How badly a red flag counts against an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Caps the score: the answer would fail the question in a real interview.
+    Critical,
+    /// Lowers the score.
+    Minor,
+}
+
+/// A runnable code example shown with the reference answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Example {
+    /// Python source.
+    pub code: String,
+    /// Exactly what the code prints, when it prints anything worth checking.
+    pub output: Option<String>,
+    /// Oldest CPython the example needs, as "3.12".
+    pub min_python: Option<String>,
+}
+
+/// One thing a strong answer explains.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyPoint {
+    /// Stable id, unique within its question or follow-up.
+    pub id: String,
+    /// The claim, as a grader reads it.
+    pub point: String,
+    /// Relative importance, 1 to 3.
+    pub weight: u32,
+    /// Phrasings the offline grader looks for.
+    pub cues: Vec<String>,
+}
+
+/// A wrong or dangerous claim that counts against an answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct RedFlag {
+    /// Stable id, unique within its question or follow-up.
+    pub id: String,
+    /// The claim, as a grader reads it.
+    pub point: String,
+    /// How much it counts.
+    pub severity: Severity,
+    /// Phrasings the offline grader looks for.
+    pub cues: Vec<String>,
+}
+
+/// What an answer is graded against: key points and red flags.
+#[derive(Debug, Clone, Copy)]
+pub struct Rubric<'a> {
+    /// What the interviewer is really testing.
+    pub testing: &'a str,
+    /// What a strong answer covers.
+    pub key_points: &'a [KeyPoint],
+    /// What a strong answer must not claim.
+    pub red_flags: &'a [RedFlag],
+}
+
+/// A question the interviewer may ask after the main one.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowUp {
+    /// Stable id, unique within its question.
+    pub id: String,
+    /// What the interviewer asks.
+    pub prompt: String,
+    /// What the interviewer is really testing.
+    pub testing: String,
+    /// Ids of the parent's key points this follow-up digs into.
+    pub probes: Vec<String>,
+    /// A short strong answer.
+    pub answer: String,
+    /// What a strong answer to the follow-up covers.
+    pub key_points: Vec<KeyPoint>,
+    /// What an answer to the follow-up must not claim.
+    pub red_flags: Vec<RedFlag>,
+}
+
+impl FollowUp {
+    /// The rubric this follow-up's answers are graded against.
+    pub fn rubric(&self) -> Rubric<'_> {
+        Rubric {
+            testing: &self.testing,
+            key_points: &self.key_points,
+            red_flags: &self.red_flags,
+        }
+    }
+}
+
+/// Where a question was defined, for messages.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Origin {
+    /// The file, as shown to the user (`question_bank/x.toml` or a path under `--bank`).
+    pub file: String,
+    /// 1-based line of the question's `[[question]]` header.
+    pub line: usize,
+}
+
+/// One interview question with its rubric.
+#[derive(Debug, Clone, Serialize)]
+pub struct Question {
+    /// Stable kebab-case id, unique across the bank.
+    pub id: String,
+    /// The topic, also the file it lives in.
+    pub topic: String,
+    /// How hard it is.
+    pub level: Level,
+    /// Free-form tags.
+    pub tags: Vec<String>,
+    /// What the interviewer asks.
+    pub prompt: String,
+    /// What the interviewer is really testing.
+    pub testing: String,
+    /// A strong answer in the bank's own words.
+    pub reference_answer: String,
+    /// Runnable examples that go with the reference answer.
+    pub examples: Vec<Example>,
+    /// The guides the question comes from.
+    pub sources: Vec<String>,
+    /// The CPython version the facts were checked against.
+    pub python: Option<String>,
+    /// What a strong answer covers.
+    pub key_points: Vec<KeyPoint>,
+    /// What a strong answer must not claim.
+    pub red_flags: Vec<RedFlag>,
+    /// Questions that may follow.
+    pub follow_ups: Vec<FollowUp>,
+    /// Where it was defined.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+impl Question {
+    /// The rubric the main answer is graded against.
+    pub fn rubric(&self) -> Rubric<'_> {
+        Rubric {
+            testing: &self.testing,
+            key_points: &self.key_points,
+            red_flags: &self.red_flags,
+        }
+    }
+
+    /// The follow-up with this id.
+    pub fn follow_up(&self, id: &str) -> Option<&FollowUp> {
+        self.follow_ups.iter().find(|f| f.id == id)
+    }
+
+    /// A short stable hash of the question as asked (text and rubric), for transcripts:
+    /// a later edit of the bank shows up as a different hash.
+    pub fn content_hash(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        crate::util::short_hash(&json)
+    }
+}
+
+/// Where the bank came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BankSource {
+    /// Compiled into the binary.
+    Embedded,
+    /// A folder given with `--bank` or the config file.
+    Dir(PathBuf),
+}
+
+impl fmt::Display for BankSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BankSource::Embedded => f.write_str("built-in bank"),
+            BankSource::Dir(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// A problem found in a bank file, located as precisely as the file allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The file, as shown to the user.
+    pub file: String,
+    /// 1-based line, 0 when the problem concerns the whole file.
+    pub line: usize,
+    /// 1-based column, 0 when unknown.
+    pub column: usize,
+    /// The question concerned, when there is one.
+    pub question: Option<String>,
+    /// What is wrong, and what to do.
+    pub message: String,
+    /// The offending line of the file, for a caret display.
+    #[serde(skip)]
+    pub excerpt: Option<String>,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+            if self.column > 0 {
+                write!(f, ":{}", self.column)?;
+            }
+        }
+        f.write_str(": ")?;
+        if let Some(q) = &self.question {
+            write!(f, "[{q}] ")?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(text) = &self.excerpt {
+            let col = self.column.max(1);
+            write!(f, "\n    | {text}\n    | {:>width$}", "^", width = col)?;
+        }
+        Ok(())
+    }
+}
+
+/// A bank that could not be loaded: every problem found, in file order.
+#[derive(Debug, thiserror::Error)]
+#[error("the question bank ({source_name}) has {} problem(s)", problems.len())]
+pub struct BankError {
+    /// Where the bank came from, for the message.
+    pub source_name: String,
+    /// What is wrong.
+    pub problems: Vec<Problem>,
+}
+
+/// The loaded, validated bank.
+#[derive(Debug, Clone)]
+pub struct Bank {
+    questions: Vec<Question>,
+    by_id: HashMap<String, usize>,
+    source: BankSource,
+}
+
+impl Bank {
+    /// Loads the bank compiled into the binary.
+    pub fn embedded() -> Result<Bank, BankError> {
+        let files = EMBEDDED_BANK
+            .iter()
+            .map(|(name, text)| (format!("question_bank/{name}"), text.to_string()));
+        Bank::from_files(files, BankSource::Embedded)
+    }
+
+    /// Loads every `*.toml` file of a folder.
+    pub fn from_dir(dir: &std::path::Path) -> Result<Bank, BankError> {
+        let source_name = dir.display().to_string();
+        let fail = |message: String| BankError {
+            source_name: source_name.clone(),
+            problems: vec![Problem {
+                file: source_name.clone(),
+                line: 0,
+                column: 0,
+                question: None,
+                message,
+                excerpt: None,
+            }],
+        };
+        let entries =
+            std::fs::read_dir(dir).map_err(|e| fail(format!("cannot read the folder: {e}")))?;
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        if paths.is_empty() {
+            return Err(fail("no *.toml question files in this folder".into()));
+        }
+        let mut files = Vec::new();
+        let mut problems = Vec::new();
+        for path in paths {
+            let shown = path.display().to_string();
+            match std::fs::read(&path) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(text) => files.push((shown, text)),
+                    Err(e) => problems.push(Problem {
+                        file: shown,
+                        line: 0,
+                        column: 0,
+                        question: None,
+                        message: format!(
+                            "not UTF-8 text (invalid byte at offset {})",
+                            e.utf8_error().valid_up_to()
+                        ),
+                        excerpt: None,
+                    }),
+                },
+                Err(e) => problems.push(Problem {
+                    file: shown,
+                    line: 0,
+                    column: 0,
+                    question: None,
+                    message: format!("cannot read: {e}"),
+                    excerpt: None,
+                }),
+            }
+        }
+        match Bank::from_files(files, BankSource::Dir(dir.to_path_buf())) {
+            Ok(bank) if problems.is_empty() => Ok(bank),
+            Ok(_) => Err(BankError {
+                source_name,
+                problems,
+            }),
+            Err(mut e) => {
+                problems.append(&mut e.problems);
+                Err(BankError {
+                    source_name,
+                    problems,
+                })
+            }
+        }
+    }
+
+    /// Builds a bank from (shown name, text) pairs, reporting every problem of every file.
+    pub fn from_files(
+        files: impl IntoIterator<Item = (String, String)>,
+        source: BankSource,
+    ) -> Result<Bank, BankError> {
+        let mut questions: Vec<Question> = Vec::new();
+        let mut problems = Vec::new();
+        for (name, text) in files {
+            let parsed = parse_file(&name, &text);
+            problems.extend(parsed.problems);
+            questions.extend(parsed.questions);
+        }
+        let mut by_id: HashMap<String, usize> = HashMap::new();
+        for (i, q) in questions.iter().enumerate() {
+            if let Some(&first) = by_id.get(&q.id) {
+                let first = &questions[first].origin;
+                problems.push(Problem {
+                    file: q.origin.file.clone(),
+                    line: q.origin.line,
+                    column: 1,
+                    question: Some(q.id.clone()),
+                    message: format!(
+                        "duplicate question id: first defined at {}:{}",
+                        first.file, first.line
+                    ),
+                    excerpt: None,
+                });
+            } else {
+                by_id.insert(q.id.clone(), i);
+            }
+        }
+        if problems.is_empty() {
+            Ok(Bank {
+                questions,
+                by_id,
+                source,
+            })
+        } else {
+            Err(BankError {
+                source_name: source.to_string(),
+                problems,
+            })
+        }
+    }
+
+    /// Every question, in file order.
+    pub fn questions(&self) -> &[Question] {
+        &self.questions
+    }
+
+    /// The question with this id.
+    pub fn get(&self, id: &str) -> Option<&Question> {
+        self.by_id.get(id).map(|&i| &self.questions[i])
+    }
+
+    /// Where the bank came from.
+    pub fn source(&self) -> &BankSource {
+        &self.source
+    }
+
+    /// The topics, sorted, each once.
+    pub fn topics(&self) -> Vec<&str> {
+        let mut t: Vec<&str> = self.questions.iter().map(|q| q.topic.as_str()).collect();
+        t.sort_unstable();
+        t.dedup();
+        t
+    }
+
+    /// Ids close to `wanted`, for "did you mean" hints.
+    pub fn similar_ids(&self, wanted: &str) -> Vec<&str> {
+        let mut scored: Vec<(usize, &str)> = self
+            .questions
+            .iter()
+            .map(|q| (crate::util::edit_distance(wanted, &q.id), q.id.as_str()))
+            .filter(|(d, id)| *d <= 3 || id.contains(wanted))
+            .collect();
+        scored.sort();
+        scored.into_iter().take(3).map(|(_, id)| id).collect()
+    }
+}

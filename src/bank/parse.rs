@@ -1,0 +1,539 @@
+//! One bank file from TOML text to questions, collecting every problem with its line.
+//!
+//! Pure: takes the file's shown name and text, so it is tested on string literals.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Example, FollowUp, KeyPoint, Level, Origin, Problem, Question, RedFlag, Severity};
+use crate::grade::text::Cue;
+
+/// What one file yielded: the questions that parsed, and every problem found.
+#[derive(Debug, Default)]
+pub struct ParsedFile {
+    /// Questions found in the file (even when problems were found too).
+    pub questions: Vec<Question>,
+    /// Problems, in file order.
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    question: Vec<Spanned<RawQuestion>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuestion {
+    id: Spanned<String>,
+    topic: Spanned<String>,
+    level: Level,
+    #[serde(default)]
+    tags: Vec<String>,
+    prompt: Spanned<String>,
+    testing: Spanned<String>,
+    reference_answer: Spanned<String>,
+    #[serde(default)]
+    examples: Vec<RawExample>,
+    #[serde(default)]
+    sources: Vec<String>,
+    python: Option<String>,
+    #[serde(default)]
+    key_points: Vec<Spanned<RawPoint>>,
+    #[serde(default)]
+    red_flags: Vec<Spanned<RawFlag>>,
+    #[serde(default)]
+    follow_ups: Vec<Spanned<RawFollowUp>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExample {
+    code: String,
+    output: Option<String>,
+    min_python: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPoint {
+    id: Spanned<String>,
+    point: String,
+    weight: Option<Spanned<i64>>,
+    cues: Spanned<Vec<Spanned<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFlag {
+    id: Spanned<String>,
+    point: String,
+    severity: Severity,
+    cues: Spanned<Vec<Spanned<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFollowUp {
+    id: Spanned<String>,
+    prompt: Spanned<String>,
+    testing: String,
+    #[serde(default)]
+    probes: Vec<Spanned<String>>,
+    answer: String,
+    #[serde(default)]
+    key_points: Vec<Spanned<RawPoint>>,
+    #[serde(default)]
+    red_flags: Vec<Spanned<RawFlag>>,
+}
+
+/// Maps byte offsets of one file to lines, columns and the enclosing question's id.
+struct Locator<'a> {
+    file: &'a str,
+    text: &'a str,
+    line_starts: Vec<usize>,
+    /// (offset of a `[[question]]` header, the id declared under it).
+    questions: Vec<(usize, Option<String>)>,
+}
+
+impl<'a> Locator<'a> {
+    fn new(file: &'a str, text: &'a str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        // A light scan, independent of the TOML parser, so a question can be named even in
+        // a file that does not parse.
+        let mut questions: Vec<(usize, Option<String>)> = Vec::new();
+        let mut in_header_table = false;
+        for &start in &line_starts {
+            let line = text[start..].lines().next().unwrap_or("").trim();
+            if line.starts_with("[[question]]") {
+                questions.push((start, None));
+                in_header_table = true;
+            } else if line.starts_with('[') {
+                in_header_table = false;
+            } else if in_header_table
+                && let Some(rest) = line.strip_prefix("id")
+                && let Some(value) = rest.trim_start().strip_prefix('=')
+                && let Some(last) = questions.last_mut()
+                && last.1.is_none()
+            {
+                last.1 = Some(value.trim().trim_matches(['"', '\'']).to_string());
+            }
+        }
+        Locator {
+            file,
+            text,
+            line_starts,
+            questions,
+        }
+    }
+
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.line_starts[line - 1];
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(1, |s| s.chars().count() + 1);
+        (line, col)
+    }
+
+    fn question_at(&self, offset: usize) -> Option<String> {
+        let i = self
+            .questions
+            .partition_point(|(start, _)| *start <= offset);
+        if i == 0 {
+            None
+        } else {
+            self.questions[i - 1].1.clone()
+        }
+    }
+
+    fn problem(
+        &self,
+        offset: usize,
+        question: Option<&str>,
+        message: impl Into<String>,
+    ) -> Problem {
+        let (line, column) = self.line_col(offset);
+        let excerpt = self.text[self.line_starts[line - 1]..]
+            .lines()
+            .next()
+            .map(|l| l.to_string());
+        Problem {
+            file: self.file.to_string(),
+            line,
+            column,
+            question: question
+                .map(str::to_string)
+                .or_else(|| self.question_at(offset)),
+            message: message.into(),
+            excerpt,
+        }
+    }
+}
+
+/// Parses one bank file. Never fails: problems are returned beside what did parse.
+///
+/// Each `[[question]]` is parsed on its own, so a syntax error or a misspelt field in
+/// one question does not hide the problems of the others.
+pub fn parse_file(file: &str, text: &str) -> ParsedFile {
+    let loc = Locator::new(file, text);
+    let mut bounds: Vec<usize> = loc.questions.iter().map(|(start, _)| *start).collect();
+    if bounds.first() != Some(&0) {
+        bounds.insert(0, 0);
+    }
+    bounds.push(text.len());
+    let mut out = ParsedFile::default();
+    for pair in bounds.windows(2) {
+        parse_chunk(&loc, pair[0], &text[pair[0]..pair[1]], &mut out);
+    }
+    out
+}
+
+fn parse_chunk(loc: &Locator<'_>, base: usize, chunk: &str, out: &mut ParsedFile) {
+    let raw: RawFile = match toml::from_str(chunk) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let offset = base + e.span().map_or(0, |s| s.start);
+            let message = e.message().trim().to_string();
+            out.problems.push(loc.problem(offset, None, message));
+            return;
+        }
+    };
+    let file = loc.file;
+    for q in raw.question {
+        let header = base + q.span().start;
+        let q = q.into_inner();
+        let id = q.id.get_ref().clone();
+        let mut v = Validator {
+            loc,
+            base,
+            question: id.clone(),
+            problems: &mut out.problems,
+        };
+        v.check_id(&q.id, "question id");
+        for (field, value) in [
+            ("topic", &q.topic),
+            ("prompt", &q.prompt),
+            ("testing", &q.testing),
+            ("reference_answer", &q.reference_answer),
+        ] {
+            if value.get_ref().trim().is_empty() {
+                v.report(value.span().start, format!("`{field}` is empty"));
+            }
+        }
+        if q.key_points.is_empty() {
+            v.report(
+                q.id.span().start,
+                "no key points: add at least one [[question.key_points]] (the rubric)",
+            );
+        }
+        let key_points = v.points(q.key_points);
+        let red_flags = v.flags(q.red_flags);
+        let mut follow_ups: Vec<FollowUp> = Vec::new();
+        for f in q.follow_ups {
+            let f_start = f.span().start;
+            let f = f.into_inner();
+            v.check_id(&f.id, "follow-up id");
+            if follow_ups.iter().any(|o| &o.id == f.id.get_ref()) {
+                v.report(
+                    f.id.span().start,
+                    format!("duplicate follow-up id `{}`", f.id.get_ref()),
+                );
+            }
+            if f.prompt.get_ref().trim().is_empty() {
+                v.report(f.prompt.span().start, "follow-up `prompt` is empty");
+            }
+            if f.key_points.is_empty() {
+                v.report(
+                    f_start,
+                    format!("follow-up `{}` has no key points", f.id.get_ref()),
+                );
+            }
+            for p in &f.probes {
+                if !key_points.iter().any(|k| &k.id == p.get_ref()) {
+                    let known: Vec<&str> = key_points.iter().map(|k| k.id.as_str()).collect();
+                    v.report(
+                        p.span().start,
+                        format!(
+                            "follow-up `{}` probes `{}`, which is not a key point of this question (key points: {})",
+                            f.id.get_ref(),
+                            p.get_ref(),
+                            known.join(", ")
+                        ),
+                    );
+                }
+            }
+            follow_ups.push(FollowUp {
+                id: f.id.into_inner(),
+                prompt: f.prompt.into_inner().trim().to_string(),
+                testing: f.testing.trim().to_string(),
+                probes: f.probes.into_iter().map(Spanned::into_inner).collect(),
+                answer: f.answer.trim().to_string(),
+                key_points: v.points(f.key_points),
+                red_flags: v.flags(f.red_flags),
+            });
+        }
+        let (line, _) = loc.line_col(header);
+        out.questions.push(Question {
+            id,
+            topic: q.topic.into_inner(),
+            level: q.level,
+            tags: q.tags,
+            prompt: q.prompt.into_inner().trim().to_string(),
+            testing: q.testing.into_inner().trim().to_string(),
+            reference_answer: q.reference_answer.into_inner().trim().to_string(),
+            examples: q
+                .examples
+                .into_iter()
+                .map(|e| Example {
+                    code: e.code,
+                    output: e.output,
+                    min_python: e.min_python,
+                })
+                .collect(),
+            sources: q.sources,
+            python: q.python,
+            key_points,
+            red_flags,
+            follow_ups,
+            origin: Origin {
+                file: file.to_string(),
+                line,
+            },
+        });
+    }
+}
+
+struct Validator<'a, 'b> {
+    loc: &'a Locator<'a>,
+    /// Offset of the parsed chunk in the file: spans are relative to the chunk.
+    base: usize,
+    question: String,
+    problems: &'b mut Vec<Problem>,
+}
+
+impl Validator<'_, '_> {
+    fn report(&mut self, offset: usize, message: impl Into<String>) {
+        let problem = self
+            .loc
+            .problem(self.base + offset, Some(&self.question), message);
+        self.problems.push(problem);
+    }
+
+    fn check_id(&mut self, id: &Spanned<String>, what: &str) {
+        let s = id.get_ref();
+        let kebab = !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !s.starts_with('-')
+            && !s.ends_with('-');
+        if !kebab {
+            self.report(
+                id.span().start,
+                format!("{what} `{s}` is not kebab-case (lowercase letters, digits and -)"),
+            );
+        }
+    }
+
+    fn check_cues(&mut self, owner: &str, cues: &Spanned<Vec<Spanned<String>>>) -> Vec<String> {
+        if cues.get_ref().is_empty() {
+            self.report(
+                cues.span().start,
+                format!("`{owner}` has no cues: the offline grader could never find it"),
+            );
+        }
+        let mut out = Vec::new();
+        for cue in cues.get_ref() {
+            if Cue::parse(cue.get_ref()).is_none() {
+                self.report(
+                    cue.span().start,
+                    format!("cue {:?} of `{owner}` has no words to match", cue.get_ref()),
+                );
+            } else {
+                out.push(cue.get_ref().clone());
+            }
+        }
+        out
+    }
+
+    fn points(&mut self, raw: Vec<Spanned<RawPoint>>) -> Vec<KeyPoint> {
+        let mut out: Vec<KeyPoint> = Vec::new();
+        for p in raw {
+            let p = p.into_inner();
+            self.check_id(&p.id, "key point id");
+            if out.iter().any(|o| &o.id == p.id.get_ref()) {
+                self.report(
+                    p.id.span().start,
+                    format!("duplicate key point id `{}`", p.id.get_ref()),
+                );
+            }
+            let weight = match &p.weight {
+                None => 1,
+                Some(w) if (1..=3).contains(w.get_ref()) => *w.get_ref() as u32,
+                Some(w) => {
+                    self.report(
+                        w.span().start,
+                        format!("weight {} is out of range: use 1, 2 or 3", w.get_ref()),
+                    );
+                    1
+                }
+            };
+            if p.point.trim().is_empty() {
+                self.report(
+                    p.id.span().start,
+                    format!("key point `{}` has an empty `point`", p.id.get_ref()),
+                );
+            }
+            let cues = self.check_cues(p.id.get_ref(), &p.cues);
+            out.push(KeyPoint {
+                id: p.id.into_inner(),
+                point: p.point.trim().to_string(),
+                weight,
+                cues,
+            });
+        }
+        out
+    }
+
+    fn flags(&mut self, raw: Vec<Spanned<RawFlag>>) -> Vec<RedFlag> {
+        let mut out: Vec<RedFlag> = Vec::new();
+        for f in raw {
+            let f = f.into_inner();
+            self.check_id(&f.id, "red flag id");
+            if out.iter().any(|o| &o.id == f.id.get_ref()) {
+                self.report(
+                    f.id.span().start,
+                    format!("duplicate red flag id `{}`", f.id.get_ref()),
+                );
+            }
+            let cues = self.check_cues(f.id.get_ref(), &f.cues);
+            out.push(RedFlag {
+                id: f.id.into_inner(),
+                point: f.point.trim().to_string(),
+                severity: f.severity,
+                cues,
+            });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[[question]]
+id = "q-one"
+topic = "t"
+level = "senior"
+prompt = "Why?"
+testing = "Knowing why."
+reference_answer = "Because."
+
+[[question.key_points]]
+id = "because"
+point = "It is because."
+weight = 2
+cues = ["because", "the reason"]
+
+[[question.red_flags]]
+id = "no-reason"
+point = "There is no reason."
+severity = "minor"
+cues = ["no reason"]
+
+[[question.follow_ups]]
+id = "deeper"
+prompt = "And why is that?"
+testing = "Depth."
+probes = ["because"]
+answer = "Turtles."
+[[question.follow_ups.key_points]]
+id = "turtles"
+point = "Turtles all the way down."
+cues = ["turtle"]
+"#;
+
+    #[test]
+    fn a_good_file_parses_without_problems() {
+        let parsed = parse_file("t.toml", GOOD);
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        let q = &parsed.questions[0];
+        assert_eq!(q.id, "q-one");
+        assert_eq!(q.level, Level::Senior);
+        assert_eq!(q.key_points[0].weight, 2);
+        assert_eq!(q.follow_ups[0].probes, vec!["because"]);
+        assert_eq!(q.origin.line, 2);
+    }
+
+    #[test]
+    fn a_syntax_error_names_line_and_question() {
+        let text = GOOD.replace("prompt = \"Why?\"", "prompt = \"Why?");
+        let parsed = parse_file("t.toml", &text);
+        assert_eq!(parsed.problems.len(), 1);
+        let p = &parsed.problems[0];
+        assert_eq!(p.line, 6);
+        assert_eq!(p.question.as_deref(), Some("q-one"));
+    }
+
+    #[test]
+    fn an_unknown_field_is_reported_where_it_stands() {
+        let text = GOOD.replace("weight = 2", "wieght = 2");
+        let parsed = parse_file("t.toml", &text);
+        assert_eq!(parsed.problems.len(), 1, "{:?}", parsed.problems);
+        let p = &parsed.problems[0];
+        assert!(p.message.contains("wieght"), "{}", p.message);
+        assert_eq!(p.line, 13);
+        assert_eq!(p.question.as_deref(), Some("q-one"));
+    }
+
+    #[test]
+    fn a_probe_of_a_missing_key_point_is_reported() {
+        let text = GOOD.replace("probes = [\"because\"]", "probes = [\"becuase\"]");
+        let parsed = parse_file("t.toml", &text);
+        assert_eq!(parsed.problems.len(), 1);
+        let p = &parsed.problems[0];
+        assert!(
+            p.message.contains("becuase") && p.message.contains("because"),
+            "{}",
+            p.message
+        );
+        assert_eq!(p.line, 26);
+    }
+
+    #[test]
+    fn empty_cues_bad_level_and_weight_are_reported() {
+        let text = GOOD
+            .replace("cues = [\"turtle\"]", "cues = []")
+            .replace("weight = 2", "weight = 7");
+        let parsed = parse_file("t.toml", &text);
+        let messages: Vec<&str> = parsed.problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages.iter().any(|m| m.contains("weight 7")));
+        assert!(messages.iter().any(|m| m.contains("no cues")));
+
+        let bad_level = parse_file("t.toml", &GOOD.replace("\"senior\"", "\"junior\""));
+        assert_eq!(bad_level.problems.len(), 1);
+        assert!(bad_level.problems[0].message.contains("junior"));
+        assert_eq!(bad_level.problems[0].line, 5);
+    }
+
+    #[test]
+    fn a_missing_rubric_is_reported() {
+        let text = GOOD.split("[[question.key_points]]").next().unwrap();
+        let parsed = parse_file("t.toml", text);
+        assert!(
+            parsed
+                .problems
+                .iter()
+                .any(|p| p.message.contains("no key points")),
+            "{:?}",
+            parsed.problems
+        );
+    }
+}

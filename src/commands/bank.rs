@@ -1,0 +1,223 @@
+//! `grill bank list|show|check`.
+
+use std::io::Write;
+
+use serde_json::json;
+
+use crate::bank::{Bank, BankError, Problem, minimum_problems};
+use crate::cli::{BankCheckArgs, BankCommand, BankListArgs, BankShowArgs};
+use crate::error::{ExitStatus, UserError};
+use crate::render::WIDTH;
+use crate::style::wrap;
+
+use super::Context;
+
+/// Runs a bank subcommand.
+pub fn run(ctx: &Context, cmd: BankCommand) -> anyhow::Result<ExitStatus> {
+    match cmd {
+        BankCommand::List(args) => list(ctx, &args),
+        BankCommand::Show(args) => show(ctx, &args),
+        BankCommand::Check(args) => check(ctx, &args),
+    }
+}
+
+fn list(ctx: &Context, args: &BankListArgs) -> anyhow::Result<ExitStatus> {
+    let bank = ctx.bank()?;
+    if let Some(t) = &args.topic
+        && !bank.topics().contains(&t.as_str())
+    {
+        return Err(UserError::new(format!("no topic `{t}`"))
+            .hint(format!("topics are: {}", bank.topics().join(", ")))
+            .into());
+    }
+    let questions: Vec<_> = bank
+        .questions()
+        .iter()
+        .filter(|q| args.topic.as_ref().is_none_or(|t| &q.topic == t))
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let doc: Vec<_> = questions
+            .iter()
+            .map(|q| {
+                json!({"id": q.id, "topic": q.topic, "level": q.level, "tags": q.tags, "prompt": q.prompt,
+                       "key_points": q.key_points.len(), "follow_ups": q.follow_ups.len()})
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+        return Ok(ExitStatus::Success);
+    }
+    writeln!(
+        out,
+        "{}",
+        ctx.style.bold(&format!(
+            "{:<28} {:<15} {:<7} prompt",
+            "id", "topic", "level"
+        ))
+    )?;
+    for q in &questions {
+        let prompt: String = q.prompt.chars().take(60).collect();
+        let ellipsis = if q.prompt.chars().count() > 60 {
+            "…"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "{:<28} {:<15} {:<7} {prompt}{ellipsis}",
+            q.id,
+            q.topic,
+            q.level.to_string()
+        )?;
+    }
+    writeln!(out, "{} questions", questions.len())?;
+    Ok(ExitStatus::Success)
+}
+
+fn show(ctx: &Context, args: &BankShowArgs) -> anyhow::Result<ExitStatus> {
+    let bank = ctx.bank()?;
+    let Some(q) = bank.get(&args.id) else {
+        let similar = bank.similar_ids(&args.id);
+        let err = UserError::new(format!("no question with id `{}`", args.id));
+        return Err(if similar.is_empty() {
+            err.hint("`grill bank list` shows every id")
+        } else {
+            err.hint(format!("did you mean {}?", similar.join(", ")))
+        }
+        .into());
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, q)?;
+        writeln!(out)?;
+        return Ok(ExitStatus::Success);
+    }
+    let s = &ctx.style;
+    writeln!(
+        out,
+        "{}",
+        s.bold(&format!(
+            "{} · {} · {}   ({}:{})",
+            q.id, q.topic, q.level, q.origin.file, q.origin.line
+        ))
+    )?;
+    write!(out, "{}", wrap(&q.prompt, WIDTH, ""))?;
+    writeln!(out, "\n{}", s.bold("Testing"))?;
+    write!(out, "{}", wrap(&q.testing, WIDTH, "  "))?;
+    writeln!(out, "\n{}", s.bold("Key points"))?;
+    for k in &q.key_points {
+        write!(
+            out,
+            "{}",
+            wrap(
+                &format!("[{}] (weight {}) {}", k.id, k.weight, k.point),
+                WIDTH,
+                "  "
+            )
+        )?;
+        writeln!(
+            out,
+            "    {}",
+            s.dim(&format!("cues: {}", k.cues.join(" | ")))
+        )?;
+    }
+    writeln!(out, "\n{}", s.bold("Red flags"))?;
+    for f in &q.red_flags {
+        write!(
+            out,
+            "{}",
+            wrap(
+                &format!("[{}] ({:?}) {}", f.id, f.severity, f.point).to_string(),
+                WIDTH,
+                "  "
+            )
+        )?;
+        writeln!(
+            out,
+            "    {}",
+            s.dim(&format!("cues: {}", f.cues.join(" | ")))
+        )?;
+    }
+    writeln!(out, "\n{}", s.bold("Follow-ups"))?;
+    for f in &q.follow_ups {
+        write!(
+            out,
+            "{}",
+            wrap(
+                &format!("[{}] {} (probes: {})", f.id, f.prompt, f.probes.join(", ")),
+                WIDTH,
+                "  "
+            )
+        )?;
+    }
+    writeln!(out, "\n{}", s.bold("Reference answer"))?;
+    write!(out, "{}", wrap(&q.reference_answer, WIDTH, "  "))?;
+    for ex in &q.examples {
+        writeln!(out)?;
+        for line in ex.code.trim_end().lines() {
+            writeln!(out, "    {line}")?;
+        }
+    }
+    if !q.sources.is_empty() {
+        writeln!(
+            out,
+            "\n{}",
+            s.dim(&format!(
+                "sources: {}   checked against Python {}",
+                q.sources.join(", "),
+                q.python.as_deref().unwrap_or("?")
+            ))
+        )?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn check(ctx: &Context, args: &BankCheckArgs) -> anyhow::Result<ExitStatus> {
+    let loaded: Result<Bank, BankError> = match &args.dir {
+        Some(dir) => Bank::from_dir(dir),
+        None => ctx.bank(),
+    };
+    let (mut problems, questions, source) = match loaded {
+        Ok(bank) => {
+            let extra = if args.strict {
+                minimum_problems(&bank)
+            } else {
+                Vec::new()
+            };
+            (extra, bank.questions().len(), bank.source().to_string())
+        }
+        Err(e) => (e.problems, 0, e.source_name),
+    };
+    problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let doc = json!({"source": source, "questions": questions, "problems": problems});
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+    } else if problems.is_empty() {
+        writeln!(out, "{source}: {questions} questions, no problems")?;
+    } else {
+        for p in &problems {
+            writeln!(out, "{} {p}", ctx.style.bad("problem:"))?;
+        }
+        let files = count_files(&problems);
+        writeln!(
+            out,
+            "{source}: {} problem(s) in {files} file(s)",
+            problems.len()
+        )?;
+    }
+    Ok(if problems.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+fn count_files(problems: &[Problem]) -> usize {
+    let mut files: Vec<&str> = problems.iter().map(|p| p.file.as_str()).collect();
+    files.sort_unstable();
+    files.dedup();
+    files.len()
+}

@@ -1,0 +1,89 @@
+//! `grill practice`: ask, grade after each answer, follow up, save.
+
+use std::io::IsTerminal;
+
+use crate::bank::{Selection, select};
+use crate::cli::PracticeArgs;
+use crate::error::ExitStatus;
+use crate::grade::offline;
+use crate::session::input::{AnswerSource, Blocks, Terminal};
+use crate::session::run::{Shell, drive};
+use crate::session::{Options, Session};
+use crate::transcript::{GraderInfo, SCHEMA_VERSION, Status, Store, Transcript, now};
+
+use super::Context;
+
+/// Runs a practice session.
+pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
+    let bank = ctx.bank()?;
+    let selection = Selection {
+        topics: args.topics.clone(),
+        questions: args.questions.clone(),
+        level: args.level,
+        count: args.count,
+        seed: args.seed.unwrap_or_else(|| fastrand::u64(..)),
+    };
+    let questions = select(&bank, &selection)?;
+    let started = now();
+    let transcript = Transcript {
+        schema_version: SCHEMA_VERSION,
+        grill_version: env!("CARGO_PKG_VERSION").to_string(),
+        id: format!("{:08x}", fastrand::u32(..)),
+        started_at: started,
+        updated_at: started,
+        status: Status::InProgress,
+        grader: GraderInfo::Offline {
+            version: offline::GRADER_VERSION.to_string(),
+        },
+        bank: bank.source().to_string(),
+        selection,
+        follow_ups: args.follow_ups,
+        plan: Vec::new(),
+        turns: Vec::new(),
+    };
+    let store = Store::new(&ctx.settings.transcripts.value);
+    let mut session = Session::start(
+        questions,
+        Options {
+            follow_ups: args.follow_ups,
+            wait_for_grades: true,
+        },
+        transcript,
+    );
+    let slug = session
+        .transcript()
+        .slug(|id| bank.get(id).map(|q| q.topic.clone()));
+    let path = store.path_for(session.transcript(), &slug);
+
+    let stdin = std::io::stdin();
+    let mut source: Box<dyn AnswerSource> = if stdin.is_terminal() {
+        let history = ctx
+            .settings
+            .data_dir
+            .as_ref()
+            .map(|d| d.join("history.txt"));
+        Box::new(Terminal::new(history)?)
+    } else {
+        Box::new(Blocks::new(stdin.lock()))
+    };
+    let mut stdout = std::io::stdout().lock();
+    use std::io::Write;
+    writeln!(
+        stdout,
+        "{}",
+        ctx.style
+            .dim("Grading offline: key-point coverage from the rubric's cues (no model is used).")
+    )?;
+    let mut shell = Shell {
+        out: &mut stdout,
+        style: ctx.style,
+        store: &store,
+        path,
+    };
+    let status = drive(&mut session, source.as_mut(), &mut shell)?;
+    Ok(if status == Status::Interrupted {
+        ExitStatus::Interrupted
+    } else {
+        ExitStatus::Success
+    })
+}

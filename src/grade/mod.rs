@@ -1,0 +1,351 @@
+//! Grades: what a grader concluded about one answer, and the score formula.
+//!
+//! A grade is either [`Grade::Graded`], with a score computed here from the verdicts, or
+//! [`Grade::Ungraded`] with the reason: an error never stands in for a score of 0.
+
+pub mod offline;
+pub mod text;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bank::{Rubric, Severity};
+
+/// Points (out of 100) a critical red flag leaves at most.
+pub const CRITICAL_CAP: f64 = 30.0;
+/// Points each minor red flag takes away.
+pub const MINOR_PENALTY: f64 = 10.0;
+/// Share of the score that comes from a holistic 0-5 rating, for graders that give one.
+pub const HOLISTIC_SHARE: f64 = 0.2;
+
+/// How well an answer covered one key point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Covered.
+    Met,
+    /// Touched on, not explained.
+    Partial,
+    /// Not covered.
+    Missed,
+}
+
+impl Verdict {
+    /// The credit the score formula gives: met 1, partial 0.5, missed 0.
+    pub fn credit(self) -> f64 {
+        match self {
+            Verdict::Met => 1.0,
+            Verdict::Partial => 0.5,
+            Verdict::Missed => 0.0,
+        }
+    }
+}
+
+/// The verdict on one key point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointVerdict {
+    /// The key point's id.
+    pub id: String,
+    /// How well it was covered.
+    pub verdict: Verdict,
+    /// The part of the answer that shows it, quoted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+    /// Why the verdict differs from what the grader first said, when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A red flag the answer raised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlagHit {
+    /// The red flag's id.
+    pub id: String,
+    /// Its severity, copied from the rubric so a transcript reads on its own.
+    pub severity: Severity,
+    /// The part of the answer that raised it, quoted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+}
+
+/// What to tell the candidate.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Feedback {
+    /// What the answer did well.
+    #[serde(default)]
+    pub strengths: Vec<String>,
+    /// What it missed.
+    #[serde(default)]
+    pub gaps: Vec<String>,
+    /// The one thing to study next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_step: Option<String>,
+}
+
+/// A grader's verdicts on one answer, before scoring.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    /// One verdict per key point of the rubric, in rubric order.
+    pub key_points: Vec<PointVerdict>,
+    /// The red flags raised (those not raised are absent).
+    #[serde(default)]
+    pub red_flags: Vec<FlagHit>,
+    /// An overall 0-5 rating, from graders that give one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holistic: Option<u8>,
+    /// What to tell the candidate.
+    #[serde(default)]
+    pub feedback: Feedback,
+    /// Observations about the answer itself ("reads as a list of terms").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// The outcome of grading one answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Grade {
+    /// The answer was graded; `score` comes from [`score`].
+    Graded {
+        /// 0 to 100.
+        score: u8,
+        /// The verdicts the score was computed from.
+        #[serde(flatten)]
+        assessment: Assessment,
+    },
+    /// The answer could not be graded; it is kept to be graded again.
+    Ungraded {
+        /// Why, in words for the user.
+        reason: String,
+        /// What the grader replied, when it replied something unusable.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        raw_reply: Option<String>,
+    },
+}
+
+impl Grade {
+    /// Scores an assessment against its rubric.
+    pub fn graded(rubric: &Rubric<'_>, assessment: Assessment) -> Grade {
+        Grade::Graded {
+            score: score(rubric, &assessment),
+            assessment,
+        }
+    }
+
+    /// The score, when graded.
+    pub fn score(&self) -> Option<u8> {
+        match self {
+            Grade::Graded { score, .. } => Some(*score),
+            Grade::Ungraded { .. } => None,
+        }
+    }
+
+    /// The verdicts, when graded.
+    pub fn assessment(&self) -> Option<&Assessment> {
+        match self {
+            Grade::Graded { assessment, .. } => Some(assessment),
+            Grade::Ungraded { .. } => None,
+        }
+    }
+}
+
+/// The score of an assessment, 0 to 100.
+///
+/// 1. Coverage: each key point earns its weight times its verdict's credit (met 1,
+///    partial 0.5, missed 0); coverage is the earned share of the total weight.
+/// 2. With a holistic 0-5 rating, the base is `(1 - HOLISTIC_SHARE) * coverage +
+///    HOLISTIC_SHARE * holistic / 5`; without one, the base is the coverage.
+/// 3. Each minor red flag takes `MINOR_PENALTY` points off; any critical red flag caps
+///    the result at `CRITICAL_CAP`. The result is rounded and kept within 0..=100.
+///
+/// Verdicts for ids the rubric does not have are ignored, and rubric key points with no
+/// verdict count as missed, so a grader can never raise a score by inventing ids.
+pub fn score(rubric: &Rubric<'_>, a: &Assessment) -> u8 {
+    let total: f64 = rubric.key_points.iter().map(|k| f64::from(k.weight)).sum();
+    let earned: f64 = rubric
+        .key_points
+        .iter()
+        .map(|k| {
+            let credit = a
+                .key_points
+                .iter()
+                .find(|v| v.id == k.id)
+                .map_or(0.0, |v| v.verdict.credit());
+            f64::from(k.weight) * credit
+        })
+        .sum();
+    let coverage = if total > 0.0 { earned / total } else { 0.0 };
+    let base = match a.holistic {
+        Some(h) => (1.0 - HOLISTIC_SHARE) * coverage + HOLISTIC_SHARE * f64::from(h.min(5)) / 5.0,
+        None => coverage,
+    };
+    let mut points = 100.0 * base;
+    let known = |id: &str| rubric.red_flags.iter().find(|f| f.id == id);
+    let mut critical = false;
+    for hit in &a.red_flags {
+        match known(&hit.id).map(|f| f.severity) {
+            Some(Severity::Minor) => points -= MINOR_PENALTY,
+            Some(Severity::Critical) => critical = true,
+            None => {}
+        }
+    }
+    if critical {
+        points = points.min(CRITICAL_CAP);
+    }
+    points.round().clamp(0.0, 100.0) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bank::{KeyPoint, RedFlag};
+
+    fn kp(id: &str, weight: u32) -> KeyPoint {
+        KeyPoint {
+            id: id.into(),
+            point: String::new(),
+            weight,
+            cues: vec!["x".into()],
+        }
+    }
+
+    fn flag(id: &str, severity: Severity) -> RedFlag {
+        RedFlag {
+            id: id.into(),
+            point: String::new(),
+            severity,
+            cues: vec!["x".into()],
+        }
+    }
+
+    fn verdicts(v: &[(&str, Verdict)]) -> Assessment {
+        Assessment {
+            key_points: v
+                .iter()
+                .map(|(id, verdict)| PointVerdict {
+                    id: id.to_string(),
+                    verdict: *verdict,
+                    evidence: None,
+                    note: None,
+                })
+                .collect(),
+            red_flags: vec![],
+            holistic: None,
+            feedback: Feedback::default(),
+            notes: vec![],
+        }
+    }
+
+    fn rubric<'a>(kps: &'a [KeyPoint], flags: &'a [RedFlag]) -> Rubric<'a> {
+        Rubric {
+            testing: "",
+            key_points: kps,
+            red_flags: flags,
+        }
+    }
+
+    #[test]
+    fn coverage_is_weighted() {
+        let kps = [kp("a", 2), kp("b", 1), kp("c", 1)];
+        let r = rubric(&kps, &[]);
+        assert_eq!(
+            score(
+                &r,
+                &verdicts(&[
+                    ("a", Verdict::Met),
+                    ("b", Verdict::Missed),
+                    ("c", Verdict::Missed)
+                ])
+            ),
+            50
+        );
+        assert_eq!(
+            score(
+                &r,
+                &verdicts(&[
+                    ("a", Verdict::Partial),
+                    ("b", Verdict::Met),
+                    ("c", Verdict::Met)
+                ])
+            ),
+            75
+        );
+        assert_eq!(
+            score(
+                &r,
+                &verdicts(&[
+                    ("a", Verdict::Met),
+                    ("b", Verdict::Met),
+                    ("c", Verdict::Met)
+                ])
+            ),
+            100
+        );
+    }
+
+    #[test]
+    fn missing_and_invented_ids_earn_nothing() {
+        let kps = [kp("a", 1), kp("b", 1)];
+        let r = rubric(&kps, &[]);
+        assert_eq!(
+            score(&r, &verdicts(&[("a", Verdict::Met), ("zzz", Verdict::Met)])),
+            50
+        );
+    }
+
+    #[test]
+    fn holistic_takes_its_share() {
+        let kps = [kp("a", 1)];
+        let r = rubric(&kps, &[]);
+        let mut a = verdicts(&[("a", Verdict::Met)]);
+        a.holistic = Some(0);
+        assert_eq!(score(&r, &a), 80);
+        a.holistic = Some(5);
+        assert_eq!(score(&r, &a), 100);
+    }
+
+    #[test]
+    fn red_flags_lower_and_cap() {
+        let kps = [kp("a", 1)];
+        let flags = [flag("m", Severity::Minor), flag("c", Severity::Critical)];
+        let r = rubric(&kps, &flags);
+        let mut a = verdicts(&[("a", Verdict::Met)]);
+        a.red_flags.push(FlagHit {
+            id: "m".into(),
+            severity: Severity::Minor,
+            evidence: None,
+        });
+        assert_eq!(score(&r, &a), 90);
+        a.red_flags.push(FlagHit {
+            id: "c".into(),
+            severity: Severity::Critical,
+            evidence: None,
+        });
+        assert_eq!(score(&r, &a), 30);
+        let mut low = verdicts(&[("a", Verdict::Missed)]);
+        low.red_flags.push(FlagHit {
+            id: "m".into(),
+            severity: Severity::Minor,
+            evidence: None,
+        });
+        assert_eq!(score(&r, &low), 0, "never below zero");
+    }
+
+    #[test]
+    fn a_grade_round_trips_through_json() {
+        let kps = [kp("a", 1)];
+        let g = Grade::graded(&rubric(&kps, &[]), verdicts(&[("a", Verdict::Partial)]));
+        let json = serde_json::to_string(&g).unwrap();
+        assert!(
+            json.contains("\"status\":\"graded\"") && json.contains("\"score\":50"),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Grade>(&json).unwrap(), g);
+        let u = Grade::Ungraded {
+            reason: "timed out".into(),
+            raw_reply: None,
+        };
+        let json = serde_json::to_string(&u).unwrap();
+        assert_eq!(serde_json::from_str::<Grade>(&json).unwrap(), u);
+        assert_eq!(u.score(), None);
+    }
+}

@@ -1,0 +1,357 @@
+//! The offline grader: decides each key point from its cues, without a model.
+//!
+//! It is deliberately hard to fool cheaply: a cue under a negation does not count, cues
+//! in a bare list of terms count for half (and for nothing when the whole answer is such
+//! a list), and a key point needs two different cues to be met. It cannot judge whether
+//! an explanation is right, only whether it covers the rubric's points in sentences;
+//! everything it shows is labelled offline.
+
+use super::text::{Cue, Segment, SegmentKind, is_negated, segments};
+use super::{Assessment, Feedback, FlagHit, Grade, PointVerdict, Verdict};
+use crate::bank::Rubric;
+
+/// The offline grader's name and version, recorded in transcripts: a change to its rules
+/// bumps the version, so old grades can be told apart.
+pub const GRADER_VERSION: &str = "offline-1";
+
+/// Share of an answer's words in list fragments above which the answer reads as a list.
+const LIST_SHARE: f64 = 0.6;
+/// Longest quoted evidence, in characters.
+const EVIDENCE_CHARS: usize = 200;
+
+/// Grades one answer against a rubric.
+pub fn grade(rubric: &Rubric<'_>, answer: &str) -> Grade {
+    Grade::graded(rubric, assess(rubric, answer))
+}
+
+/// The verdicts on one answer, before scoring.
+pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
+    let segs = segments(answer);
+    let words: usize = segs
+        .iter()
+        .filter(|s| s.kind != SegmentKind::Code)
+        .map(|s| s.tokens.len())
+        .sum();
+    let mut notes = Vec::new();
+
+    if segs.is_empty() {
+        notes.push("empty answer".to_string());
+        return missed_everything(rubric, notes);
+    }
+    if words < 15 && says_dont_know(answer) {
+        notes.push("the answer says the candidate does not know".to_string());
+        return missed_everything(rubric, notes);
+    }
+    let fragment_words: usize = segs
+        .iter()
+        .filter(|s| s.kind == SegmentKind::Fragment)
+        .map(|s| s.tokens.len())
+        .sum();
+    let list_like = words >= 6 && fragment_words as f64 >= LIST_SHARE * words as f64;
+    if list_like {
+        notes.push("reads as a list of terms rather than an explanation: terms outside sentences earn no credit".to_string());
+    }
+
+    let key_points = rubric
+        .key_points
+        .iter()
+        .map(|k| {
+            let found = find_cues(&k.cues, &segs);
+            let strong: Vec<&Hit> = found
+                .iter()
+                .filter(|h| h.kind != SegmentKind::Fragment)
+                .collect();
+            let strong_cues = distinct(strong.iter().map(|h| h.cue));
+            let weak_cues = if list_like {
+                0
+            } else {
+                distinct(found.iter().map(|h| h.cue)) - strong_cues
+            };
+            let value = strong_cues as f64 + 0.5 * weak_cues as f64;
+            let verdict = if value >= 2.0 && strong_cues >= 1 {
+                Verdict::Met
+            } else if value >= 1.0 {
+                Verdict::Partial
+            } else {
+                Verdict::Missed
+            };
+            let evidence = (verdict != Verdict::Missed)
+                .then(|| {
+                    strong
+                        .first()
+                        .copied()
+                        .or(found.first())
+                        .map(|h| quote(&segs[h.segment]))
+                })
+                .flatten();
+            PointVerdict {
+                id: k.id.clone(),
+                verdict,
+                evidence,
+                note: None,
+            }
+        })
+        .collect::<Vec<_>>();
+
+    let red_flags = rubric
+        .red_flags
+        .iter()
+        .filter_map(|f| {
+            let found = find_cues(&f.cues, &segs);
+            found.first().map(|h| FlagHit {
+                id: f.id.clone(),
+                severity: f.severity,
+                evidence: Some(quote(&segs[h.segment])),
+            })
+        })
+        .collect::<Vec<_>>();
+
+    let feedback = feedback(rubric, &key_points);
+    Assessment {
+        key_points,
+        red_flags,
+        holistic: None,
+        feedback,
+        notes,
+    }
+}
+
+/// One place a cue was found.
+struct Hit {
+    cue: usize,
+    segment: usize,
+    start: usize,
+    len: usize,
+    kind: SegmentKind,
+}
+
+/// Every non-negated place where one of `cues` occurs. Where two cues overlap (as
+/// "reference count" and "count" do), only the longer counts, so one phrase is one cue.
+fn find_cues(cues: &[String], segs: &[Segment]) -> Vec<Hit> {
+    let mut hits: Vec<Hit> = Vec::new();
+    for (ci, cue) in cues.iter().enumerate() {
+        let Some(cue) = Cue::parse(cue) else { continue };
+        for (si, seg) in segs.iter().enumerate() {
+            for start in cue.find_in(&seg.tokens) {
+                if !is_negated(&seg.tokens, start) {
+                    hits.push(Hit {
+                        cue: ci,
+                        segment: si,
+                        start,
+                        len: cue.len(),
+                        kind: seg.kind,
+                    });
+                }
+            }
+        }
+    }
+    hits.sort_by_key(|h| std::cmp::Reverse(h.len));
+    let mut kept: Vec<Hit> = Vec::new();
+    for h in hits {
+        let overlaps = kept.iter().any(|k| {
+            k.segment == h.segment && k.start < h.start + h.len && h.start < k.start + k.len
+        });
+        if !overlaps {
+            kept.push(h);
+        }
+    }
+    kept.sort_by_key(|h| (h.segment, h.start));
+    kept
+}
+
+fn distinct(cues: impl Iterator<Item = usize>) -> usize {
+    let mut v: Vec<usize> = cues.collect();
+    v.sort_unstable();
+    v.dedup();
+    v.len()
+}
+
+fn quote(seg: &Segment) -> String {
+    let text = seg.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= EVIDENCE_CHARS {
+        text
+    } else {
+        let cut: String = text.chars().take(EVIDENCE_CHARS).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+fn says_dont_know(answer: &str) -> bool {
+    let a = answer.to_lowercase().replace('’', "'");
+    let a = a.trim().trim_end_matches(['.', '!']);
+    a == "pass"
+        || a == "idk"
+        || [
+            "don't know",
+            "dont know",
+            "do not know",
+            "no idea",
+            "not sure",
+            "no clue",
+            "can't remember",
+        ]
+        .iter()
+        .any(|p| a.contains(p))
+}
+
+fn missed_everything(rubric: &Rubric<'_>, notes: Vec<String>) -> Assessment {
+    let key_points: Vec<PointVerdict> = rubric
+        .key_points
+        .iter()
+        .map(|k| PointVerdict {
+            id: k.id.clone(),
+            verdict: Verdict::Missed,
+            evidence: None,
+            note: None,
+        })
+        .collect();
+    let feedback = feedback(rubric, &key_points);
+    Assessment {
+        key_points,
+        red_flags: Vec::new(),
+        holistic: None,
+        feedback,
+        notes,
+    }
+}
+
+fn feedback(rubric: &Rubric<'_>, verdicts: &[PointVerdict]) -> Feedback {
+    let point = |id: &str| rubric.key_points.iter().find(|k| k.id == id);
+    let strengths = verdicts
+        .iter()
+        .filter(|v| v.verdict == Verdict::Met)
+        .filter_map(|v| point(&v.id).map(|k| k.point.clone()))
+        .collect();
+    let mut gaps: Vec<(u32, bool, String)> = verdicts
+        .iter()
+        .filter(|v| v.verdict != Verdict::Met)
+        .filter_map(|v| {
+            point(&v.id).map(|k| (k.weight, v.verdict == Verdict::Partial, k.point.clone()))
+        })
+        .collect();
+    // Heaviest first; among equals, what was missed outright before what was touched on.
+    gaps.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let next_step = gaps
+        .first()
+        .map(|(_, _, p)| format!("Study this point and explain it in your own words: {p}"));
+    Feedback {
+        strengths,
+        gaps: gaps.into_iter().map(|(_, _, p)| p).collect(),
+        next_step,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bank::{KeyPoint, RedFlag, Severity};
+
+    fn rubric_parts() -> (Vec<KeyPoint>, Vec<RedFlag>) {
+        let kp = |id: &str, cues: &[&str]| KeyPoint {
+            id: id.into(),
+            point: format!("point {id}"),
+            weight: 1,
+            cues: cues.iter().map(|s| s.to_string()).collect(),
+        };
+        (
+            vec![
+                kp(
+                    "refcount",
+                    &[
+                        "reference count*",
+                        "refcount*",
+                        "freed immediately",
+                        "drops to zero",
+                    ],
+                ),
+                kp(
+                    "cycles",
+                    &[
+                        "cyclic garbage collector",
+                        "reference cycle*",
+                        "generation*",
+                        "gc.collect",
+                    ],
+                ),
+                kp(
+                    "pymalloc",
+                    &[
+                        "pymalloc",
+                        "small object allocator",
+                        "arena*",
+                        "private heap",
+                    ],
+                ),
+            ],
+            vec![RedFlag {
+                id: "gc-only".into(),
+                point: "says Python only has a tracing GC".into(),
+                severity: Severity::Critical,
+                cues: vec![
+                    "only a garbage collector".into(),
+                    "no reference counting".into(),
+                ],
+            }],
+        )
+    }
+
+    fn score_of(answer: &str) -> u8 {
+        let (k, f) = rubric_parts();
+        let r = Rubric {
+            testing: "",
+            key_points: &k,
+            red_flags: &f,
+        };
+        grade(&r, answer).score().unwrap()
+    }
+
+    const STRONG: &str = "CPython uses reference counting: every object keeps a refcount, and when it drops to zero \
+        the object is freed immediately. Reference cycles are handled by a cyclic garbage collector that works in \
+        generations, and you can force a pass with gc.collect. Small objects come from pymalloc, which carves arenas \
+        out of a private heap.";
+
+    #[test]
+    fn a_strong_answer_meets_every_point() {
+        assert_eq!(score_of(STRONG), 100);
+    }
+
+    #[test]
+    fn negated_cues_do_not_count() {
+        let s = score_of(
+            "There is no reference counting in Python and objects are never freed immediately. \
+             The cyclic garbage collector finds reference cycles in generations.",
+        );
+        assert!(s <= 40, "{s}");
+    }
+
+    #[test]
+    fn keyword_stuffing_scores_near_the_bottom() {
+        let stuffed = "reference counting, refcount, drops to zero, cyclic garbage collector, generations, gc.collect, \
+                       pymalloc, arenas, private heap";
+        let s = score_of(stuffed);
+        assert!(s <= 10, "stuffing scored {s}");
+        let partial = score_of(
+            "Python frees memory with reference counting, so when the refcount drops to zero the object goes away.",
+        );
+        assert!(s < partial, "stuffing {s} vs partial {partial}");
+    }
+
+    #[test]
+    fn empty_dont_know_and_off_topic_score_zero() {
+        assert_eq!(score_of(""), 0);
+        assert_eq!(score_of("   \n\n "), 0);
+        assert_eq!(score_of("I don't know, sorry."), 0);
+        assert_eq!(
+            score_of("Django has an ORM that maps models to tables and it ships an admin site."),
+            0
+        );
+    }
+
+    #[test]
+    fn a_red_flag_caps_the_score() {
+        let s = score_of(&format!(
+            "{STRONG} Really Python has no reference counting, it is all tracing."
+        ));
+        assert_eq!(s, 30);
+    }
+}

@@ -1,0 +1,506 @@
+//! Text as the offline grader sees it: words folded to a canonical form, grouped into
+//! segments (sentences, list fragments, code) and clauses, and cues matched against them.
+//!
+//! The folding rules are documented for bank authors in `docs/bank-format.md` ("Cues");
+//! keep the two in step.
+
+/// Words that signal a negation of what follows in the same clause.
+const NEGATORS: &[&str] = &["not", "no", "never", "none", "neither", "nor", "cannot"];
+/// Words after which a new clause starts, so a negation before them does not reach past.
+const CLAUSE_BREAKERS: &[&str] = &[
+    "but", "however", "although", "though", "whereas", "yet", "instead", "unlike",
+];
+/// How many words before a cue a negation may stand and still negate it.
+const NEGATION_WINDOW: usize = 3;
+
+/// Function words: their share tells a sentence from a bare list of terms.
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this",
+    "that", "these", "those", "to", "of", "in", "on", "for", "with", "by", "because", "so", "when",
+    "which", "who", "what", "if", "then", "than", "and", "or", "but", "as", "at", "from", "can",
+    "will", "would", "should", "could", "may", "might", "must", "does", "do", "did", "has", "have",
+    "had", "not", "no", "only", "each", "every", "all", "you", "we", "they", "i", "he", "she",
+    "there", "their", "into", "while", "until", "before", "after", "also", "more", "less", "same",
+    "how", "why", "where", "other", "any", "some", "one", "about", "over", "under", "between",
+    "through", "up", "out", "own", "just", "even", "still", "get", "gets", "make", "makes",
+    "means", "mean", "use", "uses", "used", "need", "needs", "like", "my", "your", "our", "them",
+    "his", "her", "me", "us",
+];
+
+/// A word of the text, folded for matching.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// Lowercase, with leading and trailing underscores removed, plural folded.
+    pub stem: String,
+    /// Lowercase, underscores removed, not folded: what a prefix cue is compared with.
+    pub raw: String,
+    /// Which clause of its segment the token is in.
+    pub clause: usize,
+}
+
+/// What kind of text a segment is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SegmentKind {
+    /// A sentence: enough words, with the function words of real language.
+    Prose,
+    /// Code: a fenced block, an indented block or a line that reads as code.
+    Code,
+    /// A bare term or list of terms.
+    Fragment,
+}
+
+/// A sentence, list item, code block or fragment of an answer.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    /// The original text, trimmed.
+    pub text: String,
+    /// Its words.
+    pub tokens: Vec<Token>,
+    /// What it reads as.
+    pub kind: SegmentKind,
+}
+
+/// One word of a cue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum CueWord {
+    /// Matches a token with the same folded form.
+    Exact(String),
+    /// Matches any token that starts with this (`serializ*`).
+    Prefix(String),
+}
+
+/// A compiled cue: a phrase matched word by word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cue {
+    words: Vec<CueWord>,
+}
+
+impl Cue {
+    /// Compiles a cue as written in the bank; `None` when it has no word to match.
+    pub fn parse(cue: &str) -> Option<Cue> {
+        let pieces = scan(cue);
+        let mut words = Vec::new();
+        let mut i = 0;
+        while i < pieces.len() {
+            let p = &pieces[i];
+            let star_follows = pieces
+                .get(i + 1)
+                .is_some_and(|n| n.text == "*" && n.start == p.end);
+            if p.is_word && star_follows {
+                words.push(CueWord::Prefix(p.raw()));
+                i += 2;
+                continue;
+            }
+            words.extend(p.folded().into_iter().map(|(stem, _)| CueWord::Exact(stem)));
+            i += 1;
+        }
+        (!words.is_empty()).then_some(Cue { words })
+    }
+
+    /// Every position in `tokens` where the cue starts.
+    pub fn find_in(&self, tokens: &[Token]) -> Vec<usize> {
+        if tokens.len() < self.words.len() {
+            return Vec::new();
+        }
+        (0..=tokens.len() - self.words.len())
+            .filter(|&start| {
+                self.words
+                    .iter()
+                    .zip(&tokens[start..])
+                    .all(|(w, t)| match w {
+                        CueWord::Exact(s) => &t.stem == s,
+                        CueWord::Prefix(p) => t.raw.starts_with(p.as_str()),
+                    })
+            })
+            .collect()
+    }
+
+    /// How many words the cue spans.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// Whether the cue is empty (never, for a parsed cue).
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+}
+
+/// Whether the word at `at` is negated by a negation shortly before it in its clause.
+pub fn is_negated(tokens: &[Token], at: usize) -> bool {
+    let clause = tokens[at].clause;
+    let from = at.saturating_sub(NEGATION_WINDOW);
+    (from..at).any(|i| {
+        let t = &tokens[i];
+        t.clause == clause
+            && NEGATORS.contains(&t.stem.as_str())
+            // "not only X but also Y" affirms X.
+            && !(t.stem == "not" && tokens.get(i + 1).is_some_and(|n| n.stem == "only"))
+    })
+}
+
+/// A raw lexical piece: a run of word characters or of operator characters.
+#[derive(Debug)]
+struct Piece {
+    text: String,
+    start: usize,
+    end: usize,
+    is_word: bool,
+}
+
+const OPERATOR_CHARS: &str = "=:*@<>!+-/%&|^~";
+
+fn scan(s: &str) -> Vec<Piece> {
+    let mut out: Vec<Piece> = Vec::new();
+    let mut cur: Option<Piece> = None;
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let class = if c.is_alphanumeric() || c == '_' {
+            Some(true)
+        } else if OPERATOR_CHARS.contains(c) {
+            Some(false)
+        } else {
+            None
+        };
+        // "doesn't" and "doesn’t": keep the apostrophe inside the word so the contraction
+        // can be recognised as a negation.
+        let apostrophe_in_word = (c == '\'' || c == '’')
+            && cur.as_ref().is_some_and(|p| p.is_word)
+            && chars.peek().is_some_and(|(_, n)| n.is_alphanumeric());
+        match (class, cur.as_mut()) {
+            _ if apostrophe_in_word => {
+                let p = cur.as_mut().expect("checked above");
+                p.text.push('\'');
+                p.end = i + c.len_utf8();
+            }
+            (Some(w), Some(p)) if p.is_word == w => {
+                p.text.extend(c.to_lowercase());
+                p.end = i + c.len_utf8();
+            }
+            (Some(w), _) => {
+                out.extend(cur.take());
+                cur = Some(Piece {
+                    text: c.to_lowercase().collect(),
+                    start: i,
+                    end: i + c.len_utf8(),
+                    is_word: w,
+                });
+            }
+            (None, _) => out.extend(cur.take()),
+        }
+    }
+    out.extend(cur);
+    out
+}
+
+impl Piece {
+    fn raw(&self) -> String {
+        self.text.trim_matches('_').to_string()
+    }
+
+    /// The folded words of this piece: (stem, raw). Contractions become their negation;
+    /// a run of hyphens joins words and disappears.
+    fn folded(&self) -> Vec<(String, String)> {
+        if !self.is_word {
+            return if self.text.chars().all(|c| c == '-') {
+                Vec::new()
+            } else {
+                vec![(self.text.clone(), self.text.clone())]
+            };
+        }
+        let text = self.text.as_str();
+        if let Some(base) = text.strip_suffix("n't") {
+            let mut v = Vec::new();
+            let base = base.trim_matches('_');
+            if !base.is_empty() && base != "ca" && base != "wo" {
+                v.push((stem(base), base.to_string()));
+            }
+            v.push(("not".to_string(), "not".to_string()));
+            return v;
+        }
+        let text = text.split('\'').next().unwrap_or(text);
+        let raw = text.trim_matches('_');
+        if raw.is_empty() {
+            return Vec::new();
+        }
+        if raw == "cannot" {
+            return vec![("can".into(), "can".into()), ("not".into(), "not".into())];
+        }
+        const BARE_CONTRACTIONS: &[&str] = &[
+            "isnt", "doesnt", "dont", "cant", "wont", "arent", "wasnt", "werent", "shouldnt",
+            "didnt", "couldnt", "wouldnt", "hasnt", "havent",
+        ];
+        if BARE_CONTRACTIONS.contains(&raw) {
+            return vec![("not".into(), "not".into())];
+        }
+        vec![(stem(raw), raw.to_string())]
+    }
+}
+
+/// Folds simple English plurals, the same way for text and cues.
+fn stem(w: &str) -> String {
+    let n = w.len();
+    if n > 4 && w.ends_with("ies") {
+        format!("{}y", &w[..n - 3])
+    } else if n > 4
+        && (w.ends_with("sses") || w.ends_with("xes") || w.ends_with("ches") || w.ends_with("shes"))
+    {
+        w[..n - 2].to_string()
+    } else if n > 3
+        && w.ends_with('s')
+        && !w.ends_with("ss")
+        && !w.ends_with("us")
+        && !w.ends_with("is")
+    {
+        w[..n - 1].to_string()
+    } else {
+        w.to_string()
+    }
+}
+
+/// The words of `s`, clause numbers included.
+pub fn tokenize(s: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut clause = 0;
+    let mut last_end = 0;
+    for p in scan(s) {
+        // Punctuation between words that ends a clause.
+        if s[last_end..p.start].contains([',', ';', ':', '(', ')']) {
+            clause += 1;
+        }
+        last_end = p.end;
+        for (stem, raw) in p.folded() {
+            if CLAUSE_BREAKERS.contains(&stem.as_str()) {
+                clause += 1;
+            }
+            tokens.push(Token { stem, raw, clause });
+        }
+    }
+    tokens
+}
+
+fn is_code_line(line: &str) -> bool {
+    let t = line.trim_start();
+    if t.starts_with(">>>") || t.starts_with("...") {
+        return true;
+    }
+    let first = t
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .next()
+        .unwrap_or("");
+    let keyword = matches!(
+        first,
+        "def"
+            | "class"
+            | "import"
+            | "from"
+            | "return"
+            | "async"
+            | "await"
+            | "yield"
+            | "with"
+            | "for"
+            | "while"
+            | "if"
+            | "elif"
+            | "else"
+            | "try"
+            | "except"
+            | "finally"
+            | "raise"
+            | "print"
+            | "lambda"
+            | "assert"
+    );
+    let codeish = t.ends_with(':') || t.contains('(') || t.contains(" = ") || t.contains("==");
+    ((keyword || line.starts_with("    ")) && codeish) || t.starts_with('@') || t.starts_with('#')
+}
+
+fn is_bullet(line: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with("- ") || t.starts_with("* ") || t.starts_with("• ") || {
+        let digits = t.chars().take_while(char::is_ascii_digit).count();
+        digits > 0 && (t[digits..].starts_with(". ") || t[digits..].starts_with(") "))
+    }
+}
+
+fn classify_prose(tokens: &[Token]) -> SegmentKind {
+    let words = tokens
+        .iter()
+        .filter(|t| t.stem.chars().next().is_some_and(char::is_alphanumeric))
+        .count();
+    let function = tokens
+        .iter()
+        .filter(|t| FUNCTION_WORDS.contains(&t.raw.as_str()))
+        .count();
+    if words >= 5 && function >= 2 && function * 4 >= words {
+        SegmentKind::Prose
+    } else {
+        SegmentKind::Fragment
+    }
+}
+
+/// Splits an answer into sentences, list items, code blocks and fragments.
+pub fn segments(answer: &str) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut prose = String::new();
+    let mut code = String::new();
+    let mut in_fence = false;
+
+    let flush_prose = |prose: &mut String, out: &mut Vec<Segment>| {
+        for sentence in split_sentences(prose) {
+            let tokens = tokenize(&sentence);
+            if !tokens.is_empty() {
+                let kind = classify_prose(&tokens);
+                out.push(Segment {
+                    text: sentence,
+                    tokens,
+                    kind,
+                });
+            }
+        }
+        prose.clear();
+    };
+    let flush_code = |code: &mut String, out: &mut Vec<Segment>| {
+        let tokens = tokenize(code);
+        if !tokens.is_empty() {
+            out.push(Segment {
+                text: code.trim().to_string(),
+                tokens,
+                kind: SegmentKind::Code,
+            });
+        }
+        code.clear();
+    };
+
+    for line in answer.lines() {
+        if line.trim_start().starts_with("```") {
+            if in_fence {
+                flush_code(&mut code, &mut out);
+            } else {
+                flush_prose(&mut prose, &mut out);
+            }
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence || is_code_line(line) {
+            if !in_fence {
+                flush_prose(&mut prose, &mut out);
+            }
+            code.push_str(line);
+            code.push('\n');
+            continue;
+        }
+        if !code.is_empty() {
+            flush_code(&mut code, &mut out);
+        }
+        if line.trim().is_empty() || is_bullet(line) {
+            flush_prose(&mut prose, &mut out);
+        }
+        prose.push_str(line.trim());
+        prose.push(' ');
+    }
+    flush_code(&mut code, &mut out);
+    flush_prose(&mut prose, &mut out);
+    out
+}
+
+/// Sentence boundaries: `.`, `!` or `?` followed by white space or the end.
+fn split_sentences(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if matches!(b, b'.' | b'!' | b'?')
+            && bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace())
+        {
+            let s = text[start..=i].trim();
+            if !s.is_empty() {
+                out.push(s.to_string());
+            }
+            start = i + 1;
+        }
+    }
+    let rest = text[start..].trim();
+    if !rest.is_empty() {
+        out.push(rest.to_string());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stems(s: &str) -> Vec<String> {
+        tokenize(s).into_iter().map(|t| t.stem).collect()
+    }
+
+    fn hits(cue: &str, text: &str) -> usize {
+        Cue::parse(cue).unwrap().find_in(&tokenize(text)).len()
+    }
+
+    #[test]
+    fn folding_follows_the_documented_rules() {
+        assert_eq!(stems("Thread-safe classes"), ["thread", "safe", "class"]);
+        assert_eq!(
+            stems("sys.intern() and __slots__"),
+            ["sys", "intern", "and", "slot"]
+        );
+        assert_eq!(stems("it doesn't"), ["it", "doe", "not"]);
+        assert_eq!(stems("you can't, cannot"), ["you", "not", "can", "not"]);
+        assert_eq!(
+            stems("if (n := len(a)) > 10"),
+            ["if", "n", ":=", "len", "a", ">", "10"]
+        );
+    }
+
+    #[test]
+    fn cues_match_whole_words_prefixes_and_operators() {
+        assert_eq!(hits("lock", "a blocking call"), 0);
+        assert_eq!(hits("lock", "take the Lock"), 1);
+        assert_eq!(hits("serializ*", "serialization costs"), 1);
+        assert_eq!(hits("thread-safe", "it is thread safe"), 1);
+        assert_eq!(hits("**kwargs", "def f(**kwargs):"), 1);
+        assert_eq!(hits(":=", "while (chunk := f.read()):"), 1);
+        assert_eq!(hits("reference count*", "reference counting"), 1);
+    }
+
+    #[test]
+    fn negation_reaches_three_words_within_a_clause() {
+        let t = tokenize("there is no reference counting");
+        let at = Cue::parse("reference count*").unwrap().find_in(&t)[0];
+        assert!(is_negated(&t, at));
+
+        let t = tokenize("it doesn't, but reference counting frees it");
+        let at = Cue::parse("reference count*").unwrap().find_in(&t)[0];
+        assert!(!is_negated(&t, at));
+
+        let t = tokenize("not only reference counting");
+        let at = Cue::parse("reference count*").unwrap().find_in(&t)[0];
+        assert!(!is_negated(&t, at));
+    }
+
+    #[test]
+    fn segments_tell_sentences_from_lists_and_code() {
+        let segs = segments(
+            "The GIL is a mutex that lets only one thread run bytecode at a time.\n\
+             GIL, mutex, refcount, multiprocessing, switch interval\n\n\
+             ```python\nimport sys\nprint(sys.getswitchinterval())\n```\n",
+        );
+        let kinds: Vec<SegmentKind> = segs.iter().map(|s| s.kind).collect();
+        assert_eq!(
+            kinds,
+            [SegmentKind::Prose, SegmentKind::Fragment, SegmentKind::Code]
+        );
+    }
+
+    #[test]
+    fn a_wrapped_paragraph_is_one_sentence_per_full_stop() {
+        let segs = segments(
+            "The GIL is released\nwhile a thread waits on I/O. So threads\nhelp for network calls.",
+        );
+        assert_eq!(segs.len(), 2);
+        assert!(segs.iter().all(|s| s.kind == SegmentKind::Prose));
+    }
+}

@@ -1,0 +1,45 @@
+//! grill: mock interviews for senior Python engineers, graded against each question's
+//! rubric by a model or, offline, by key-point coverage.
+//!
+//! The library holds the pure core (bank, grading, session state machine, transcripts)
+//! and the commands; `main.rs` only parses arguments and reports errors.
+
+pub mod bank;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod grade;
+pub mod render;
+pub mod session;
+pub mod style;
+pub mod transcript;
+pub mod util;
+
+use cli::{Cli, Command};
+use commands::Context;
+use error::ExitStatus;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    if cli
+        .command
+        .as_ref()
+        .is_some_and(|c| !matches!(c, Command::Practice(_)))
+        && cli.practice.given()
+    {
+        return Err(error::UserError::new("practice flags (--topic, --question, --count, ...) go with `grill` or `grill practice`")
+            .hint("put them after `grill practice`")
+            .into());
+    }
+    let settings = config::load(&cli.global)?;
+    let ctx = Context::new(settings, cli.global.no_color);
+    match cli.command {
+        None => commands::practice::run(&ctx, &cli.practice),
+        Some(Command::Practice(args)) => commands::practice::run(&ctx, &args),
+        Some(Command::Grade(args)) => commands::grade::run(&ctx, &args),
+        Some(Command::Review(cmd)) => commands::review::run(&ctx, cmd),
+        Some(Command::Bank(cmd)) => commands::bank::run(&ctx, cmd),
+        Some(Command::Config(args)) => commands::config::run(&ctx, &args),
+    }
+}

@@ -1,0 +1,189 @@
+//! Grades and transcripts as text for people. One place, so `practice`, `grade` and
+//! `review show` say the same thing the same way.
+
+use std::fmt::Write;
+
+use crate::bank::{Bank, Rubric, Severity};
+use crate::grade::{Grade, Verdict};
+use crate::style::{Style, wrap};
+use crate::transcript::{GradeRecord, GraderInfo, Transcript};
+
+/// Width prose is wrapped to.
+pub const WIDTH: usize = 88;
+
+/// A grader's label, with the caveat the offline grader always carries.
+pub fn grader_label(g: &GraderInfo) -> String {
+    match g {
+        GraderInfo::Offline { .. } => {
+            "offline grader: key-point coverage from cues, not a model's judgement".to_string()
+        }
+    }
+}
+
+/// A grade, with each key point's verdict and the red flags raised.
+pub fn grade(style: &Style, rubric: &Rubric<'_>, record: &GradeRecord) -> String {
+    let mut out = String::new();
+    match &record.grade {
+        Grade::Ungraded { reason, .. } => {
+            let _ = writeln!(out, "  {} {}", style.warn("Not graded:"), reason);
+            let _ = writeln!(
+                out,
+                "  {}",
+                style.dim("The answer is saved; grade it again later.")
+            );
+        }
+        Grade::Graded { score, assessment } => {
+            let painted = match score {
+                70.. => style.good(&format!("{score}/100")),
+                40..70 => style.warn(&format!("{score}/100")),
+                _ => style.bad(&format!("{score}/100")),
+            };
+            let _ = writeln!(
+                out,
+                "  {} {}  {}",
+                style.bold("Score:"),
+                painted,
+                style.dim(&format!("({})", grader_label(&record.grader)))
+            );
+            for v in &assessment.key_points {
+                let text = rubric
+                    .key_points
+                    .iter()
+                    .find(|k| k.id == v.id)
+                    .map_or(v.id.as_str(), |k| k.point.as_str());
+                let mark = match v.verdict {
+                    Verdict::Met => style.good("✓ met    "),
+                    Verdict::Partial => style.warn("~ partial"),
+                    Verdict::Missed => style.bad("✗ missed "),
+                };
+                let body = wrap(text, WIDTH, "             ");
+                let _ = write!(out, "  {mark}  {}", body.trim_start());
+                if let Some(note) = &v.note {
+                    let _ = writeln!(out, "             {}", style.dim(note));
+                }
+            }
+            for hit in &assessment.red_flags {
+                let text = rubric
+                    .red_flags
+                    .iter()
+                    .find(|f| f.id == hit.id)
+                    .map_or(hit.id.as_str(), |f| f.point.as_str());
+                let sev = match hit.severity {
+                    Severity::Critical => "critical",
+                    Severity::Minor => "minor",
+                };
+                let _ = writeln!(
+                    out,
+                    "  {} {}",
+                    style.bad(&format!("! red flag ({sev}):")),
+                    text
+                );
+                if let Some(e) = &hit.evidence {
+                    let _ = writeln!(out, "      {}", style.dim(&format!("“{e}”")));
+                }
+            }
+            for note in &assessment.notes {
+                let _ = writeln!(out, "  {} {}", style.warn("note:"), note);
+            }
+            if let Some(next) = &assessment.feedback.next_step {
+                let _ = write!(out, "{}", wrap(&format!("Next: {next}"), WIDTH, "  "));
+            }
+        }
+    }
+    out
+}
+
+/// A whole transcript: every turn with its answer and latest grade.
+pub fn transcript(style: &Style, t: &Transcript, bank: &Bank) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        style.bold(&format!(
+            "Session {} — {}",
+            t.id,
+            t.started_at.format("%Y-%m-%d %H:%M")
+        ))
+    );
+    let mean = t
+        .mean_score()
+        .map_or("-".to_string(), |m| format!("{m:.0}/100"));
+    let _ = writeln!(
+        out,
+        "status: {:?}   answered: {}   mean score: {mean}",
+        t.status,
+        t.answered()
+    );
+    let _ = writeln!(out, "grader: {}   bank: {}", t.grader, t.bank);
+    for (i, turn) in t.turns.iter().enumerate() {
+        let _ = writeln!(out);
+        let label = match &turn.follow_up_id {
+            Some(f) => format!("{}. {} › follow-up {}", i + 1, turn.question_id, f),
+            None => format!("{}. {}", i + 1, turn.question_id),
+        };
+        let _ = writeln!(out, "{}", style.bold(&label));
+        let _ = write!(out, "{}", wrap(&turn.prompt, WIDTH, "  Q: "));
+        match (&turn.answer, turn.skipped) {
+            (_, true) => {
+                let _ = writeln!(out, "  {}", style.dim("(skipped)"));
+            }
+            (Some(a), _) => {
+                let _ = writeln!(out, "  {}", style.dim("Answer:"));
+                let _ = write!(out, "{}", wrap(a, WIDTH, "    "));
+            }
+            (None, _) => {
+                let _ = writeln!(out, "  {}", style.dim("(not answered)"));
+            }
+        }
+        if !turn.hints.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {}",
+                style.dim(&format!("hints used: {}", turn.hints.len()))
+            );
+        }
+        let question = bank.get(&turn.question_id);
+        let follow_up =
+            question.and_then(|q| turn.follow_up_id.as_deref().and_then(|f| q.follow_up(f)));
+        let rubric = follow_up
+            .map(|f| f.rubric())
+            .or_else(|| question.map(|q| q.rubric()));
+        if let Some(q) = question
+            && q.content_hash() != turn.question_hash
+        {
+            let _ = writeln!(
+                out,
+                "  {}",
+                style.dim("(the question has changed in the bank since this session)")
+            );
+        }
+        for (n, record) in turn.grades.iter().enumerate() {
+            if turn.grades.len() > 1 {
+                let _ = writeln!(
+                    out,
+                    "  {}",
+                    style.dim(&format!(
+                        "grade {} of {} ({})",
+                        n + 1,
+                        turn.grades.len(),
+                        record.graded_at.format("%Y-%m-%d %H:%M")
+                    ))
+                );
+            }
+            match rubric {
+                Some(r) => out.push_str(&grade(style, &r, record)),
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "  score: {}",
+                        record
+                            .grade
+                            .score()
+                            .map_or("ungraded".into(), |s| s.to_string())
+                    );
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,248 @@
+//! The session loop: reads answers from a source, feeds the state machine, grades, shows
+//! results and saves the transcript after every answer and every grade.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::input::{AnswerSource, BLOCK_SEPARATOR, Command, END_OF_ANSWER, Input};
+use super::{GradeJob, Session, Step};
+use crate::bank::Question;
+use crate::grade::{Grade, offline};
+use crate::render::{self, WIDTH};
+use crate::style::{Style, wrap};
+use crate::transcript::{GradeRecord, GraderInfo, Status, Store, TranscriptError, now};
+
+/// Answers larger than this are kept but not graded.
+pub const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+/// What the loop writes to and where it saves.
+pub struct Shell<'a> {
+    /// Where questions and grades are shown.
+    pub out: &'a mut dyn Write,
+    /// How they are painted.
+    pub style: Style,
+    /// The transcript folder.
+    pub store: &'a Store,
+    /// The transcript file of this session.
+    pub path: PathBuf,
+}
+
+impl Shell<'_> {
+    fn save(&self, session: &Session<'_>) -> Result<(), TranscriptError> {
+        self.store.save(session.transcript(), &self.path)
+    }
+}
+
+/// Grades one answer with the offline grader, timing it.
+pub fn grade_offline(job: &GradeJob<'_>) -> GradeRecord {
+    let started = Instant::now();
+    let grade = if job.answer.len() > MAX_ANSWER_BYTES {
+        Grade::Ungraded {
+            reason: too_long(job.answer.len()),
+            raw_reply: None,
+        }
+    } else {
+        offline::grade(&job.prompt.rubric(), &job.answer)
+    };
+    GradeRecord {
+        grader: GraderInfo::Offline {
+            version: offline::GRADER_VERSION.to_string(),
+        },
+        graded_at: now(),
+        latency_ms: started.elapsed().as_millis() as u64,
+        grade,
+    }
+}
+
+fn too_long(bytes: usize) -> String {
+    format!(
+        "the answer is {:.1} MB, over the {} MiB that is graded; it is saved in the transcript",
+        bytes as f64 / 1e6,
+        MAX_ANSWER_BYTES >> 20
+    )
+}
+
+/// Runs the session until it is done, the input ends, or the user quits or presses
+/// Ctrl-C. Returns how it ended; the transcript is saved at every step.
+pub fn drive(
+    session: &mut Session<'_>,
+    source: &mut dyn AnswerSource,
+    shell: &mut Shell<'_>,
+) -> anyhow::Result<Status> {
+    let interactive = source.interactive();
+    let style = shell.style;
+    shell.save(session)?;
+    let mut shown: Option<usize> = None;
+    loop {
+        let turn = match session.step() {
+            Step::Done => break,
+            Step::Asking(turn) => turn,
+            Step::Grading(_) => {
+                unreachable!("practice grades every answer before reading the next")
+            }
+        };
+        if shown != Some(turn) {
+            let prompt = session.prompt().expect("a turn is asking");
+            let header = match prompt.follow_up {
+                None => format!(
+                    "── Question {} of {} · {} · {} ",
+                    prompt.number, prompt.of, prompt.question.topic, prompt.question.level
+                ),
+                Some(_) => format!("── Follow-up on {} ", prompt.question.id),
+            };
+            writeln!(shell.out, "\n{}", style.bold(&format!("{header:─<60}")))?;
+            write!(shell.out, "{}", wrap(prompt.text(), WIDTH, ""))?;
+            if interactive {
+                writeln!(
+                    shell.out,
+                    "{}",
+                    style.dim(&format!("(finish with a line holding only \"{END_OF_ANSWER}\" · :hint :ref :skip :edit :help :quit)"))
+                )?;
+            }
+            shown = Some(turn);
+        }
+        shell.out.flush()?;
+        match source.read()? {
+            Input::Answer(text) => {
+                if text.trim().is_empty() && interactive {
+                    writeln!(
+                        shell.out,
+                        "{}",
+                        style.dim("(empty answer: type one, or :skip)")
+                    )?;
+                    continue;
+                }
+                let Some((job, _)) = session.submit(text) else {
+                    continue;
+                };
+                // Saved before grading, so the answer survives whatever grading does.
+                shell.save(session)?;
+                let record = grade_offline(&job);
+                writeln!(shell.out)?;
+                write!(
+                    shell.out,
+                    "{}",
+                    render::grade(&style, &job.prompt.rubric(), &record)
+                )?;
+                let turn = job.turn;
+                let advance = session.record_grade(turn, record);
+                shell.save(session)?;
+                if let Some(q) = advance.finished {
+                    show_reference(shell, q)?;
+                }
+            }
+            Input::Command(Command::Hint) => {
+                let hint = session
+                    .hint()
+                    .unwrap_or_else(|| "No more hints for this one.".into());
+                write!(shell.out, "{}", wrap(&hint, WIDTH, "  hint: "))?;
+                shell.save(session)?;
+            }
+            Input::Command(Command::Ref) => {
+                if let Some(r) = session.reference() {
+                    writeln!(
+                        shell.out,
+                        "{}",
+                        style.bold("  Reference answer (noted in the transcript):")
+                    )?;
+                    write!(shell.out, "{}", wrap(r, WIDTH, "    "))?;
+                }
+                shell.save(session)?;
+            }
+            Input::Command(Command::Skip) => {
+                let advance = session.skip();
+                shell.save(session)?;
+                writeln!(shell.out, "{}", style.dim("  (skipped)"))?;
+                if let Some(q) = advance.finished {
+                    show_reference(shell, q)?;
+                }
+            }
+            Input::Command(Command::Help) => {
+                for (_, name, help) in Command::ALL {
+                    writeln!(shell.out, "  {name:<7} {help}")?;
+                }
+                let how = if interactive {
+                    format!("finish an answer with a line holding only \"{END_OF_ANSWER}\"")
+                } else {
+                    format!("separate answers with a line holding only \"{BLOCK_SEPARATOR}\"")
+                };
+                writeln!(shell.out, "  {how}")?;
+            }
+            Input::Command(Command::Edit) => {
+                writeln!(
+                    shell.out,
+                    "  :edit works in a terminal; here, answers come from standard input"
+                )?;
+            }
+            Input::Command(Command::Quit) | Input::End => {
+                session.quit();
+                shell.save(session)?;
+                break;
+            }
+            Input::Invalid(msg) => writeln!(shell.out, "  {msg}")?,
+            Input::Interrupted => {
+                session.interrupt();
+                shell.save(session)?;
+                break;
+            }
+        }
+    }
+    summary(session, shell)?;
+    Ok(session.transcript().status)
+}
+
+fn show_reference(shell: &mut Shell<'_>, q: &Question) -> io::Result<()> {
+    let style = shell.style;
+    writeln!(
+        shell.out,
+        "\n  {}",
+        style.bold(&format!("Reference answer for {}:", q.id))
+    )?;
+    write!(shell.out, "{}", wrap(&q.reference_answer, WIDTH, "    "))?;
+    for ex in &q.examples {
+        writeln!(shell.out)?;
+        for line in ex.code.trim_end().lines() {
+            writeln!(shell.out, "    {}", style.dim(line))?;
+        }
+        if let Some(output) = &ex.output {
+            writeln!(shell.out, "    {}", style.dim("# prints:"))?;
+            for line in output.trim_end().lines() {
+                writeln!(shell.out, "    {}", style.dim(&format!("# {line}")))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn summary(session: &Session<'_>, shell: &mut Shell<'_>) -> io::Result<()> {
+    let t = session.transcript();
+    let style = shell.style;
+    writeln!(
+        shell.out,
+        "\n{}",
+        style.bold(&format!("{:─<60}", "── Session summary "))
+    )?;
+    for turn in &t.turns {
+        let label = match &turn.follow_up_id {
+            Some(f) => format!("  {} › {}", turn.question_id, f),
+            None => turn.question_id.clone(),
+        };
+        let result = if turn.skipped {
+            "skipped".to_string()
+        } else {
+            match turn.latest_grade().map(|g| &g.grade) {
+                Some(Grade::Graded { score, .. }) => format!("{score}/100"),
+                Some(Grade::Ungraded { .. }) => "ungraded".to_string(),
+                None if turn.answer.is_some() => "not graded yet".to_string(),
+                None => "not answered".to_string(),
+            }
+        };
+        writeln!(shell.out, "  {label:<48} {result}")?;
+    }
+    if let Some(mean) = t.mean_score() {
+        writeln!(shell.out, "  {:<48} {mean:.0}/100", "mean")?;
+    }
+    writeln!(shell.out, "Saved to {}", shell.path.display())?;
+    Ok(())
+}

@@ -1,0 +1,211 @@
+//! The transcript folder: atomic writes, listing and lookup.
+//!
+//! Every save writes a temporary file in the same folder, syncs it to disk and renames it
+//! over the transcript, so a crash at any point leaves either the previous or the new
+//! version, never a torn file.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::{SCHEMA_VERSION, Transcript};
+
+/// Why a transcript could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum TranscriptError {
+    /// The file system refused.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The file is not a transcript (corrupt, truncated, or something else).
+    #[error("{}:{line}:{column}: not a valid transcript: {message}", path.display())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the first problem.
+        line: usize,
+        /// 1-based column of the first problem.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Written by a newer grill.
+    #[error("{}: schema version {version} is newer than this grill understands ({SCHEMA_VERSION}); upgrade grill to read it", path.display())]
+    Newer {
+        /// The file.
+        path: PathBuf,
+        /// Its schema version.
+        version: u64,
+    },
+    /// No transcript matches what the user named.
+    #[error("no transcript matches `{0}`")]
+    NotFound(String),
+}
+
+/// The folder that holds transcripts.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    /// A store over `dir` (created on first save).
+    pub fn new(dir: impl Into<PathBuf>) -> Store {
+        Store { dir: dir.into() }
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file a new session is saved to: `<date>T<time>_<slug>_<id>.json`.
+    pub fn path_for(&self, t: &Transcript, slug: &str) -> PathBuf {
+        let slug: String = slug
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .take(40)
+            .collect();
+        self.dir.join(format!(
+            "{}_{slug}_{}.json",
+            t.started_at.format("%Y-%m-%dT%H%M%S"),
+            t.id
+        ))
+    }
+
+    /// Writes `t` to `path` atomically (temporary file, fsync, rename, fsync of the folder).
+    pub fn save(&self, t: &Transcript, path: &Path) -> Result<(), TranscriptError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| TranscriptError::Io { path, source }
+        };
+        fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
+        let json = serde_json::to_vec_pretty(t).expect("a transcript always serialises");
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".grill-")
+            .suffix(".tmp")
+            .tempfile_in(&self.dir)
+            .map_err(io(&self.dir))?;
+        tmp.write_all(&json).map_err(io(tmp.path()))?;
+        tmp.write_all(b"\n").map_err(io(tmp.path()))?;
+        tmp.as_file().sync_all().map_err(io(tmp.path()))?;
+        tmp.persist(path).map_err(|e| TranscriptError::Io {
+            path: path.to_path_buf(),
+            source: e.error,
+        })?;
+        // The rename itself is durable only once the folder's entry is on disk.
+        #[cfg(unix)]
+        if let Ok(d) = fs::File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+
+    /// Reads one transcript, accepting every schema version up to this build's.
+    pub fn load(path: &Path) -> Result<Transcript, TranscriptError> {
+        let bytes = fs::read(path).map_err(|source| TranscriptError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        parse(path, &bytes)
+    }
+
+    /// Every transcript in the folder, oldest first, and every file that failed to load.
+    /// A missing folder holds no transcripts.
+    pub fn list(&self) -> (Vec<(PathBuf, Transcript)>, Vec<TranscriptError>) {
+        let mut ok = Vec::new();
+        let mut bad = Vec::new();
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (ok, bad),
+            Err(source) => {
+                return (
+                    ok,
+                    vec![TranscriptError::Io {
+                        path: self.dir.clone(),
+                        source,
+                    }],
+                );
+            }
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        paths.sort();
+        for p in paths {
+            match Store::load(&p) {
+                Ok(t) => ok.push((p, t)),
+                Err(e) => bad.push(e),
+            }
+        }
+        ok.sort_by_key(|(_, t)| t.started_at);
+        (ok, bad)
+    }
+
+    /// Finds the transcript the user named: `latest`, a path, a file name, or an id (or a
+    /// unique prefix of one).
+    pub fn find(&self, key: &str) -> Result<PathBuf, TranscriptError> {
+        let as_path = Path::new(key);
+        if as_path.is_file() {
+            return Ok(as_path.to_path_buf());
+        }
+        let in_dir = self.dir.join(key);
+        if in_dir.is_file() {
+            return Ok(in_dir);
+        }
+        let (all, _) = self.list();
+        if key == "latest" {
+            return all
+                .into_iter()
+                .last()
+                .map(|(p, _)| p)
+                .ok_or_else(|| TranscriptError::NotFound(key.into()));
+        }
+        let matches: Vec<PathBuf> = all
+            .into_iter()
+            .filter(|(p, t)| {
+                t.id.starts_with(key)
+                    || p.file_stem()
+                        .is_some_and(|s| s.to_string_lossy().starts_with(key))
+            })
+            .map(|(p, _)| p)
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(one.clone()),
+            _ => Err(TranscriptError::NotFound(key.into())),
+        }
+    }
+}
+
+fn parse(path: &Path, bytes: &[u8]) -> Result<Transcript, TranscriptError> {
+    let corrupt = |e: serde_json::Error| TranscriptError::Corrupt {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    };
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(corrupt)?;
+    let version = value
+        .get("schema_version")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
+    if version > u64::from(SCHEMA_VERSION) {
+        return Err(TranscriptError::Newer {
+            path: path.to_path_buf(),
+            version,
+        });
+    }
+    serde_json::from_value(value).map_err(corrupt)
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the built `grill` binary driven through its command line and stdin,
+//! each test in its own temporary HOME, config and data folders.
+
+mod bank;
+mod config;
+mod crash;
+mod grade;
+mod practice;
+mod review;
+mod util;

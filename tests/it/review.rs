@@ -1,0 +1,128 @@
+//! `grill review list|show` over sessions made through the binary.
+
+use crate::util::{Sandbox, fixture_bank};
+
+fn two_sessions(sb: &Sandbox) {
+    let bank = fixture_bank();
+    let bank = bank.to_str().unwrap();
+    sb.run(
+        &[
+            "--bank",
+            bank,
+            "practice",
+            "--question",
+            "colours",
+            "--follow-ups",
+            "0",
+        ],
+        "Blue and yellow make green because pigments absorb light.\n",
+    )
+    .success();
+    sb.run(
+        &[
+            "--bank",
+            bank,
+            "practice",
+            "--question",
+            "tides",
+            "--follow-ups",
+            "0",
+        ],
+        "The moon's gravity pulls the sea.\n",
+    )
+    .success();
+}
+
+#[test]
+fn list_and_show_read_saved_sessions() {
+    let sb = Sandbox::new();
+    two_sessions(&sb);
+    let bank = fixture_bank();
+    let bank = bank.to_str().unwrap();
+    let run = sb.run(&["--bank", bank, "review", "list", "--json"], "");
+    run.success();
+    let list = run.json();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["questions"], serde_json::json!(["colours"]));
+    assert_eq!(list[0]["status"], "completed");
+
+    let run = sb.run(&["--bank", bank, "review", "show", "latest"], "");
+    run.success();
+    assert!(
+        run.stdout.contains("The moon's gravity pulls the sea.") && run.stdout.contains("Score:"),
+        "{}",
+        run.stdout
+    );
+
+    let id = list[0]["id"].as_str().unwrap();
+    let run = sb.run(
+        &[
+            "--bank",
+            bank,
+            "review",
+            "show",
+            &id[..5],
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    run.success();
+    assert_eq!(run.json()["turns"][0]["question_id"], "colours");
+
+    let run = sb.run(
+        &["--bank", bank, "review", "list", "--limit", "1", "--json"],
+        "",
+    );
+    assert_eq!(run.json()[0]["questions"], serde_json::json!(["tides"]));
+}
+
+#[test]
+fn a_corrupt_transcript_is_named_and_skipped_and_left_alone() {
+    let sb = Sandbox::new();
+    two_sessions(&sb);
+    let files = sb.transcript_files();
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    let truncated = &text[..text.len() / 2];
+    std::fs::write(&files[0], truncated).unwrap();
+    std::fs::write(
+        sb.transcripts().join("zzz-not-json.json"),
+        b"\x00\x01binary",
+    )
+    .unwrap();
+
+    let run = sb.run(&["review", "list"], "");
+    run.code(2);
+    let name = files[0].file_name().unwrap().to_str().unwrap();
+    assert!(
+        run.stderr
+            .contains(&format!("warning: skipped {}", files[0].display()))
+            && run.stderr.contains(name),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("zzz-not-json.json"), "{}", run.stderr);
+    assert!(
+        run.stdout.contains("tides"),
+        "the good session still lists: {}",
+        run.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(&files[0]).unwrap(),
+        truncated,
+        "nothing is modified"
+    );
+    assert_eq!(sb.transcript_files().len(), 3, "nothing is deleted");
+}
+
+#[test]
+fn show_of_an_unknown_session_is_a_user_error() {
+    let sb = Sandbox::new();
+    let run = sb.run(&["review", "show", "nope"], "");
+    run.code(1);
+    assert!(
+        run.stderr.contains("no transcript matches `nope`"),
+        "{}",
+        run.stderr
+    );
+}
