@@ -203,6 +203,9 @@ pub struct BankCheckArgs {
     /// Also apply the shipped bank's minimums (key points, cues, red flags, follow-ups)
     #[arg(long)]
     pub strict: bool,
+    /// Also run every code example under each CPython 3.11+ found, checking its output
+    #[arg(long)]
+    pub run_examples: bool,
     /// Print the problems as one JSON document
     #[arg(long)]
     pub json: bool,

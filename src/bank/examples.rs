@@ -51,6 +51,19 @@ pub fn discover() -> Vec<Interpreter> {
     for minor in 11..=15 {
         candidates.push((format!("python3.{minor}"), vec![]));
     }
+    // pyenv's versions, found on disk so that no `pyenv` command is needed.
+    let pyenv_root = std::env::var_os("PYENV_ROOT")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv")));
+    if let Some(root) = pyenv_root
+        && let Ok(entries) = std::fs::read_dir(root.join("versions"))
+    {
+        let mut dirs: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+        dirs.sort();
+        for d in dirs {
+            candidates.push((d.join("bin/python3").display().to_string(), vec![]));
+        }
+    }
     if let Ok(out) = Command::new("pyenv")
         .args(["versions", "--bare"])
         .stderr(Stdio::null())
@@ -69,17 +82,24 @@ pub fn discover() -> Vec<Interpreter> {
     for (program, env) in candidates {
         let probe = Command::new(&program)
             .envs(env.iter().map(|(k, v)| (k, v)))
-            .args(["-c", "import sys; print(sys.version_info[0], sys.version_info[1], sys.implementation.name)"])
+            .args(["-c", "import sys; print(sys.version_info[0], sys.version_info[1], sys.implementation.name, sys.executable)"])
             .stderr(Stdio::null())
             .output();
         let Ok(out) = probe else { continue };
         let text = String::from_utf8_lossy(&out.stdout);
-        let parts: Vec<&str> = text.split_whitespace().collect();
-        if let [maj, min, "cpython"] = parts.as_slice()
+        let parts: Vec<&str> = text.trim().splitn(4, ' ').collect();
+        if let [maj, min, "cpython", exe] = parts.as_slice()
             && let (Ok(maj), Ok(min)) = (maj.parse(), min.parse())
             && (maj, min) >= OLDEST
             && !found.iter().any(|i| i.version == (maj, min))
         {
+            // Run the interpreter itself rather than a version manager's shim: faster, and
+            // the shim's choice cannot change under us.
+            let (program, env) = if Path::new(exe).is_file() {
+                (exe.to_string(), Vec::new())
+            } else {
+                (program, env)
+            };
             found.push(Interpreter {
                 version: (maj, min),
                 program,
@@ -128,58 +148,97 @@ fn parse_version(s: &str) -> Option<(u32, u32)> {
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
 }
 
-/// Runs every example of `bank` under each interpreter from its `min_python` up.
+/// Runs every example of `bank` under each interpreter from its `min_python` up, on as
+/// many threads as the machine has cores (each run is a separate process).
 pub fn run_all(bank: &Bank, interpreters: &[Interpreter], scratch: &Path) -> Report {
+    struct Job<'a> {
+        question: &'a str,
+        example: usize,
+        interpreter: &'a Interpreter,
+        file: std::path::PathBuf,
+        output: Option<&'a str>,
+    }
     let mut report = Report::default();
+    let mut jobs: Vec<Job<'_>> = Vec::new();
     for q in bank.questions() {
         for (n, ex) in q.examples.iter().enumerate() {
-            let fail = |interpreter: Option<&Interpreter>, message: String| Failure {
+            let fail = |message: String| Failure {
                 question: q.id.clone(),
                 example: n + 1,
-                interpreter: interpreter.map(Interpreter::describe),
+                interpreter: None,
                 message,
             };
             let min = match ex.min_python.as_deref().map(parse_version) {
                 None => OLDEST,
                 Some(Some(v)) => v,
                 Some(None) => {
-                    report.failures.push(fail(
-                        None,
-                        format!(
-                            "min_python {:?} is not a version like \"3.12\"",
-                            ex.min_python
-                        ),
-                    ));
+                    let msg = format!(
+                        "min_python {:?} is not a version like \"3.12\"",
+                        ex.min_python
+                    );
+                    report.failures.push(fail(msg));
                     continue;
                 }
             };
             let eligible: Vec<&Interpreter> =
                 interpreters.iter().filter(|i| i.version >= min).collect();
             if eligible.is_empty() {
-                report.failures.push(fail(
-                    None,
-                    format!(
-                        "needs Python {}.{} or later, and none was found",
-                        min.0, min.1
-                    ),
-                ));
+                let msg = format!(
+                    "needs Python {}.{} or later, and none was found",
+                    min.0, min.1
+                );
+                report.failures.push(fail(msg));
                 continue;
             }
             let file = scratch.join(format!("{}-{}.py", q.id, n + 1));
             if let Err(e) = std::fs::write(&file, &ex.code) {
                 report
                     .failures
-                    .push(fail(None, format!("cannot write {}: {e}", file.display())));
+                    .push(fail(format!("cannot write {}: {e}", file.display())));
                 continue;
             }
-            for interp in eligible {
-                report.runs += 1;
-                if let Err(message) = run_one(interp, &file, scratch, ex.output.as_deref()) {
-                    report.failures.push(fail(Some(interp), message));
-                }
+            for interpreter in eligible {
+                jobs.push(Job {
+                    question: &q.id,
+                    example: n + 1,
+                    interpreter,
+                    file: file.clone(),
+                    output: ex.output.as_deref(),
+                });
             }
         }
     }
+    report.runs = jobs.len();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    if let Err(message) = run_one(job.interpreter, &job.file, scratch, job.output) {
+                        let failure = Failure {
+                            question: job.question.to_string(),
+                            example: job.example,
+                            interpreter: Some(job.interpreter.describe()),
+                            message,
+                        };
+                        failures
+                            .lock()
+                            .expect("no worker panics while holding it")
+                            .push(failure);
+                    }
+                }
+            });
+        }
+    });
+    let mut failures = failures.into_inner().expect("the workers are done");
+    failures.sort_by(|a, b| {
+        (&a.question, a.example, &a.interpreter).cmp(&(&b.question, b.example, &b.interpreter))
+    });
+    report.failures.extend(failures);
     report
 }
 

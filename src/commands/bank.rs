@@ -4,7 +4,7 @@ use std::io::Write;
 
 use serde_json::json;
 
-use crate::bank::{Bank, BankError, Problem, minimum_problems};
+use crate::bank::{Bank, BankError, Problem, examples, minimum_problems};
 use crate::cli::{BankCheckArgs, BankCommand, BankListArgs, BankShowArgs};
 use crate::error::{ExitStatus, UserError};
 use crate::render::WIDTH;
@@ -180,11 +180,14 @@ fn check(ctx: &Context, args: &BankCheckArgs) -> anyhow::Result<ExitStatus> {
     };
     let (mut problems, questions, source) = match loaded {
         Ok(bank) => {
-            let extra = if args.strict {
+            let mut extra = if args.strict {
                 minimum_problems(&bank)
             } else {
                 Vec::new()
             };
+            if args.run_examples {
+                extra.extend(example_problems(ctx, &bank)?);
+            }
             (extra, bank.questions().len(), bank.source().to_string())
         }
         Err(e) => (e.problems, 0, e.source_name),
@@ -213,6 +216,59 @@ fn check(ctx: &Context, args: &BankCheckArgs) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Failure
     })
+}
+
+/// Runs the examples and turns each failure into a problem at its question.
+fn example_problems(ctx: &Context, bank: &Bank) -> anyhow::Result<Vec<Problem>> {
+    let interpreters = examples::discover();
+    if interpreters.is_empty() {
+        return Err(
+            UserError::new("no CPython 3.11 or later found to run the examples")
+                .hint("install python3 (3.11+), or put python3.N on the PATH")
+                .into(),
+        );
+    }
+    let found: Vec<String> = interpreters
+        .iter()
+        .map(examples::Interpreter::describe)
+        .collect();
+    eprintln!(
+        "{}",
+        ctx.style
+            .dim(&format!("running examples under {}", found.join(", ")))
+    );
+    let scratch = tempfile::tempdir()?;
+    let report = examples::run_all(bank, &interpreters, scratch.path());
+    eprintln!(
+        "{}",
+        ctx.style.dim(&format!(
+            "{} example runs, {} failed",
+            report.runs,
+            report.failures.len()
+        ))
+    );
+    Ok(report
+        .failures
+        .into_iter()
+        .map(|f| {
+            let origin = bank.get(&f.question).map(|q| q.origin.clone());
+            Problem {
+                file: origin.as_ref().map_or_else(String::new, |o| o.file.clone()),
+                line: origin.as_ref().map_or(0, |o| o.line),
+                column: 0,
+                question: Some(f.question.clone()),
+                message: format!(
+                    "example {}{}: {}",
+                    f.example,
+                    f.interpreter
+                        .map(|i| format!(" under Python {i}"))
+                        .unwrap_or_default(),
+                    f.message
+                ),
+                excerpt: None,
+            }
+        })
+        .collect())
 }
 
 fn count_files(problems: &[Problem]) -> usize {

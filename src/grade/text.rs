@@ -5,7 +5,7 @@
 //! keep the two in step.
 
 /// Words that signal a negation of what follows in the same clause.
-const NEGATORS: &[&str] = &["not", "no", "never", "none", "neither", "nor", "cannot"];
+const NEGATORS: &[&str] = &["not", "no", "never", "neither", "nor", "cannot"];
 /// Words after which a new clause starts, so a negation before them does not reach past.
 const CLAUSE_BREAKERS: &[&str] = &[
     "but", "however", "although", "though", "whereas", "yet", "instead", "unlike",

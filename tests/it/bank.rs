@@ -125,3 +125,60 @@ fn a_broken_bank_stops_practice_with_every_problem() {
         run.stderr
     );
 }
+
+/// Issue 4: every code example in the shipped bank runs under each CPython 3.11+ on the
+/// machine and prints what the bank says it prints.
+#[test]
+fn every_shipped_example_runs_and_prints_its_output() {
+    let sb = Sandbox::new();
+    // The sandbox has its own HOME: point it at the machine's pyenv, if there is one.
+    let pyenv_root = std::env::var("PYENV_ROOT")
+        .ok()
+        .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/.pyenv")))
+        .unwrap_or_default();
+    let run = sb.run_with(
+        &["bank", "check", "--run-examples"],
+        "",
+        &[("PYENV_ROOT", &pyenv_root)],
+    );
+    run.success();
+    assert!(
+        run.stderr.contains("running examples under 3.11"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(" 0 failed"), "{}", run.stderr);
+}
+
+#[test]
+fn a_broken_example_is_reported_with_its_question() {
+    let sb = Sandbox::new();
+    let dir = sb.path("bank");
+    std::fs::create_dir_all(&dir).unwrap();
+    let sample = std::fs::read_to_string(fixture_bank().join("sample.toml")).unwrap();
+    let with_examples = sample.replacen(
+        "[[question.key_points]]",
+        "[[question.examples]]\ncode = '''\nprint(sum([1, 2, 3]))\n'''\noutput = '''\n7\n'''\n\n\
+         [[question.examples]]\ncode = '''\nraise SystemExit(undefined_name)\n'''\n\n[[question.key_points]]",
+        1,
+    );
+    std::fs::write(dir.join("sample.toml"), with_examples).unwrap();
+    let run = sb.run(
+        &["bank", "check", "--run-examples", dir.to_str().unwrap()],
+        "",
+    );
+    run.code(1);
+    assert!(
+        run.stdout.contains("[colours] example 1 under Python 3.11")
+            && run
+                .stdout
+                .contains("printed\n6\nbut the bank says it prints\n7"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("[colours] example 2") && run.stdout.contains("NameError"),
+        "{}",
+        run.stdout
+    );
+}
