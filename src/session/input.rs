@@ -159,12 +159,8 @@ struct AnswerHelper;
 impl Validator for AnswerHelper {
     fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
         let input = ctx.input();
-        let complete = input.trim().is_empty()
-            || (input.trim_start().starts_with(':') && !input.trim().contains('\n'))
-            || input
-                .lines()
-                .last()
-                .is_some_and(|l| l.trim() == END_OF_ANSWER);
+        let last = input.trim_end().rsplit('\n').next().unwrap_or("").trim();
+        let complete = input.trim().is_empty() || last == END_OF_ANSWER || is_command_line(last);
         Ok(if complete {
             ValidationResult::Valid(None)
         } else {
@@ -172,6 +168,36 @@ impl Validator for AnswerHelper {
         })
     }
 }
+
+/// A line that reads as a REPL command: `:` and a word.
+fn is_command_line(line: &str) -> bool {
+    line.strip_prefix(':')
+        .is_some_and(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic()))
+}
+
+/// Splits a finished edit buffer: an answer ended by `.`, or a command typed on the last
+/// line, with whatever was typed before it kept as a draft to continue from.
+fn finish(text: &str) -> (Input, String) {
+    let trimmed = text.trim_end();
+    let (before, last) = trimmed.rsplit_once('\n').unwrap_or(("", trimmed));
+    let draft = if before.trim().is_empty() {
+        String::new()
+    } else {
+        format!("{}\n", before.trim_end())
+    };
+    if last.trim() == END_OF_ANSWER {
+        (Input::Answer(before.trim_end().to_string()), String::new())
+    } else if is_command_line(last.trim()) {
+        let input = match Command::parse(last) {
+            Ok(c) => Input::Command(c),
+            Err(msg) => Input::Invalid(msg),
+        };
+        (input, draft)
+    } else {
+        (Input::Answer(trimmed.to_string()), String::new())
+    }
+}
+
 impl Completer for AnswerHelper {
     type Candidate = String;
 }
@@ -185,6 +211,8 @@ impl Helper for AnswerHelper {}
 pub struct Terminal {
     editor: Editor<AnswerHelper, DefaultHistory>,
     history: Option<PathBuf>,
+    /// What was typed before a command, offered again at the next prompt.
+    draft: String,
 }
 
 impl Terminal {
@@ -195,7 +223,11 @@ impl Terminal {
         if let Some(h) = &history {
             let _ = editor.load_history(h);
         }
-        Ok(Terminal { editor, history })
+        Ok(Terminal {
+            editor,
+            history,
+            draft: String::new(),
+        })
     }
 
     fn edit(&mut self) -> io::Result<Input> {
@@ -208,7 +240,7 @@ impl Terminal {
             .prefix("grill-answer-")
             .suffix(".md")
             .tempfile()?;
-        std::fs::write(file.path(), format!("{MARKER}\n"))?;
+        std::fs::write(file.path(), format!("{MARKER}\n{}", self.draft))?;
         // The editor setting may carry arguments ("code --wait").
         let mut parts = editor.split_whitespace();
         let program = parts.next().unwrap_or("vi");
@@ -246,7 +278,8 @@ impl Terminal {
 
 impl AnswerSource for Terminal {
     fn read(&mut self) -> io::Result<Input> {
-        match self.editor.readline("> ") {
+        let draft = std::mem::take(&mut self.draft);
+        match self.editor.readline_with_initial("> ", (&draft, "")) {
             Ok(text) => {
                 if !text.trim().is_empty() {
                     let _ = self.editor.add_history_entry(text.as_str());
@@ -257,20 +290,16 @@ impl AnswerSource for Terminal {
                         let _ = self.editor.save_history(h);
                     }
                 }
-                let body = match text.trim_end().strip_suffix(END_OF_ANSWER) {
-                    Some(rest)
-                        if text
-                            .trim_end()
-                            .lines()
-                            .last()
-                            .is_some_and(|l| l.trim() == END_OF_ANSWER) =>
-                    {
-                        rest
+                let (input, draft) = finish(&text);
+                self.draft = draft;
+                match input {
+                    Input::Command(Command::Edit) => {
+                        let edited = self.edit();
+                        if matches!(edited, Ok(Input::Answer(_))) {
+                            self.draft.clear();
+                        }
+                        edited
                     }
-                    _ => text.as_str(),
-                };
-                match classify(body.trim_end().to_string()) {
-                    Input::Command(Command::Edit) => self.edit(),
                     other => Ok(other),
                 }
             }
@@ -299,6 +328,24 @@ mod tests {
         assert_eq!(b.read().unwrap(), Input::Command(Command::Skip));
         assert_eq!(b.read().unwrap(), Input::Answer("last\n".into()));
         assert_eq!(b.read().unwrap(), Input::End);
+    }
+
+    #[test]
+    fn a_command_after_a_draft_keeps_the_draft() {
+        let (input, draft) = finish("first line\n\nsecond\n:hint");
+        assert_eq!(input, Input::Command(Command::Hint));
+        assert_eq!(draft, "first line\n\nsecond\n");
+        let (input, draft) = finish("first line\n\nsecond\n.");
+        assert_eq!(input, Input::Answer("first line\n\nsecond".into()));
+        assert_eq!(draft, "");
+        let (input, _) = finish(":skip");
+        assert_eq!(input, Input::Command(Command::Skip));
+        let (input, draft) = finish("draft\n:nope");
+        assert!(matches!(input, Input::Invalid(_)));
+        assert_eq!(draft, "draft\n");
+        // A colon inside prose is not a command.
+        let (input, _) = finish("note: this is prose\n.");
+        assert_eq!(input, Input::Answer("note: this is prose".into()));
     }
 
     #[test]

@@ -136,7 +136,8 @@ pub fn drive(
                 let hint = session
                     .hint()
                     .unwrap_or_else(|| "No more hints for this one.".into());
-                write!(shell.out, "{}", wrap(&hint, WIDTH, "  hint: "))?;
+                writeln!(shell.out, "  {}", style.bold("hint:"))?;
+                write!(shell.out, "{}", wrap(&hint, WIDTH, "    "))?;
                 shell.save(session)?;
             }
             Input::Command(Command::Ref) => {
