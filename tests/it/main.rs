@@ -7,4 +7,5 @@ mod crash;
 mod grade;
 mod practice;
 mod review;
+mod shipped_bank;
 mod util;
