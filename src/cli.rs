@@ -37,6 +37,12 @@ pub struct GlobalArgs {
     /// Read questions from this folder instead of the built-in bank
     #[arg(long, global = true, value_name = "DIR")]
     pub bank: Option<PathBuf>,
+    /// Read the grading prompt templates from this folder
+    #[arg(long, global = true, value_name = "DIR")]
+    pub prompts: Option<PathBuf>,
+    /// Seconds a grading request may take in all [default: 120]
+    #[arg(long, global = true, value_name = "SECS")]
+    pub timeout: Option<u64>,
     /// Folder where sessions are saved
     #[arg(long, global = true, value_name = "DIR")]
     pub transcripts: Option<PathBuf>,
@@ -52,8 +58,10 @@ pub struct GlobalArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GraderChoice {
-    /// The best available: an AI endpoint when one is configured, else offline
+    /// The best available: the configured endpoint, else a local Ollama, else offline
     Auto,
+    /// A model: the configured endpoint, or a local Ollama
+    Llm,
     /// The offline key-point grader (no model, no network)
     Offline,
 }
@@ -72,6 +80,8 @@ pub enum Command {
     Bank(BankCommand),
     /// Show the settings in force and where each came from
     Config(JsonFlag),
+    /// Check the grading endpoint: reachable, models, structured output, a timed grading
+    Doctor(JsonFlag),
 }
 
 /// Which questions a session asks, and how.
@@ -100,9 +110,7 @@ pub struct PracticeArgs {
 impl PracticeArgs {
     /// Whether any practice flag was given (they differ from a bare `grill`).
     pub fn given(&self) -> bool {
-        let bare = Cli::try_parse_from(["grill"])
-            .map(|c| c.practice)
-            .unwrap_or_default();
+        let bare = Cli::try_parse_from(["grill"]).map(|c| c.practice).unwrap_or_default();
         *self != bare
     }
 }
@@ -235,17 +243,9 @@ mod tests {
         let cli = Cli::try_parse_from(["grill", "--topic", "async", "--count", "2"]).unwrap();
         assert_eq!(cli.practice.topics, ["async"]);
         assert_eq!(cli.practice.count, 2);
-        let cli = Cli::try_parse_from([
-            "grill",
-            "practice",
-            "--question",
-            "gil",
-            "--follow-ups",
-            "1",
-            "--level",
-            "senior",
-        ])
-        .unwrap();
+        let cli =
+            Cli::try_parse_from(["grill", "practice", "--question", "gil", "--follow-ups", "1", "--level", "senior"])
+                .unwrap();
         match cli.command {
             Some(Command::Practice(p)) => {
                 assert_eq!(p.questions, ["gil"]);

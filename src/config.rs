@@ -89,6 +89,12 @@ pub struct ConfigFile {
     pub bank: Option<PathBuf>,
     /// Transcript folder (relative to the config file).
     pub transcripts: Option<PathBuf>,
+    /// Prompt template folder (relative to the config file).
+    pub prompts: Option<PathBuf>,
+    /// Seconds a grading request may take.
+    pub timeout: Option<u64>,
+    /// Seconds to wait for a connection.
+    pub connect_timeout: Option<u64>,
 }
 
 /// A setting that could not be read.
@@ -153,6 +159,12 @@ pub struct Settings {
     pub bank: Option<Sourced<PathBuf>>,
     /// Transcript folder.
     pub transcripts: Sourced<PathBuf>,
+    /// Prompt template folder; `None` means the built-in templates.
+    pub prompts: Option<Sourced<PathBuf>>,
+    /// Seconds a grading request may take.
+    pub timeout: Sourced<u64>,
+    /// Seconds to wait for a connection.
+    pub connect_timeout: Sourced<u64>,
     /// The config file consulted, and whether it existed.
     pub config_file: Option<(PathBuf, bool)>,
     /// The platform data folder (history and caches).
@@ -165,65 +177,31 @@ impl Settings {
     pub fn resolve(inputs: &Inputs) -> Settings {
         let file = inputs.file.as_ref();
         let from_file = |get: &dyn Fn(&ConfigFile) -> Option<String>| {
-            file.and_then(|(p, f)| {
-                get(f).map(|v| Sourced {
-                    value: v,
-                    source: Source::File(p.clone()),
-                })
-            })
+            file.and_then(|(p, f)| get(f).map(|v| Sourced { value: v, source: Source::File(p.clone()) }))
         };
-        let string = |flag: &Option<String>,
-                      names: &[&'static str],
-                      get: &dyn Fn(&ConfigFile) -> Option<String>| {
+        let string = |flag: &Option<String>, names: &[&'static str], get: &dyn Fn(&ConfigFile) -> Option<String>| {
             flag.clone()
-                .map(|v| Sourced {
-                    value: v,
-                    source: Source::Flag,
-                })
-                .or_else(|| {
-                    lookup(&inputs.env, names).map(|(n, v)| Sourced {
-                        value: v,
-                        source: Source::Env(n),
-                    })
-                })
-                .or_else(|| {
-                    lookup(&inputs.dotenv, names).map(|(n, v)| Sourced {
-                        value: v,
-                        source: Source::DotEnv(n),
-                    })
-                })
+                .map(|v| Sourced { value: v, source: Source::Flag })
+                .or_else(|| lookup(&inputs.env, names).map(|(n, v)| Sourced { value: v, source: Source::Env(n) }))
+                .or_else(|| lookup(&inputs.dotenv, names).map(|(n, v)| Sourced { value: v, source: Source::DotEnv(n) }))
                 .or_else(|| from_file(get))
         };
         let relative_to_file = |p: PathBuf| match file {
             Some((cfg, _)) if p.is_relative() => cfg.parent().unwrap_or(Path::new(".")).join(p),
             _ => p,
         };
-        let path = |flag: &Option<PathBuf>,
-                    names: &[&'static str],
-                    get: &dyn Fn(&ConfigFile) -> Option<PathBuf>| {
+        let path = |flag: &Option<PathBuf>, names: &[&'static str], get: &dyn Fn(&ConfigFile) -> Option<PathBuf>| {
             flag.clone()
-                .map(|v| Sourced {
-                    value: v,
-                    source: Source::Flag,
+                .map(|v| Sourced { value: v, source: Source::Flag })
+                .or_else(|| {
+                    lookup(&inputs.env, names).map(|(n, v)| Sourced { value: v.into(), source: Source::Env(n) })
                 })
                 .or_else(|| {
-                    lookup(&inputs.env, names).map(|(n, v)| Sourced {
-                        value: v.into(),
-                        source: Source::Env(n),
-                    })
-                })
-                .or_else(|| {
-                    lookup(&inputs.dotenv, names).map(|(n, v)| Sourced {
-                        value: v.into(),
-                        source: Source::DotEnv(n),
-                    })
+                    lookup(&inputs.dotenv, names).map(|(n, v)| Sourced { value: v.into(), source: Source::DotEnv(n) })
                 })
                 .or_else(|| {
                     file.and_then(|(p, f)| {
-                        get(f).map(|v| Sourced {
-                            value: relative_to_file(v),
-                            source: Source::File(p.clone()),
-                        })
+                        get(f).map(|v| Sourced { value: relative_to_file(v), source: Source::File(p.clone()) })
                     })
                 })
         };
@@ -231,82 +209,54 @@ impl Settings {
         let grader = inputs
             .flags
             .grader
-            .map(|g| Sourced {
-                value: g,
-                source: Source::Flag,
-            })
+            .map(|g| Sourced { value: g, source: Source::Flag })
             .or_else(|| {
                 let parse = |v: &str| <GraderChoice as clap::ValueEnum>::from_str(v, true).ok();
                 lookup(&inputs.env, &["GRILL_GRADER"])
-                    .and_then(|(n, v)| {
-                        parse(&v).map(|g| Sourced {
-                            value: g,
-                            source: Source::Env(n),
-                        })
-                    })
+                    .and_then(|(n, v)| parse(&v).map(|g| Sourced { value: g, source: Source::Env(n) }))
                     .or_else(|| {
-                        lookup(&inputs.dotenv, &["GRILL_GRADER"]).and_then(|(n, v)| {
-                            parse(&v).map(|g| Sourced {
-                                value: g,
-                                source: Source::DotEnv(n),
-                            })
-                        })
+                        lookup(&inputs.dotenv, &["GRILL_GRADER"])
+                            .and_then(|(n, v)| parse(&v).map(|g| Sourced { value: g, source: Source::DotEnv(n) }))
                     })
             })
-            .or_else(|| {
-                file.and_then(|(p, f)| {
-                    f.grader.map(|g| Sourced {
-                        value: g,
-                        source: Source::File(p.clone()),
-                    })
-                })
-            })
-            .unwrap_or(Sourced {
-                value: GraderChoice::Auto,
-                source: Source::Default("best available"),
+            .or_else(|| file.and_then(|(p, f)| f.grader.map(|g| Sourced { value: g, source: Source::File(p.clone()) })))
+            .unwrap_or(Sourced { value: GraderChoice::Auto, source: Source::Default("best available") });
+
+        let transcripts = path(&inputs.flags.transcripts, &["GRILL_TRANSCRIPTS_DIR"], &|f| f.transcripts.clone())
+            .unwrap_or_else(|| {
+                if inputs.local_transcripts || inputs.data_dir.is_none() {
+                    Sourced { value: PathBuf::from("transcripts"), source: Source::Default("./transcripts exists") }
+                } else {
+                    let dir = inputs.data_dir.clone().unwrap_or_default().join("transcripts");
+                    Sourced { value: dir, source: Source::Default("platform data folder") }
+                }
             });
 
-        let transcripts = path(
-            &inputs.flags.transcripts,
-            &["GRILL_TRANSCRIPTS_DIR"],
-            &|f| f.transcripts.clone(),
-        )
-        .unwrap_or_else(|| {
-            if inputs.local_transcripts || inputs.data_dir.is_none() {
-                Sourced {
-                    value: PathBuf::from("transcripts"),
-                    source: Source::Default("./transcripts exists"),
-                }
-            } else {
-                let dir = inputs
-                    .data_dir
-                    .clone()
-                    .unwrap_or_default()
-                    .join("transcripts");
-                Sourced {
-                    value: dir,
-                    source: Source::Default("platform data folder"),
-                }
-            }
-        });
-
         Settings {
-            base_url: string(
-                &inputs.flags.base_url,
-                &["GRILL_BASE_URL", "OPENAI_BASE_URL", "OPENAI_API_BASE"],
-                &|f| f.base_url.clone(),
-            ),
-            api_key: string(&None, &["GRILL_API_KEY", "OPENAI_API_KEY"], &|f| {
-                f.api_key.clone()
-            })
-            .map(|s| Sourced {
-                value: Secret::new(s.value),
-                source: s.source,
+            base_url: string(&inputs.flags.base_url, &["GRILL_BASE_URL", "OPENAI_BASE_URL", "OPENAI_API_BASE"], &|f| {
+                f.base_url.clone()
             }),
+            api_key: string(&None, &["GRILL_API_KEY", "OPENAI_API_KEY"], &|f| f.api_key.clone())
+                .map(|s| Sourced { value: Secret::new(s.value), source: s.source }),
             model: string(&inputs.flags.model, &["GRILL_MODEL"], &|f| f.model.clone()),
             ollama_host: string(&None, &["OLLAMA_HOST"], &|f| f.ollama_host.clone()),
             grader,
             bank: path(&inputs.flags.bank, &["GRILL_BANK"], &|f| f.bank.clone()),
+            prompts: path(&inputs.flags.prompts, &["GRILL_PROMPTS"], &|f| f.prompts.clone()),
+            timeout: number(
+                inputs,
+                inputs.flags.timeout,
+                "GRILL_TIMEOUT",
+                file.and_then(|(p, f)| f.timeout.map(|v| (p, v))),
+                120,
+            ),
+            connect_timeout: number(
+                inputs,
+                None,
+                "GRILL_CONNECT_TIMEOUT",
+                file.and_then(|(p, f)| f.connect_timeout.map(|v| (p, v))),
+                5,
+            ),
             transcripts,
             config_file: None,
             data_dir: inputs.data_dir.clone(),
@@ -314,12 +264,25 @@ impl Settings {
     }
 }
 
+/// A whole number of seconds: flag, environment, `.env`, file, default. A value that
+/// does not parse is skipped (and `grill config` shows which one won).
+fn number(
+    inputs: &Inputs,
+    flag: Option<u64>,
+    name: &'static str,
+    file: Option<(&PathBuf, u64)>,
+    default: u64,
+) -> Sourced<u64> {
+    let parse = |map: &HashMap<String, String>| map.get(name).and_then(|v| v.trim().parse().ok());
+    flag.map(|v| Sourced { value: v, source: Source::Flag })
+        .or_else(|| parse(&inputs.env).map(|v| Sourced { value: v, source: Source::Env(name) }))
+        .or_else(|| parse(&inputs.dotenv).map(|v| Sourced { value: v, source: Source::DotEnv(name) }))
+        .or_else(|| file.map(|(p, v)| Sourced { value: v, source: Source::File(p.clone()) }))
+        .unwrap_or(Sourced { value: default, source: Source::Default("built in") })
+}
+
 fn lookup(map: &HashMap<String, String>, names: &[&'static str]) -> Option<(&'static str, String)> {
-    names.iter().find_map(|n| {
-        map.get(*n)
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| (*n, v.trim().to_string()))
-    })
+    names.iter().find_map(|n| map.get(*n).filter(|v| !v.trim().is_empty()).map(|v| (*n, v.trim().to_string())))
 }
 
 /// Parses a config file's text.
@@ -329,20 +292,14 @@ pub fn parse_config(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> 
         let before = &text[..offset.min(text.len())];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        ConfigError::File {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message: e.message().trim().to_string(),
-        }
+        ConfigError::File { path: path.to_path_buf(), line, column, message: e.message().trim().to_string() }
     })
 }
 
 /// Reads the environment, `.env` and the config file, and resolves the settings.
 pub fn load(flags: &GlobalArgs) -> Result<Settings, ConfigError> {
-    let env: HashMap<String, String> = std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect();
+    let env: HashMap<String, String> =
+        std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
     let mut dotenv = HashMap::new();
     let dot = Path::new(".env");
     if dot.is_file() {
@@ -353,13 +310,8 @@ pub fn load(flags: &GlobalArgs) -> Result<Settings, ConfigError> {
         }
     }
     let dirs = directories::ProjectDirs::from("", "", "grill");
-    let explicit = flags
-        .config
-        .clone()
-        .or_else(|| env.get("GRILL_CONFIG").map(PathBuf::from));
-    let config_path = explicit
-        .clone()
-        .or_else(|| dirs.as_ref().map(|d| d.config_dir().join("config.toml")));
+    let explicit = flags.config.clone().or_else(|| env.get("GRILL_CONFIG").map(PathBuf::from));
+    let config_path = explicit.clone().or_else(|| dirs.as_ref().map(|d| d.config_dir().join("config.toml")));
     let mut file = None;
     let mut config_file = None;
     if let Some(path) = config_path {
@@ -392,17 +344,11 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     fn inputs() -> Inputs {
-        Inputs {
-            data_dir: Some("/data/grill".into()),
-            ..Inputs::default()
-        }
+        Inputs { data_dir: Some("/data/grill".into()), ..Inputs::default() }
     }
 
     #[test]
@@ -414,10 +360,7 @@ mod tests {
         };
         let mut i = inputs();
         i.file = Some(("/etc/grill.toml".into(), file));
-        i.dotenv = map(&[
-            ("GRILL_BASE_URL", "http://dotenv/v1"),
-            ("GRILL_MODEL", "dot-model"),
-        ]);
+        i.dotenv = map(&[("GRILL_BASE_URL", "http://dotenv/v1"), ("GRILL_MODEL", "dot-model")]);
         i.env = map(&[("OPENAI_BASE_URL", "http://env/v1")]);
         i.flags.base_url = Some("http://flag/v1".into());
 
@@ -433,29 +376,16 @@ mod tests {
         i.env.clear();
         i.dotenv.clear();
         let s = Settings::resolve(&i);
-        assert_eq!(
-            s.base_url.unwrap().source,
-            Source::File("/etc/grill.toml".into())
-        );
+        assert_eq!(s.base_url.unwrap().source, Source::File("/etc/grill.toml".into()));
     }
 
     #[test]
     fn grill_names_win_over_openai_names_and_the_old_alias_comes_last() {
         let mut i = inputs();
-        i.env = map(&[
-            ("OPENAI_API_BASE", "http://old/v1"),
-            ("OPENAI_BASE_URL", "http://new/v1"),
-        ]);
-        assert_eq!(
-            Settings::resolve(&i).base_url.unwrap().value,
-            "http://new/v1"
-        );
-        i.env
-            .insert("GRILL_BASE_URL".into(), "http://grill/v1".into());
-        assert_eq!(
-            Settings::resolve(&i).base_url.unwrap().value,
-            "http://grill/v1"
-        );
+        i.env = map(&[("OPENAI_API_BASE", "http://old/v1"), ("OPENAI_BASE_URL", "http://new/v1")]);
+        assert_eq!(Settings::resolve(&i).base_url.unwrap().value, "http://new/v1");
+        i.env.insert("GRILL_BASE_URL".into(), "http://grill/v1".into());
+        assert_eq!(Settings::resolve(&i).base_url.unwrap().value, "http://grill/v1");
         i.env = map(&[("OPENAI_API_KEY", "sk-one"), ("GRILL_API_KEY", "sk-two")]);
         let key = Settings::resolve(&i).api_key.unwrap();
         assert_eq!(key.value.expose(), "sk-two");
@@ -465,43 +395,23 @@ mod tests {
     #[test]
     fn transcripts_default_to_the_local_folder_only_when_it_exists() {
         let mut i = inputs();
-        assert_eq!(
-            Settings::resolve(&i).transcripts.value,
-            PathBuf::from("/data/grill/transcripts")
-        );
+        assert_eq!(Settings::resolve(&i).transcripts.value, PathBuf::from("/data/grill/transcripts"));
         i.local_transcripts = true;
-        assert_eq!(
-            Settings::resolve(&i).transcripts.value,
-            PathBuf::from("transcripts")
-        );
+        assert_eq!(Settings::resolve(&i).transcripts.value, PathBuf::from("transcripts"));
         i.env = map(&[("GRILL_TRANSCRIPTS_DIR", "/tmp/t")]);
-        assert_eq!(
-            Settings::resolve(&i).transcripts.value,
-            PathBuf::from("/tmp/t")
-        );
+        assert_eq!(Settings::resolve(&i).transcripts.value, PathBuf::from("/tmp/t"));
     }
 
     #[test]
     fn config_paths_are_relative_to_the_file_and_unknown_keys_fail() {
         let mut i = inputs();
-        let cfg = parse_config(
-            Path::new("/home/u/.config/grill/config.toml"),
-            "bank = \"my-bank\"\n",
-        )
-        .unwrap();
+        let cfg = parse_config(Path::new("/home/u/.config/grill/config.toml"), "bank = \"my-bank\"\n").unwrap();
         i.file = Some(("/home/u/.config/grill/config.toml".into(), cfg));
-        assert_eq!(
-            Settings::resolve(&i).bank.unwrap().value,
-            PathBuf::from("/home/u/.config/grill/my-bank")
-        );
+        assert_eq!(Settings::resolve(&i).bank.unwrap().value, PathBuf::from("/home/u/.config/grill/my-bank"));
 
-        let err =
-            parse_config(Path::new("c.toml"), "model = \"m\"\nbase_ulr = \"x\"\n").unwrap_err();
+        let err = parse_config(Path::new("c.toml"), "model = \"m\"\nbase_ulr = \"x\"\n").unwrap_err();
         let msg = err.to_string();
-        assert!(
-            msg.starts_with("c.toml:2:1:") && msg.contains("base_ulr"),
-            "{msg}"
-        );
+        assert!(msg.starts_with("c.toml:2:1:") && msg.contains("base_ulr"), "{msg}");
     }
 
     #[test]

@@ -45,10 +45,7 @@ pub struct UserError {
 impl UserError {
     /// An error with no hint.
     pub fn new(message: impl Into<String>) -> UserError {
-        UserError {
-            message: message.into(),
-            hint: None,
-        }
+        UserError { message: message.into(), hint: None }
     }
 
     /// Adds a hint.
@@ -73,14 +70,10 @@ pub fn report(err: &anyhow::Error, style: &Style) -> ExitStatus {
     for cause in err.chain().skip(1) {
         let _ = writeln!(stderr, "  caused by: {cause}");
     }
-    let hint = err
-        .downcast_ref::<UserError>()
-        .and_then(|u| u.hint.clone())
-        .or_else(|| {
-            err.downcast_ref::<ConfigError>().map(|_| {
-                "fix the file or variable named above, then run `grill config` to check".to_string()
-            })
-        });
+    let hint = err.downcast_ref::<UserError>().and_then(|u| u.hint.clone()).or_else(|| {
+        err.downcast_ref::<ConfigError>()
+            .map(|_| "fix the file or variable named above, then run `grill config` to check".to_string())
+    });
     if let Some(h) = hint {
         let _ = writeln!(stderr, "  {} {h}", style.dim("hint:"));
     }
@@ -88,20 +81,10 @@ pub fn report(err: &anyhow::Error, style: &Style) -> ExitStatus {
         || err.downcast_ref::<BankError>().is_some()
         || err.downcast_ref::<SelectionError>().is_some()
         || err.downcast_ref::<ConfigError>().is_some()
-        || matches!(
-            err.downcast_ref::<TranscriptError>(),
-            Some(TranscriptError::NotFound(_))
-        );
-    if user_fault {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Error
-    }
+        || matches!(err.downcast_ref::<TranscriptError>(), Some(TranscriptError::NotFound(_)));
+    if user_fault { ExitStatus::Failure } else { ExitStatus::Error }
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    err.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
 }

@@ -10,6 +10,8 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod grade;
+pub mod llm;
+pub mod prompts;
 pub mod render;
 pub mod session;
 pub mod style;
@@ -22,15 +24,12 @@ use error::ExitStatus;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
-    if cli
-        .command
-        .as_ref()
-        .is_some_and(|c| !matches!(c, Command::Practice(_)))
-        && cli.practice.given()
-    {
-        return Err(error::UserError::new("practice flags (--topic, --question, --count, ...) go with `grill` or `grill practice`")
-            .hint("put them after `grill practice`")
-            .into());
+    if cli.command.as_ref().is_some_and(|c| !matches!(c, Command::Practice(_))) && cli.practice.given() {
+        return Err(error::UserError::new(
+            "practice flags (--topic, --question, --count, ...) go with `grill` or `grill practice`",
+        )
+        .hint("put them after `grill practice`")
+        .into());
     }
     let settings = config::load(&cli.global)?;
     let ctx = Context::new(settings, cli.global.no_color);
@@ -41,5 +40,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Some(Command::Review(cmd)) => commands::review::run(&ctx, cmd),
         Some(Command::Bank(cmd)) => commands::bank::run(&ctx, cmd),
         Some(Command::Config(args)) => commands::config::run(&ctx, &args),
+        Some(Command::Doctor(args)) => commands::doctor::run(&ctx, &args),
     }
 }

@@ -5,9 +5,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = grill::cli::Cli::parse();
-    let color = !cli.global.no_color
-        && std::env::var_os("NO_COLOR").is_none()
-        && std::io::stderr().is_terminal();
+    let color = !cli.global.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
     match grill::run(cli) {
         Ok(status) => status.into(),
         Err(err) => grill::error::report(&err, &grill::style::Style::new(color)).into(),

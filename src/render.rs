@@ -17,20 +17,23 @@ pub fn grader_label(g: &GraderInfo) -> String {
         GraderInfo::Offline { .. } => {
             "offline grader: key-point coverage from cues, not a model's judgement".to_string()
         }
+        GraderInfo::Llm { model, endpoint, .. } => format!("graded by {model} at {endpoint}"),
     }
 }
 
 /// A grade, with each key point's verdict and the red flags raised.
 pub fn grade(style: &Style, rubric: &Rubric<'_>, record: &GradeRecord) -> String {
     let mut out = String::new();
+    if !record.injection.is_empty() {
+        let _ = writeln!(out, "  {}", style.bad("⚠ text addressed to the grader was found; it earns nothing:"));
+        for m in &record.injection {
+            let _ = writeln!(out, "      {}", style.dim(&format!("line {}: {}", m.line, m.excerpt)));
+        }
+    }
     match &record.grade {
         Grade::Ungraded { reason, .. } => {
             let _ = writeln!(out, "  {} {}", style.warn("Not graded:"), reason);
-            let _ = writeln!(
-                out,
-                "  {}",
-                style.dim("The answer is saved; grade it again later.")
-            );
+            let _ = writeln!(out, "  {}", style.dim("The answer is saved; grade it again later."));
         }
         Grade::Graded { score, assessment } => {
             let painted = match score {
@@ -46,11 +49,7 @@ pub fn grade(style: &Style, rubric: &Rubric<'_>, record: &GradeRecord) -> String
                 style.dim(&format!("({})", grader_label(&record.grader)))
             );
             for v in &assessment.key_points {
-                let text = rubric
-                    .key_points
-                    .iter()
-                    .find(|k| k.id == v.id)
-                    .map_or(v.id.as_str(), |k| k.point.as_str());
+                let text = rubric.key_points.iter().find(|k| k.id == v.id).map_or(v.id.as_str(), |k| k.point.as_str());
                 let mark = match v.verdict {
                     Verdict::Met => style.good("✓ met    "),
                     Verdict::Partial => style.warn("~ partial"),
@@ -63,21 +62,13 @@ pub fn grade(style: &Style, rubric: &Rubric<'_>, record: &GradeRecord) -> String
                 }
             }
             for hit in &assessment.red_flags {
-                let text = rubric
-                    .red_flags
-                    .iter()
-                    .find(|f| f.id == hit.id)
-                    .map_or(hit.id.as_str(), |f| f.point.as_str());
+                let text =
+                    rubric.red_flags.iter().find(|f| f.id == hit.id).map_or(hit.id.as_str(), |f| f.point.as_str());
                 let sev = match hit.severity {
                     Severity::Critical => "critical",
                     Severity::Minor => "minor",
                 };
-                let _ = writeln!(
-                    out,
-                    "  {} {}",
-                    style.bad(&format!("! red flag ({sev}):")),
-                    text
-                );
+                let _ = writeln!(out, "  {} {}", style.bad(&format!("! red flag ({sev}):")), text);
                 if let Some(e) = &hit.evidence {
                     let _ = writeln!(out, "      {}", style.dim(&format!("“{e}”")));
                 }
@@ -96,24 +87,9 @@ pub fn grade(style: &Style, rubric: &Rubric<'_>, record: &GradeRecord) -> String
 /// A whole transcript: every turn with its answer and latest grade.
 pub fn transcript(style: &Style, t: &Transcript, bank: &Bank) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{}",
-        style.bold(&format!(
-            "Session {} — {}",
-            t.id,
-            t.started_at.format("%Y-%m-%d %H:%M")
-        ))
-    );
-    let mean = t
-        .mean_score()
-        .map_or("-".to_string(), |m| format!("{m:.0}/100"));
-    let _ = writeln!(
-        out,
-        "status: {:?}   answered: {}   mean score: {mean}",
-        t.status,
-        t.answered()
-    );
+    let _ = writeln!(out, "{}", style.bold(&format!("Session {} — {}", t.id, t.started_at.format("%Y-%m-%d %H:%M"))));
+    let mean = t.mean_score().map_or("-".to_string(), |m| format!("{m:.0}/100"));
+    let _ = writeln!(out, "status: {:?}   answered: {}   mean score: {mean}", t.status, t.answered());
     let _ = writeln!(out, "grader: {}   bank: {}", t.grader, t.bank);
     for (i, turn) in t.turns.iter().enumerate() {
         let _ = writeln!(out);
@@ -136,26 +112,15 @@ pub fn transcript(style: &Style, t: &Transcript, bank: &Bank) -> String {
             }
         }
         if !turn.hints.is_empty() {
-            let _ = writeln!(
-                out,
-                "  {}",
-                style.dim(&format!("hints used: {}", turn.hints.len()))
-            );
+            let _ = writeln!(out, "  {}", style.dim(&format!("hints used: {}", turn.hints.len())));
         }
         let question = bank.get(&turn.question_id);
-        let follow_up =
-            question.and_then(|q| turn.follow_up_id.as_deref().and_then(|f| q.follow_up(f)));
-        let rubric = follow_up
-            .map(|f| f.rubric())
-            .or_else(|| question.map(|q| q.rubric()));
+        let follow_up = question.and_then(|q| turn.follow_up_id.as_deref().and_then(|f| q.follow_up(f)));
+        let rubric = follow_up.map(|f| f.rubric()).or_else(|| question.map(|q| q.rubric()));
         if let Some(q) = question
             && q.content_hash() != turn.question_hash
         {
-            let _ = writeln!(
-                out,
-                "  {}",
-                style.dim("(the question has changed in the bank since this session)")
-            );
+            let _ = writeln!(out, "  {}", style.dim("(the question has changed in the bank since this session)"));
         }
         for (n, record) in turn.grades.iter().enumerate() {
             if turn.grades.len() > 1 {
@@ -173,14 +138,8 @@ pub fn transcript(style: &Style, t: &Transcript, bank: &Bank) -> String {
             match rubric {
                 Some(r) => out.push_str(&grade(style, &r, record)),
                 None => {
-                    let _ = writeln!(
-                        out,
-                        "  score: {}",
-                        record
-                            .grade
-                            .score()
-                            .map_or("ungraded".into(), |s| s.to_string())
-                    );
+                    let _ =
+                        writeln!(out, "  score: {}", record.grade.score().map_or("ungraded".into(), |s| s.to_string()));
                 }
             }
         }

@@ -19,11 +19,7 @@ impl Style {
     }
 
     fn paint(&self, code: &str, s: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
+        if self.color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
     }
 
     /// Bold.
@@ -58,11 +54,7 @@ impl Style {
 pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     let mut out = String::new();
     let mut para: Vec<&str> = Vec::new();
-    let opts = || {
-        textwrap::Options::new(width.max(indent.len() + 20))
-            .initial_indent(indent)
-            .subsequent_indent(indent)
-    };
+    let opts = || textwrap::Options::new(width.max(indent.len() + 20)).initial_indent(indent).subsequent_indent(indent);
     let flush = |para: &mut Vec<&str>, out: &mut String| {
         if !para.is_empty() {
             for l in textwrap::wrap(&para.join(" "), opts()) {
@@ -99,9 +91,6 @@ mod tests {
     #[test]
     fn wrap_joins_paragraphs_and_keeps_code() {
         let text = "one two\nthree four\n\n    code  line\nfive";
-        assert_eq!(
-            super::wrap(text, 40, "  "),
-            "  one two three four\n\n      code  line\n  five\n"
-        );
+        assert_eq!(super::wrap(text, 40, "  "), "  one two three four\n\n      code  line\n  five\n");
     }
 }

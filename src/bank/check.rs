@@ -13,37 +13,24 @@ pub const MIN_FOLLOW_UPS: usize = 2;
 
 /// Every way the questions of `bank` fall short of the shipped-bank minimums.
 pub fn minimum_problems(bank: &Bank) -> Vec<Problem> {
-    bank.questions()
-        .iter()
-        .flat_map(question_problems)
-        .collect()
+    bank.questions().iter().flat_map(question_problems).collect()
 }
 
 fn question_problems(q: &Question) -> Vec<Problem> {
     let mut msgs: Vec<String> = Vec::new();
     if q.key_points.len() < MIN_KEY_POINTS {
-        msgs.push(format!(
-            "has {} key points; ship at least {MIN_KEY_POINTS}",
-            q.key_points.len()
-        ));
+        msgs.push(format!("has {} key points; ship at least {MIN_KEY_POINTS}", q.key_points.len()));
     }
     for k in &q.key_points {
         if k.cues.len() < MIN_CUES {
-            msgs.push(format!(
-                "key point `{}` has {} cue(s); give it at least {MIN_CUES}",
-                k.id,
-                k.cues.len()
-            ));
+            msgs.push(format!("key point `{}` has {} cue(s); give it at least {MIN_CUES}", k.id, k.cues.len()));
         }
     }
     if q.red_flags.is_empty() {
         msgs.push("has no red flag; ship at least one".into());
     }
     if q.follow_ups.len() < MIN_FOLLOW_UPS {
-        msgs.push(format!(
-            "has {} follow-ups; ship at least {MIN_FOLLOW_UPS}",
-            q.follow_ups.len()
-        ));
+        msgs.push(format!("has {} follow-ups; ship at least {MIN_FOLLOW_UPS}", q.follow_ups.len()));
     }
     for f in &q.follow_ups {
         if f.probes.is_empty() {

@@ -28,13 +28,7 @@ impl Interpreter {
     /// "3.12 (PYENV_VERSION=3.12.1 python)" and the like.
     pub fn describe(&self) -> String {
         let env: Vec<String> = self.env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
-        format!(
-            "{}.{} ({}{})",
-            self.version.0,
-            self.version.1,
-            env.concat(),
-            self.program
-        )
+        format!("{}.{} ({}{})", self.version.0, self.version.1, env.concat(), self.program)
     }
 
     fn command(&self) -> Command {
@@ -64,17 +58,10 @@ pub fn discover() -> Vec<Interpreter> {
             candidates.push((d.join("bin/python3").display().to_string(), vec![]));
         }
     }
-    if let Ok(out) = Command::new("pyenv")
-        .args(["versions", "--bare"])
-        .stderr(Stdio::null())
-        .output()
-    {
+    if let Ok(out) = Command::new("pyenv").args(["versions", "--bare"]).stderr(Stdio::null()).output() {
         for v in String::from_utf8_lossy(&out.stdout).lines().map(str::trim) {
             if v.chars().next().is_some_and(|c| c.is_ascii_digit()) && !v.contains('/') {
-                candidates.push((
-                    "python".into(),
-                    vec![("PYENV_VERSION".into(), v.to_string())],
-                ));
+                candidates.push(("python".into(), vec![("PYENV_VERSION".into(), v.to_string())]));
             }
         }
     }
@@ -82,7 +69,10 @@ pub fn discover() -> Vec<Interpreter> {
     for (program, env) in candidates {
         let probe = Command::new(&program)
             .envs(env.iter().map(|(k, v)| (k, v)))
-            .args(["-c", "import sys; print(sys.version_info[0], sys.version_info[1], sys.implementation.name, sys.executable)"])
+            .args([
+                "-c",
+                "import sys; print(sys.version_info[0], sys.version_info[1], sys.implementation.name, sys.executable)",
+            ])
             .stderr(Stdio::null())
             .output();
         let Ok(out) = probe else { continue };
@@ -95,16 +85,8 @@ pub fn discover() -> Vec<Interpreter> {
         {
             // Run the interpreter itself rather than a version manager's shim: faster, and
             // the shim's choice cannot change under us.
-            let (program, env) = if Path::new(exe).is_file() {
-                (exe.to_string(), Vec::new())
-            } else {
-                (program, env)
-            };
-            found.push(Interpreter {
-                version: (maj, min),
-                program,
-                env,
-            });
+            let (program, env) = if Path::new(exe).is_file() { (exe.to_string(), Vec::new()) } else { (program, env) };
+            found.push(Interpreter { version: (maj, min), program, env });
         }
     }
     found.sort_by_key(|i| i.version);
@@ -162,39 +144,25 @@ pub fn run_all(bank: &Bank, interpreters: &[Interpreter], scratch: &Path) -> Rep
     let mut jobs: Vec<Job<'_>> = Vec::new();
     for q in bank.questions() {
         for (n, ex) in q.examples.iter().enumerate() {
-            let fail = |message: String| Failure {
-                question: q.id.clone(),
-                example: n + 1,
-                interpreter: None,
-                message,
-            };
+            let fail = |message: String| Failure { question: q.id.clone(), example: n + 1, interpreter: None, message };
             let min = match ex.min_python.as_deref().map(parse_version) {
                 None => OLDEST,
                 Some(Some(v)) => v,
                 Some(None) => {
-                    let msg = format!(
-                        "min_python {:?} is not a version like \"3.12\"",
-                        ex.min_python
-                    );
+                    let msg = format!("min_python {:?} is not a version like \"3.12\"", ex.min_python);
                     report.failures.push(fail(msg));
                     continue;
                 }
             };
-            let eligible: Vec<&Interpreter> =
-                interpreters.iter().filter(|i| i.version >= min).collect();
+            let eligible: Vec<&Interpreter> = interpreters.iter().filter(|i| i.version >= min).collect();
             if eligible.is_empty() {
-                let msg = format!(
-                    "needs Python {}.{} or later, and none was found",
-                    min.0, min.1
-                );
+                let msg = format!("needs Python {}.{} or later, and none was found", min.0, min.1);
                 report.failures.push(fail(msg));
                 continue;
             }
             let file = scratch.join(format!("{}-{}.py", q.id, n + 1));
             if let Err(e) = std::fs::write(&file, &ex.code) {
-                report
-                    .failures
-                    .push(fail(format!("cannot write {}: {e}", file.display())));
+                report.failures.push(fail(format!("cannot write {}: {e}", file.display())));
                 continue;
             }
             for interpreter in eligible {
@@ -225,29 +193,19 @@ pub fn run_all(bank: &Bank, interpreters: &[Interpreter], scratch: &Path) -> Rep
                             interpreter: Some(job.interpreter.describe()),
                             message,
                         };
-                        failures
-                            .lock()
-                            .expect("no worker panics while holding it")
-                            .push(failure);
+                        failures.lock().expect("no worker panics while holding it").push(failure);
                     }
                 }
             });
         }
     });
     let mut failures = failures.into_inner().expect("the workers are done");
-    failures.sort_by(|a, b| {
-        (&a.question, a.example, &a.interpreter).cmp(&(&b.question, b.example, &b.interpreter))
-    });
+    failures.sort_by(|a, b| (&a.question, a.example, &a.interpreter).cmp(&(&b.question, b.example, &b.interpreter)));
     report.failures.extend(failures);
     report
 }
 
-fn run_one(
-    interp: &Interpreter,
-    file: &Path,
-    cwd: &Path,
-    expected: Option<&str>,
-) -> Result<(), String> {
+fn run_one(interp: &Interpreter, file: &Path, cwd: &Path, expected: Option<&str>) -> Result<(), String> {
     let mut child = interp
         .command()
         .arg("-I")
@@ -286,11 +244,7 @@ fn run_one(
     if let Some(expected) = expected {
         let norm = |s: &str| s.replace("\r\n", "\n").trim_end().to_string();
         if norm(&stdout) != norm(expected) {
-            return Err(format!(
-                "printed\n{}\nbut the bank says it prints\n{}",
-                norm(&stdout),
-                norm(expected)
-            ));
+            return Err(format!("printed\n{}\nbut the bank says it prints\n{}", norm(&stdout), norm(expected)));
         }
     }
     Ok(())

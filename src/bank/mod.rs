@@ -21,9 +21,7 @@ pub use select::{Selection, SelectionError, select};
 include!(concat!(env!("OUT_DIR"), "/embedded_bank.rs"));
 
 /// How hard a question is meant to be.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// Expected of a mid-level engineer.
@@ -51,9 +49,7 @@ impl std::str::FromStr for Level {
             "mid" => Ok(Level::Mid),
             "senior" => Ok(Level::Senior),
             "staff" => Ok(Level::Staff),
-            other => Err(format!(
-                "unknown level `{other}`: expected mid, senior or staff"
-            )),
+            other => Err(format!("unknown level `{other}`: expected mid, senior or staff")),
         }
     }
 }
@@ -138,11 +134,7 @@ pub struct FollowUp {
 impl FollowUp {
     /// The rubric this follow-up's answers are graded against.
     pub fn rubric(&self) -> Rubric<'_> {
-        Rubric {
-            testing: &self.testing,
-            key_points: &self.key_points,
-            red_flags: &self.red_flags,
-        }
+        Rubric { testing: &self.testing, key_points: &self.key_points, red_flags: &self.red_flags }
     }
 }
 
@@ -192,11 +184,7 @@ pub struct Question {
 impl Question {
     /// The rubric the main answer is graded against.
     pub fn rubric(&self) -> Rubric<'_> {
-        Rubric {
-            testing: &self.testing,
-            key_points: &self.key_points,
-            red_flags: &self.red_flags,
-        }
+        Rubric { testing: &self.testing, key_points: &self.key_points, red_flags: &self.red_flags }
     }
 
     /// The follow-up with this id.
@@ -291,9 +279,7 @@ pub struct Bank {
 impl Bank {
     /// Loads the bank compiled into the binary.
     pub fn embedded() -> Result<Bank, BankError> {
-        let files = EMBEDDED_BANK
-            .iter()
-            .map(|(name, text)| (format!("question_bank/{name}"), text.to_string()));
+        let files = EMBEDDED_BANK.iter().map(|(name, text)| (format!("question_bank/{name}"), text.to_string()));
         Bank::from_files(files, BankSource::Embedded)
     }
 
@@ -311,8 +297,7 @@ impl Bank {
                 excerpt: None,
             }],
         };
-        let entries =
-            std::fs::read_dir(dir).map_err(|e| fail(format!("cannot read the folder: {e}")))?;
+        let entries = std::fs::read_dir(dir).map_err(|e| fail(format!("cannot read the folder: {e}")))?;
         let mut paths: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|e| e.path())
@@ -334,10 +319,7 @@ impl Bank {
                         line: 0,
                         column: 0,
                         question: None,
-                        message: format!(
-                            "not UTF-8 text (invalid byte at offset {})",
-                            e.utf8_error().valid_up_to()
-                        ),
+                        message: format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
                         excerpt: None,
                     }),
                 },
@@ -353,16 +335,10 @@ impl Bank {
         }
         match Bank::from_files(files, BankSource::Dir(dir.to_path_buf())) {
             Ok(bank) if problems.is_empty() => Ok(bank),
-            Ok(_) => Err(BankError {
-                source_name,
-                problems,
-            }),
+            Ok(_) => Err(BankError { source_name, problems }),
             Err(mut e) => {
                 problems.append(&mut e.problems);
-                Err(BankError {
-                    source_name,
-                    problems,
-                })
+                Err(BankError { source_name, problems })
             }
         }
     }
@@ -388,10 +364,7 @@ impl Bank {
                     line: q.origin.line,
                     column: 1,
                     question: Some(q.id.clone()),
-                    message: format!(
-                        "duplicate question id: first defined at {}:{}",
-                        first.file, first.line
-                    ),
+                    message: format!("duplicate question id: first defined at {}:{}", first.file, first.line),
                     excerpt: None,
                 });
             } else {
@@ -399,16 +372,9 @@ impl Bank {
             }
         }
         if problems.is_empty() {
-            Ok(Bank {
-                questions,
-                by_id,
-                source,
-            })
+            Ok(Bank { questions, by_id, source })
         } else {
-            Err(BankError {
-                source_name: source.to_string(),
-                problems,
-            })
+            Err(BankError { source_name: source.to_string(), problems })
         }
     }
 

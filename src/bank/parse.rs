@@ -122,53 +122,29 @@ impl<'a> Locator<'a> {
                 last.1 = Some(value.trim().trim_matches(['"', '\'']).to_string());
             }
         }
-        Locator {
-            file,
-            text,
-            line_starts,
-            questions,
-        }
+        Locator { file, text, line_starts, questions }
     }
 
     fn line_col(&self, offset: usize) -> (usize, usize) {
         let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
         let start = self.line_starts[line - 1];
-        let col = self
-            .text
-            .get(start..offset)
-            .map_or(1, |s| s.chars().count() + 1);
+        let col = self.text.get(start..offset).map_or(1, |s| s.chars().count() + 1);
         (line, col)
     }
 
     fn question_at(&self, offset: usize) -> Option<String> {
-        let i = self
-            .questions
-            .partition_point(|(start, _)| *start <= offset);
-        if i == 0 {
-            None
-        } else {
-            self.questions[i - 1].1.clone()
-        }
+        let i = self.questions.partition_point(|(start, _)| *start <= offset);
+        if i == 0 { None } else { self.questions[i - 1].1.clone() }
     }
 
-    fn problem(
-        &self,
-        offset: usize,
-        question: Option<&str>,
-        message: impl Into<String>,
-    ) -> Problem {
+    fn problem(&self, offset: usize, question: Option<&str>, message: impl Into<String>) -> Problem {
         let (line, column) = self.line_col(offset);
-        let excerpt = self.text[self.line_starts[line - 1]..]
-            .lines()
-            .next()
-            .map(|l| l.to_string());
+        let excerpt = self.text[self.line_starts[line - 1]..].lines().next().map(|l| l.to_string());
         Problem {
             file: self.file.to_string(),
             line,
             column,
-            question: question
-                .map(str::to_string)
-                .or_else(|| self.question_at(offset)),
+            question: question.map(str::to_string).or_else(|| self.question_at(offset)),
             message: message.into(),
             excerpt,
         }
@@ -208,12 +184,7 @@ fn parse_chunk(loc: &Locator<'_>, base: usize, chunk: &str, out: &mut ParsedFile
         let header = base + q.span().start;
         let q = q.into_inner();
         let id = q.id.get_ref().clone();
-        let mut v = Validator {
-            loc,
-            base,
-            question: id.clone(),
-            problems: &mut out.problems,
-        };
+        let mut v = Validator { loc, base, question: id.clone(), problems: &mut out.problems };
         v.check_id(&q.id, "question id");
         for (field, value) in [
             ("topic", &q.topic),
@@ -226,10 +197,7 @@ fn parse_chunk(loc: &Locator<'_>, base: usize, chunk: &str, out: &mut ParsedFile
             }
         }
         if q.key_points.is_empty() {
-            v.report(
-                q.id.span().start,
-                "no key points: add at least one [[question.key_points]] (the rubric)",
-            );
+            v.report(q.id.span().start, "no key points: add at least one [[question.key_points]] (the rubric)");
         }
         let key_points = v.points(q.key_points);
         let red_flags = v.flags(q.red_flags);
@@ -239,19 +207,13 @@ fn parse_chunk(loc: &Locator<'_>, base: usize, chunk: &str, out: &mut ParsedFile
             let f = f.into_inner();
             v.check_id(&f.id, "follow-up id");
             if follow_ups.iter().any(|o| &o.id == f.id.get_ref()) {
-                v.report(
-                    f.id.span().start,
-                    format!("duplicate follow-up id `{}`", f.id.get_ref()),
-                );
+                v.report(f.id.span().start, format!("duplicate follow-up id `{}`", f.id.get_ref()));
             }
             if f.prompt.get_ref().trim().is_empty() {
                 v.report(f.prompt.span().start, "follow-up `prompt` is empty");
             }
             if f.key_points.is_empty() {
-                v.report(
-                    f_start,
-                    format!("follow-up `{}` has no key points", f.id.get_ref()),
-                );
+                v.report(f_start, format!("follow-up `{}` has no key points", f.id.get_ref()));
             }
             for p in &f.probes {
                 if !key_points.iter().any(|k| &k.id == p.get_ref()) {
@@ -289,21 +251,14 @@ fn parse_chunk(loc: &Locator<'_>, base: usize, chunk: &str, out: &mut ParsedFile
             examples: q
                 .examples
                 .into_iter()
-                .map(|e| Example {
-                    code: e.code,
-                    output: e.output,
-                    min_python: e.min_python,
-                })
+                .map(|e| Example { code: e.code, output: e.output, min_python: e.min_python })
                 .collect(),
             sources: q.sources,
             python: q.python,
             key_points,
             red_flags,
             follow_ups,
-            origin: Origin {
-                file: file.to_string(),
-                line,
-            },
+            origin: Origin { file: file.to_string(), line },
         });
     }
 }
@@ -318,41 +273,29 @@ struct Validator<'a, 'b> {
 
 impl Validator<'_, '_> {
     fn report(&mut self, offset: usize, message: impl Into<String>) {
-        let problem = self
-            .loc
-            .problem(self.base + offset, Some(&self.question), message);
+        let problem = self.loc.problem(self.base + offset, Some(&self.question), message);
         self.problems.push(problem);
     }
 
     fn check_id(&mut self, id: &Spanned<String>, what: &str) {
         let s = id.get_ref();
         let kebab = !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !s.starts_with('-')
             && !s.ends_with('-');
         if !kebab {
-            self.report(
-                id.span().start,
-                format!("{what} `{s}` is not kebab-case (lowercase letters, digits and -)"),
-            );
+            self.report(id.span().start, format!("{what} `{s}` is not kebab-case (lowercase letters, digits and -)"));
         }
     }
 
     fn check_cues(&mut self, owner: &str, cues: &Spanned<Vec<Spanned<String>>>) -> Vec<String> {
         if cues.get_ref().is_empty() {
-            self.report(
-                cues.span().start,
-                format!("`{owner}` has no cues: the offline grader could never find it"),
-            );
+            self.report(cues.span().start, format!("`{owner}` has no cues: the offline grader could never find it"));
         }
         let mut out = Vec::new();
         for cue in cues.get_ref() {
             if Cue::parse(cue.get_ref()).is_none() {
-                self.report(
-                    cue.span().start,
-                    format!("cue {:?} of `{owner}` has no words to match", cue.get_ref()),
-                );
+                self.report(cue.span().start, format!("cue {:?} of `{owner}` has no words to match", cue.get_ref()));
             } else {
                 out.push(cue.get_ref().clone());
             }
@@ -366,35 +309,21 @@ impl Validator<'_, '_> {
             let p = p.into_inner();
             self.check_id(&p.id, "key point id");
             if out.iter().any(|o| &o.id == p.id.get_ref()) {
-                self.report(
-                    p.id.span().start,
-                    format!("duplicate key point id `{}`", p.id.get_ref()),
-                );
+                self.report(p.id.span().start, format!("duplicate key point id `{}`", p.id.get_ref()));
             }
             let weight = match &p.weight {
                 None => 1,
                 Some(w) if (1..=3).contains(w.get_ref()) => *w.get_ref() as u32,
                 Some(w) => {
-                    self.report(
-                        w.span().start,
-                        format!("weight {} is out of range: use 1, 2 or 3", w.get_ref()),
-                    );
+                    self.report(w.span().start, format!("weight {} is out of range: use 1, 2 or 3", w.get_ref()));
                     1
                 }
             };
             if p.point.trim().is_empty() {
-                self.report(
-                    p.id.span().start,
-                    format!("key point `{}` has an empty `point`", p.id.get_ref()),
-                );
+                self.report(p.id.span().start, format!("key point `{}` has an empty `point`", p.id.get_ref()));
             }
             let cues = self.check_cues(p.id.get_ref(), &p.cues);
-            out.push(KeyPoint {
-                id: p.id.into_inner(),
-                point: p.point.trim().to_string(),
-                weight,
-                cues,
-            });
+            out.push(KeyPoint { id: p.id.into_inner(), point: p.point.trim().to_string(), weight, cues });
         }
         out
     }
@@ -405,18 +334,10 @@ impl Validator<'_, '_> {
             let f = f.into_inner();
             self.check_id(&f.id, "red flag id");
             if out.iter().any(|o| &o.id == f.id.get_ref()) {
-                self.report(
-                    f.id.span().start,
-                    format!("duplicate red flag id `{}`", f.id.get_ref()),
-                );
+                self.report(f.id.span().start, format!("duplicate red flag id `{}`", f.id.get_ref()));
             }
             let cues = self.check_cues(f.id.get_ref(), &f.cues);
-            out.push(RedFlag {
-                id: f.id.into_inner(),
-                point: f.point.trim().to_string(),
-                severity: f.severity,
-                cues,
-            });
+            out.push(RedFlag { id: f.id.into_inner(), point: f.point.trim().to_string(), severity: f.severity, cues });
         }
         out
     }
@@ -498,19 +419,13 @@ cues = ["turtle"]
         let parsed = parse_file("t.toml", &text);
         assert_eq!(parsed.problems.len(), 1);
         let p = &parsed.problems[0];
-        assert!(
-            p.message.contains("becuase") && p.message.contains("because"),
-            "{}",
-            p.message
-        );
+        assert!(p.message.contains("becuase") && p.message.contains("because"), "{}", p.message);
         assert_eq!(p.line, 26);
     }
 
     #[test]
     fn empty_cues_bad_level_and_weight_are_reported() {
-        let text = GOOD
-            .replace("cues = [\"turtle\"]", "cues = []")
-            .replace("weight = 2", "weight = 7");
+        let text = GOOD.replace("cues = [\"turtle\"]", "cues = []").replace("weight = 2", "weight = 7");
         let parsed = parse_file("t.toml", &text);
         let messages: Vec<&str> = parsed.problems.iter().map(|p| p.message.as_str()).collect();
         assert_eq!(messages.len(), 2, "{messages:?}");
@@ -527,13 +442,6 @@ cues = ["turtle"]
     fn a_missing_rubric_is_reported() {
         let text = GOOD.split("[[question.key_points]]").next().unwrap();
         let parsed = parse_file("t.toml", text);
-        assert!(
-            parsed
-                .problems
-                .iter()
-                .any(|p| p.message.contains("no key points")),
-            "{:?}",
-            parsed.problems
-        );
+        assert!(parsed.problems.iter().any(|p| p.message.contains("no key points")), "{:?}", parsed.problems);
     }
 }

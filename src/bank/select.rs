@@ -42,11 +42,7 @@ pub enum SelectionError {
 }
 
 fn did_you_mean(s: &[String]) -> String {
-    if s.is_empty() {
-        String::new()
-    } else {
-        format!(" (did you mean {}?)", s.join(", "))
-    }
+    if s.is_empty() { String::new() } else { format!(" (did you mean {}?)", s.join(", ")) }
 }
 
 /// Picks the session's questions: the named ones in order, or a seeded shuffle of those
@@ -59,11 +55,7 @@ pub fn select<'b>(bank: &'b Bank, sel: &Selection) -> Result<Vec<&'b Question>, 
             .map(|id| {
                 bank.get(id).ok_or_else(|| SelectionError::UnknownQuestion {
                     id: id.clone(),
-                    suggestions: bank
-                        .similar_ids(id)
-                        .into_iter()
-                        .map(str::to_string)
-                        .collect(),
+                    suggestions: bank.similar_ids(id).into_iter().map(str::to_string).collect(),
                 })
             })
             .collect();

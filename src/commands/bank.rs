@@ -30,11 +30,8 @@ fn list(ctx: &Context, args: &BankListArgs) -> anyhow::Result<ExitStatus> {
             .hint(format!("topics are: {}", bank.topics().join(", ")))
             .into());
     }
-    let questions: Vec<_> = bank
-        .questions()
-        .iter()
-        .filter(|q| args.topic.as_ref().is_none_or(|t| &q.topic == t))
-        .collect();
+    let questions: Vec<_> =
+        bank.questions().iter().filter(|q| args.topic.as_ref().is_none_or(|t| &q.topic == t)).collect();
     let mut out = std::io::stdout().lock();
     if args.json {
         let doc: Vec<_> = questions
@@ -48,28 +45,11 @@ fn list(ctx: &Context, args: &BankListArgs) -> anyhow::Result<ExitStatus> {
         writeln!(out)?;
         return Ok(ExitStatus::Success);
     }
-    writeln!(
-        out,
-        "{}",
-        ctx.style.bold(&format!(
-            "{:<28} {:<15} {:<7} prompt",
-            "id", "topic", "level"
-        ))
-    )?;
+    writeln!(out, "{}", ctx.style.bold(&format!("{:<28} {:<15} {:<7} prompt", "id", "topic", "level")))?;
     for q in &questions {
         let prompt: String = q.prompt.chars().take(60).collect();
-        let ellipsis = if q.prompt.chars().count() > 60 {
-            "…"
-        } else {
-            ""
-        };
-        writeln!(
-            out,
-            "{:<28} {:<15} {:<7} {prompt}{ellipsis}",
-            q.id,
-            q.topic,
-            q.level.to_string()
-        )?;
+        let ellipsis = if q.prompt.chars().count() > 60 { "…" } else { "" };
+        writeln!(out, "{:<28} {:<15} {:<7} {prompt}{ellipsis}", q.id, q.topic, q.level.to_string())?;
     }
     writeln!(out, "{} questions", questions.len())?;
     Ok(ExitStatus::Success)
@@ -97,59 +77,24 @@ fn show(ctx: &Context, args: &BankShowArgs) -> anyhow::Result<ExitStatus> {
     writeln!(
         out,
         "{}",
-        s.bold(&format!(
-            "{} · {} · {}   ({}:{})",
-            q.id, q.topic, q.level, q.origin.file, q.origin.line
-        ))
+        s.bold(&format!("{} · {} · {}   ({}:{})", q.id, q.topic, q.level, q.origin.file, q.origin.line))
     )?;
     write!(out, "{}", wrap(&q.prompt, WIDTH, ""))?;
     writeln!(out, "\n{}", s.bold("Testing"))?;
     write!(out, "{}", wrap(&q.testing, WIDTH, "  "))?;
     writeln!(out, "\n{}", s.bold("Key points"))?;
     for k in &q.key_points {
-        write!(
-            out,
-            "{}",
-            wrap(
-                &format!("[{}] (weight {}) {}", k.id, k.weight, k.point),
-                WIDTH,
-                "  "
-            )
-        )?;
-        writeln!(
-            out,
-            "    {}",
-            s.dim(&format!("cues: {}", k.cues.join(" | ")))
-        )?;
+        write!(out, "{}", wrap(&format!("[{}] (weight {}) {}", k.id, k.weight, k.point), WIDTH, "  "))?;
+        writeln!(out, "    {}", s.dim(&format!("cues: {}", k.cues.join(" | "))))?;
     }
     writeln!(out, "\n{}", s.bold("Red flags"))?;
     for f in &q.red_flags {
-        write!(
-            out,
-            "{}",
-            wrap(
-                &format!("[{}] ({:?}) {}", f.id, f.severity, f.point).to_string(),
-                WIDTH,
-                "  "
-            )
-        )?;
-        writeln!(
-            out,
-            "    {}",
-            s.dim(&format!("cues: {}", f.cues.join(" | ")))
-        )?;
+        write!(out, "{}", wrap(&format!("[{}] ({:?}) {}", f.id, f.severity, f.point).to_string(), WIDTH, "  "))?;
+        writeln!(out, "    {}", s.dim(&format!("cues: {}", f.cues.join(" | "))))?;
     }
     writeln!(out, "\n{}", s.bold("Follow-ups"))?;
     for f in &q.follow_ups {
-        write!(
-            out,
-            "{}",
-            wrap(
-                &format!("[{}] {} (probes: {})", f.id, f.prompt, f.probes.join(", ")),
-                WIDTH,
-                "  "
-            )
-        )?;
+        write!(out, "{}", wrap(&format!("[{}] {} (probes: {})", f.id, f.prompt, f.probes.join(", ")), WIDTH, "  "))?;
     }
     writeln!(out, "\n{}", s.bold("Reference answer"))?;
     write!(out, "{}", wrap(&q.reference_answer, WIDTH, "  "))?;
@@ -180,11 +125,7 @@ fn check(ctx: &Context, args: &BankCheckArgs) -> anyhow::Result<ExitStatus> {
     };
     let (mut problems, questions, source) = match loaded {
         Ok(bank) => {
-            let mut extra = if args.strict {
-                minimum_problems(&bank)
-            } else {
-                Vec::new()
-            };
+            let mut extra = if args.strict { minimum_problems(&bank) } else { Vec::new() };
             if args.run_examples {
                 extra.extend(example_problems(ctx, &bank)?);
             }
@@ -205,48 +146,24 @@ fn check(ctx: &Context, args: &BankCheckArgs) -> anyhow::Result<ExitStatus> {
             writeln!(out, "{} {p}", ctx.style.bad("problem:"))?;
         }
         let files = count_files(&problems);
-        writeln!(
-            out,
-            "{source}: {} problem(s) in {files} file(s)",
-            problems.len()
-        )?;
+        writeln!(out, "{source}: {} problem(s) in {files} file(s)", problems.len())?;
     }
-    Ok(if problems.is_empty() {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
-    })
+    Ok(if problems.is_empty() { ExitStatus::Success } else { ExitStatus::Failure })
 }
 
 /// Runs the examples and turns each failure into a problem at its question.
 fn example_problems(ctx: &Context, bank: &Bank) -> anyhow::Result<Vec<Problem>> {
     let interpreters = examples::discover();
     if interpreters.is_empty() {
-        return Err(
-            UserError::new("no CPython 3.11 or later found to run the examples")
-                .hint("install python3 (3.11+), or put python3.N on the PATH")
-                .into(),
-        );
+        return Err(UserError::new("no CPython 3.11 or later found to run the examples")
+            .hint("install python3 (3.11+), or put python3.N on the PATH")
+            .into());
     }
-    let found: Vec<String> = interpreters
-        .iter()
-        .map(examples::Interpreter::describe)
-        .collect();
-    eprintln!(
-        "{}",
-        ctx.style
-            .dim(&format!("running examples under {}", found.join(", ")))
-    );
+    let found: Vec<String> = interpreters.iter().map(examples::Interpreter::describe).collect();
+    eprintln!("{}", ctx.style.dim(&format!("running examples under {}", found.join(", "))));
     let scratch = tempfile::tempdir()?;
     let report = examples::run_all(bank, &interpreters, scratch.path());
-    eprintln!(
-        "{}",
-        ctx.style.dim(&format!(
-            "{} example runs, {} failed",
-            report.runs,
-            report.failures.len()
-        ))
-    );
+    eprintln!("{}", ctx.style.dim(&format!("{} example runs, {} failed", report.runs, report.failures.len())));
     Ok(report
         .failures
         .into_iter()
@@ -260,9 +177,7 @@ fn example_problems(ctx: &Context, bank: &Bank) -> anyhow::Result<Vec<Problem>> 
                 message: format!(
                     "example {}{}: {}",
                     f.example,
-                    f.interpreter
-                        .map(|i| format!(" under Python {i}"))
-                        .unwrap_or_default(),
+                    f.interpreter.map(|i| format!(" under Python {i}")).unwrap_or_default(),
                     f.message
                 ),
                 excerpt: None,

@@ -1,12 +1,12 @@
 //! `grill grade`: grade one answer to one question, from a file or standard input.
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 
 use crate::cli::GradeArgs;
 use crate::error::{ExitStatus, UserError};
+use crate::grade::grader::MAX_ANSWER_BYTES;
 use crate::render;
-use crate::session::run::{MAX_ANSWER_BYTES, grade_offline};
-use crate::session::{GradeJob, Prompt};
+use crate::session::Prompt;
 
 use super::Context;
 
@@ -25,20 +25,16 @@ pub fn run(ctx: &Context, args: &GradeArgs) -> anyhow::Result<ExitStatus> {
     let (name, bytes) = match &args.answer_file {
         Some(path) => {
             let name = path.display().to_string();
-            let meta = std::fs::metadata(path)
-                .map_err(|e| UserError::new(format!("cannot read {name}: {e}")))?;
+            let meta = std::fs::metadata(path).map_err(|e| UserError::new(format!("cannot read {name}: {e}")))?;
             if meta.len() > MAX_ANSWER_BYTES as u64 {
                 return Err(too_large(&name, meta.len()).into());
             }
-            let bytes = std::fs::read(path)
-                .map_err(|e| UserError::new(format!("cannot read {name}: {e}")))?;
+            let bytes = std::fs::read(path).map_err(|e| UserError::new(format!("cannot read {name}: {e}")))?;
             (name, bytes)
         }
         None => {
             let mut bytes = Vec::new();
-            std::io::stdin()
-                .take(MAX_ANSWER_BYTES as u64 + 1)
-                .read_to_end(&mut bytes)?;
+            std::io::stdin().take(MAX_ANSWER_BYTES as u64 + 1).read_to_end(&mut bytes)?;
             if bytes.len() > MAX_ANSWER_BYTES {
                 return Err(too_large("standard input", bytes.len() as u64).into());
             }
@@ -46,31 +42,20 @@ pub fn run(ctx: &Context, args: &GradeArgs) -> anyhow::Result<ExitStatus> {
         }
     };
     if let Some(at) = bytes.iter().position(|&b| b == 0) {
-        return Err(UserError::new(format!(
-            "{name} is not text: it holds a NUL byte at offset {at}"
-        ))
-        .hint("give the answer as a UTF-8 text file")
-        .into());
+        return Err(UserError::new(format!("{name} is not text: it holds a NUL byte at offset {at}"))
+            .hint("give the answer as a UTF-8 text file")
+            .into());
     }
     let answer = String::from_utf8(bytes).map_err(|e| {
-        UserError::new(format!(
-            "{name} is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ))
-        .hint("save the answer as UTF-8")
+        UserError::new(format!("{name} is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+            .hint("save the answer as UTF-8")
     })?;
-    let prompt = Prompt {
-        question,
-        follow_up: None,
-        number: 1,
-        of: 1,
-    };
-    let job = GradeJob {
-        turn: 0,
-        prompt,
-        answer,
-    };
-    let record = grade_offline(&job);
+    let prompt = Prompt { question, follow_up: None, number: 1, of: 1 };
+    let rt = ctx.runtime()?;
+    let chosen = ctx.grader(&rt)?;
+    eprintln!("{}", ctx.err_style.dim(&chosen.announcement));
+    let interactive = std::io::stdin().is_terminal() && args.answer_file.is_some();
+    let record = ctx.grade(&rt, &chosen.grader, &prompt.asked(), &answer, interactive);
 
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -79,21 +64,21 @@ pub fn run(ctx: &Context, args: &GradeArgs) -> anyhow::Result<ExitStatus> {
             obj.insert("question".into(), question.id.clone().into());
             obj.insert("grader".into(), serde_json::to_value(&record.grader)?);
             obj.insert("latency_ms".into(), record.latency_ms.into());
+            if let Some(mode) = record.mode {
+                obj.insert("mode".into(), mode.name().into());
+            }
+            if let Some(usage) = &record.usage {
+                obj.insert("usage".into(), serde_json::to_value(usage)?);
+            }
+            if !record.injection.is_empty() {
+                obj.insert("injection".into(), serde_json::to_value(&record.injection)?);
+            }
         }
         serde_json::to_writer_pretty(&mut out, &value)?;
         writeln!(out)?;
     } else {
-        writeln!(
-            out,
-            "{}",
-            ctx.style
-                .bold(&format!("{} — {}", question.id, question.prompt))
-        )?;
-        write!(
-            out,
-            "{}",
-            render::grade(&ctx.style, &question.rubric(), &record)
-        )?;
+        writeln!(out, "{}", ctx.style.bold(&format!("{} — {}", question.id, question.prompt)))?;
+        write!(out, "{}", render::grade(&ctx.style, &question.rubric(), &record))?;
     }
     Ok(ExitStatus::Success)
 }

@@ -5,11 +5,10 @@ use std::io::IsTerminal;
 use crate::bank::{Selection, select};
 use crate::cli::PracticeArgs;
 use crate::error::ExitStatus;
-use crate::grade::offline;
 use crate::session::input::{AnswerSource, Blocks, Terminal};
 use crate::session::run::{Shell, drive};
-use crate::session::{Options, Session};
-use crate::transcript::{GraderInfo, SCHEMA_VERSION, Status, Store, Transcript, now};
+use crate::session::{GradeJob, Options, Session};
+use crate::transcript::{SCHEMA_VERSION, Status, Store, Transcript, now};
 
 use super::Context;
 
@@ -24,6 +23,9 @@ pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
         seed: args.seed.unwrap_or_else(|| fastrand::u64(..)),
     };
     let questions = select(&bank, &selection)?;
+    let rt = ctx.runtime()?;
+    let chosen = ctx.grader(&rt)?;
+    eprintln!("{}", ctx.err_style.dim(&chosen.announcement));
     let started = now();
     let transcript = Transcript {
         schema_version: SCHEMA_VERSION,
@@ -32,9 +34,7 @@ pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
         started_at: started,
         updated_at: started,
         status: Status::InProgress,
-        grader: GraderInfo::Offline {
-            version: offline::GRADER_VERSION.to_string(),
-        },
+        grader: chosen.grader.info(),
         bank: bank.source().to_string(),
         selection,
         follow_ups: args.follow_ups,
@@ -42,48 +42,23 @@ pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
         turns: Vec::new(),
     };
     let store = Store::new(&ctx.settings.transcripts.value);
-    let mut session = Session::start(
-        questions,
-        Options {
-            follow_ups: args.follow_ups,
-            wait_for_grades: true,
-        },
-        transcript,
-    );
-    let slug = session
-        .transcript()
-        .slug(|id| bank.get(id).map(|q| q.topic.clone()));
+    let mut session =
+        Session::start(questions, Options { follow_ups: args.follow_ups, wait_for_grades: true }, transcript);
+    let slug = session.transcript().slug(|id| bank.get(id).map(|q| q.topic.clone()));
     let path = store.path_for(session.transcript(), &slug);
 
     let stdin = std::io::stdin();
-    let mut source: Box<dyn AnswerSource> = if stdin.is_terminal() {
-        let history = ctx
-            .settings
-            .data_dir
-            .as_ref()
-            .map(|d| d.join("history.txt"));
+    let interactive = stdin.is_terminal();
+    let mut source: Box<dyn AnswerSource> = if interactive {
+        let history = ctx.settings.data_dir.as_ref().map(|d| d.join("history.txt"));
         Box::new(Terminal::new(history)?)
     } else {
         Box::new(Blocks::new(stdin.lock()))
     };
     let mut stdout = std::io::stdout().lock();
-    use std::io::Write;
-    writeln!(
-        stdout,
-        "{}",
-        ctx.style
-            .dim("Grading offline: key-point coverage from the rubric's cues (no model is used).")
-    )?;
-    let mut shell = Shell {
-        out: &mut stdout,
-        style: ctx.style,
-        store: &store,
-        path,
-    };
+    let grader = chosen.grader;
+    let mut grade = |job: &GradeJob<'_>| ctx.grade(&rt, &grader, &job.prompt.asked(), &job.answer, interactive);
+    let mut shell = Shell { out: &mut stdout, style: ctx.style, store: &store, path, grade: &mut grade };
     let status = drive(&mut session, source.as_mut(), &mut shell)?;
-    Ok(if status == Status::Interrupted {
-        ExitStatus::Interrupted
-    } else {
-        ExitStatus::Success
-    })
+    Ok(if status == Status::Interrupted { ExitStatus::Interrupted } else { ExitStatus::Success })
 }

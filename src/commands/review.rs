@@ -26,18 +26,12 @@ fn list(ctx: &Context, args: &ReviewListArgs) -> anyhow::Result<ExitStatus> {
         eprintln!("warning: skipped {e}");
     }
     let bank = ctx.bank().ok();
-    let topic_of = |id: &str| {
-        bank.as_ref()
-            .and_then(|b| b.get(id))
-            .map(|q| q.topic.clone())
-    };
+    let topic_of = |id: &str| bank.as_ref().and_then(|b| b.get(id)).map(|q| q.topic.clone());
     let mut rows: Vec<(std::path::PathBuf, Transcript)> = all
         .into_iter()
         .filter(|(_, t)| args.since.is_none_or(|d| t.started_at.date_naive() >= d))
         .filter(|(_, t)| {
-            args.topic
-                .as_ref()
-                .is_none_or(|topic| t.plan.iter().any(|id| topic_of(id).as_ref() == Some(topic)))
+            args.topic.as_ref().is_none_or(|topic| t.plan.iter().any(|id| topic_of(id).as_ref() == Some(topic)))
         })
         .collect();
     if let Some(n) = args.limit {
@@ -57,11 +51,7 @@ fn list(ctx: &Context, args: &ReviewListArgs) -> anyhow::Result<ExitStatus> {
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
     } else if rows.is_empty() {
-        writeln!(
-            out,
-            "No sessions in {} yet: `grill` starts one.",
-            store.dir().display()
-        )?;
+        writeln!(out, "No sessions in {} yet: `grill` starts one.", store.dir().display())?;
     } else {
         writeln!(
             out,
@@ -72,9 +62,7 @@ fn list(ctx: &Context, args: &ReviewListArgs) -> anyhow::Result<ExitStatus> {
             ))
         )?;
         for (_, t) in &rows {
-            let mean = t
-                .mean_score()
-                .map_or("-".to_string(), |m| format!("{m:.0}"));
+            let mean = t.mean_score().map_or("-".to_string(), |m| format!("{m:.0}"));
             let status = format!("{:?}", t.status);
             writeln!(
                 out,
@@ -88,11 +76,7 @@ fn list(ctx: &Context, args: &ReviewListArgs) -> anyhow::Result<ExitStatus> {
             )?;
         }
     }
-    Ok(if bad.is_empty() {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Error
-    })
+    Ok(if bad.is_empty() { ExitStatus::Success } else { ExitStatus::Error })
 }
 
 fn show(ctx: &Context, args: &ReviewShowArgs) -> anyhow::Result<ExitStatus> {
@@ -108,11 +92,7 @@ fn show(ctx: &Context, args: &ReviewShowArgs) -> anyhow::Result<ExitStatus> {
         ShowFormat::Text => {
             let bank = ctx.bank()?;
             write!(out, "{}", render::transcript(&ctx.style, &t, &bank))?;
-            writeln!(
-                out,
-                "\n{}",
-                ctx.style.dim(&format!("file: {}", path.display()))
-            )?;
+            writeln!(out, "\n{}", ctx.style.dim(&format!("file: {}", path.display())))?;
         }
     }
     Ok(ExitStatus::Success)

@@ -3,7 +3,11 @@
 //! A grade is either [`Grade::Graded`], with a score computed here from the verdicts, or
 //! [`Grade::Ungraded`] with the reason: an error never stands in for a score of 0.
 
+pub mod grader;
+pub mod guard;
+pub mod llm;
 pub mod offline;
+pub mod reply;
 pub mod text;
 
 use serde::{Deserialize, Serialize};
@@ -98,6 +102,9 @@ pub struct Assessment {
     /// Observations about the answer itself ("reads as a list of terms").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// A model grader's short reasoning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<String>,
 }
 
 /// The outcome of grading one answer.
@@ -125,10 +132,7 @@ pub enum Grade {
 impl Grade {
     /// Scores an assessment against its rubric.
     pub fn graded(rubric: &Rubric<'_>, assessment: Assessment) -> Grade {
-        Grade::Graded {
-            score: score(rubric, &assessment),
-            assessment,
-        }
+        Grade::Graded { score: score(rubric, &assessment), assessment }
     }
 
     /// The score, when graded.
@@ -165,11 +169,7 @@ pub fn score(rubric: &Rubric<'_>, a: &Assessment) -> u8 {
         .key_points
         .iter()
         .map(|k| {
-            let credit = a
-                .key_points
-                .iter()
-                .find(|v| v.id == k.id)
-                .map_or(0.0, |v| v.verdict.credit());
+            let credit = a.key_points.iter().find(|v| v.id == k.id).map_or(0.0, |v| v.verdict.credit());
             f64::from(k.weight) * credit
         })
         .sum();
@@ -200,96 +200,45 @@ mod tests {
     use crate::bank::{KeyPoint, RedFlag};
 
     fn kp(id: &str, weight: u32) -> KeyPoint {
-        KeyPoint {
-            id: id.into(),
-            point: String::new(),
-            weight,
-            cues: vec!["x".into()],
-        }
+        KeyPoint { id: id.into(), point: String::new(), weight, cues: vec!["x".into()] }
     }
 
     fn flag(id: &str, severity: Severity) -> RedFlag {
-        RedFlag {
-            id: id.into(),
-            point: String::new(),
-            severity,
-            cues: vec!["x".into()],
-        }
+        RedFlag { id: id.into(), point: String::new(), severity, cues: vec!["x".into()] }
     }
 
     fn verdicts(v: &[(&str, Verdict)]) -> Assessment {
         Assessment {
             key_points: v
                 .iter()
-                .map(|(id, verdict)| PointVerdict {
-                    id: id.to_string(),
-                    verdict: *verdict,
-                    evidence: None,
-                    note: None,
-                })
+                .map(|(id, verdict)| PointVerdict { id: id.to_string(), verdict: *verdict, evidence: None, note: None })
                 .collect(),
             red_flags: vec![],
             holistic: None,
             feedback: Feedback::default(),
             notes: vec![],
+            analysis: None,
         }
     }
 
     fn rubric<'a>(kps: &'a [KeyPoint], flags: &'a [RedFlag]) -> Rubric<'a> {
-        Rubric {
-            testing: "",
-            key_points: kps,
-            red_flags: flags,
-        }
+        Rubric { testing: "", key_points: kps, red_flags: flags }
     }
 
     #[test]
     fn coverage_is_weighted() {
         let kps = [kp("a", 2), kp("b", 1), kp("c", 1)];
         let r = rubric(&kps, &[]);
-        assert_eq!(
-            score(
-                &r,
-                &verdicts(&[
-                    ("a", Verdict::Met),
-                    ("b", Verdict::Missed),
-                    ("c", Verdict::Missed)
-                ])
-            ),
-            50
-        );
-        assert_eq!(
-            score(
-                &r,
-                &verdicts(&[
-                    ("a", Verdict::Partial),
-                    ("b", Verdict::Met),
-                    ("c", Verdict::Met)
-                ])
-            ),
-            75
-        );
-        assert_eq!(
-            score(
-                &r,
-                &verdicts(&[
-                    ("a", Verdict::Met),
-                    ("b", Verdict::Met),
-                    ("c", Verdict::Met)
-                ])
-            ),
-            100
-        );
+        assert_eq!(score(&r, &verdicts(&[("a", Verdict::Met), ("b", Verdict::Missed), ("c", Verdict::Missed)])), 50);
+        assert_eq!(score(&r, &verdicts(&[("a", Verdict::Partial), ("b", Verdict::Met), ("c", Verdict::Met)])), 75);
+        assert_eq!(score(&r, &verdicts(&[("a", Verdict::Met), ("b", Verdict::Met), ("c", Verdict::Met)])), 100);
     }
 
     #[test]
     fn missing_and_invented_ids_earn_nothing() {
         let kps = [kp("a", 1), kp("b", 1)];
         let r = rubric(&kps, &[]);
-        assert_eq!(
-            score(&r, &verdicts(&[("a", Verdict::Met), ("zzz", Verdict::Met)])),
-            50
-        );
+        assert_eq!(score(&r, &verdicts(&[("a", Verdict::Met), ("zzz", Verdict::Met)])), 50);
     }
 
     #[test]
@@ -309,24 +258,12 @@ mod tests {
         let flags = [flag("m", Severity::Minor), flag("c", Severity::Critical)];
         let r = rubric(&kps, &flags);
         let mut a = verdicts(&[("a", Verdict::Met)]);
-        a.red_flags.push(FlagHit {
-            id: "m".into(),
-            severity: Severity::Minor,
-            evidence: None,
-        });
+        a.red_flags.push(FlagHit { id: "m".into(), severity: Severity::Minor, evidence: None });
         assert_eq!(score(&r, &a), 90);
-        a.red_flags.push(FlagHit {
-            id: "c".into(),
-            severity: Severity::Critical,
-            evidence: None,
-        });
+        a.red_flags.push(FlagHit { id: "c".into(), severity: Severity::Critical, evidence: None });
         assert_eq!(score(&r, &a), 30);
         let mut low = verdicts(&[("a", Verdict::Missed)]);
-        low.red_flags.push(FlagHit {
-            id: "m".into(),
-            severity: Severity::Minor,
-            evidence: None,
-        });
+        low.red_flags.push(FlagHit { id: "m".into(), severity: Severity::Minor, evidence: None });
         assert_eq!(score(&r, &low), 0, "never below zero");
     }
 
@@ -335,15 +272,9 @@ mod tests {
         let kps = [kp("a", 1)];
         let g = Grade::graded(&rubric(&kps, &[]), verdicts(&[("a", Verdict::Partial)]));
         let json = serde_json::to_string(&g).unwrap();
-        assert!(
-            json.contains("\"status\":\"graded\"") && json.contains("\"score\":50"),
-            "{json}"
-        );
+        assert!(json.contains("\"status\":\"graded\"") && json.contains("\"score\":50"), "{json}");
         assert_eq!(serde_json::from_str::<Grade>(&json).unwrap(), g);
-        let u = Grade::Ungraded {
-            reason: "timed out".into(),
-            raw_reply: None,
-        };
+        let u = Grade::Ungraded { reason: "timed out".into(), raw_reply: None };
         let json = serde_json::to_string(&u).unwrap();
         assert_eq!(serde_json::from_str::<Grade>(&json).unwrap(), u);
         assert_eq!(u.score(), None);

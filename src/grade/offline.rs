@@ -27,11 +27,7 @@ pub fn grade(rubric: &Rubric<'_>, answer: &str) -> Grade {
 /// The verdicts on one answer, before scoring.
 pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
     let segs = segments(answer);
-    let words: usize = segs
-        .iter()
-        .filter(|s| s.kind != SegmentKind::Code)
-        .map(|s| s.tokens.len())
-        .sum();
+    let words: usize = segs.iter().filter(|s| s.kind != SegmentKind::Code).map(|s| s.tokens.len()).sum();
     let mut notes = Vec::new();
 
     if segs.is_empty() {
@@ -42,14 +38,12 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         notes.push("the answer says the candidate does not know".to_string());
         return missed_everything(rubric, notes);
     }
-    let fragment_words: usize = segs
-        .iter()
-        .filter(|s| s.kind == SegmentKind::Fragment)
-        .map(|s| s.tokens.len())
-        .sum();
+    let fragment_words: usize = segs.iter().filter(|s| s.kind == SegmentKind::Fragment).map(|s| s.tokens.len()).sum();
     let list_like = words >= 6 && fragment_words as f64 >= LIST_SHARE * words as f64;
     if list_like {
-        notes.push("reads as a list of terms rather than an explanation: terms outside sentences earn no credit".to_string());
+        notes.push(
+            "reads as a list of terms rather than an explanation: terms outside sentences earn no credit".to_string(),
+        );
     }
 
     let key_points = rubric
@@ -57,16 +51,9 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         .iter()
         .map(|k| {
             let found = find_cues(&k.cues, &segs);
-            let strong: Vec<&Hit> = found
-                .iter()
-                .filter(|h| h.kind != SegmentKind::Fragment)
-                .collect();
+            let strong: Vec<&Hit> = found.iter().filter(|h| h.kind != SegmentKind::Fragment).collect();
             let strong_cues = distinct(strong.iter().map(|h| h.cue));
-            let weak_cues = if list_like {
-                0
-            } else {
-                distinct(found.iter().map(|h| h.cue)) - strong_cues
-            };
+            let weak_cues = if list_like { 0 } else { distinct(found.iter().map(|h| h.cue)) - strong_cues };
             let value = strong_cues as f64 + 0.5 * weak_cues as f64;
             let verdict = if value >= 2.0 && strong_cues >= 1 {
                 Verdict::Met
@@ -76,20 +63,9 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
                 Verdict::Missed
             };
             let evidence = (verdict != Verdict::Missed)
-                .then(|| {
-                    strong
-                        .first()
-                        .copied()
-                        .or(found.first())
-                        .map(|h| quote(&segs[h.segment]))
-                })
+                .then(|| strong.first().copied().or(found.first()).map(|h| quote(&segs[h.segment])))
                 .flatten();
-            PointVerdict {
-                id: k.id.clone(),
-                verdict,
-                evidence,
-                note: None,
-            }
+            PointVerdict { id: k.id.clone(), verdict, evidence, note: None }
         })
         .collect::<Vec<_>>();
 
@@ -107,13 +83,7 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         .collect::<Vec<_>>();
 
     let feedback = feedback(rubric, &key_points);
-    Assessment {
-        key_points,
-        red_flags,
-        holistic: None,
-        feedback,
-        notes,
-    }
+    Assessment { key_points, red_flags, holistic: None, feedback, notes, analysis: None }
 }
 
 /// One place a cue was found.
@@ -134,13 +104,7 @@ fn find_cues(cues: &[String], segs: &[Segment]) -> Vec<Hit> {
         for (si, seg) in segs.iter().enumerate() {
             for start in cue.find_in(&seg.tokens) {
                 if !is_negated(&seg.tokens, start) {
-                    hits.push(Hit {
-                        cue: ci,
-                        segment: si,
-                        start,
-                        len: cue.len(),
-                        kind: seg.kind,
-                    });
+                    hits.push(Hit { cue: ci, segment: si, start, len: cue.len(), kind: seg.kind });
                 }
             }
         }
@@ -148,9 +112,8 @@ fn find_cues(cues: &[String], segs: &[Segment]) -> Vec<Hit> {
     hits.sort_by_key(|h| std::cmp::Reverse(h.len));
     let mut kept: Vec<Hit> = Vec::new();
     for h in hits {
-        let overlaps = kept.iter().any(|k| {
-            k.segment == h.segment && k.start < h.start + h.len && h.start < k.start + k.len
-        });
+        let overlaps =
+            kept.iter().any(|k| k.segment == h.segment && k.start < h.start + h.len && h.start < k.start + k.len);
         if !overlaps {
             kept.push(h);
         }
@@ -181,38 +144,19 @@ fn says_dont_know(answer: &str) -> bool {
     let a = a.trim().trim_end_matches(['.', '!']);
     a == "pass"
         || a == "idk"
-        || [
-            "don't know",
-            "dont know",
-            "do not know",
-            "no idea",
-            "not sure",
-            "no clue",
-            "can't remember",
-        ]
-        .iter()
-        .any(|p| a.contains(p))
+        || ["don't know", "dont know", "do not know", "no idea", "not sure", "no clue", "can't remember"]
+            .iter()
+            .any(|p| a.contains(p))
 }
 
 fn missed_everything(rubric: &Rubric<'_>, notes: Vec<String>) -> Assessment {
     let key_points: Vec<PointVerdict> = rubric
         .key_points
         .iter()
-        .map(|k| PointVerdict {
-            id: k.id.clone(),
-            verdict: Verdict::Missed,
-            evidence: None,
-            note: None,
-        })
+        .map(|k| PointVerdict { id: k.id.clone(), verdict: Verdict::Missed, evidence: None, note: None })
         .collect();
     let feedback = feedback(rubric, &key_points);
-    Assessment {
-        key_points,
-        red_flags: Vec::new(),
-        holistic: None,
-        feedback,
-        notes,
-    }
+    Assessment { key_points, red_flags: Vec::new(), holistic: None, feedback, notes, analysis: None }
 }
 
 fn feedback(rubric: &Rubric<'_>, verdicts: &[PointVerdict]) -> Feedback {
@@ -225,20 +169,12 @@ fn feedback(rubric: &Rubric<'_>, verdicts: &[PointVerdict]) -> Feedback {
     let mut gaps: Vec<(u32, bool, String)> = verdicts
         .iter()
         .filter(|v| v.verdict != Verdict::Met)
-        .filter_map(|v| {
-            point(&v.id).map(|k| (k.weight, v.verdict == Verdict::Partial, k.point.clone()))
-        })
+        .filter_map(|v| point(&v.id).map(|k| (k.weight, v.verdict == Verdict::Partial, k.point.clone())))
         .collect();
     // Heaviest first; among equals, what was missed outright before what was touched on.
     gaps.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let next_step = gaps
-        .first()
-        .map(|(_, _, p)| format!("Study this point and explain it in your own words: {p}"));
-    Feedback {
-        strengths,
-        gaps: gaps.into_iter().map(|(_, _, p)| p).collect(),
-        next_step,
-    }
+    let next_step = gaps.first().map(|(_, _, p)| format!("Study this point and explain it in your own words: {p}"));
+    Feedback { strengths, gaps: gaps.into_iter().map(|(_, _, p)| p).collect(), next_step }
 }
 
 #[cfg(test)]
@@ -255,53 +191,22 @@ mod tests {
         };
         (
             vec![
-                kp(
-                    "refcount",
-                    &[
-                        "reference count*",
-                        "refcount*",
-                        "freed immediately",
-                        "drops to zero",
-                    ],
-                ),
-                kp(
-                    "cycles",
-                    &[
-                        "cyclic garbage collector",
-                        "reference cycle*",
-                        "generation*",
-                        "gc.collect",
-                    ],
-                ),
-                kp(
-                    "pymalloc",
-                    &[
-                        "pymalloc",
-                        "small object allocator",
-                        "arena*",
-                        "private heap",
-                    ],
-                ),
+                kp("refcount", &["reference count*", "refcount*", "freed immediately", "drops to zero"]),
+                kp("cycles", &["cyclic garbage collector", "reference cycle*", "generation*", "gc.collect"]),
+                kp("pymalloc", &["pymalloc", "small object allocator", "arena*", "private heap"]),
             ],
             vec![RedFlag {
                 id: "gc-only".into(),
                 point: "says Python only has a tracing GC".into(),
                 severity: Severity::Critical,
-                cues: vec![
-                    "only a garbage collector".into(),
-                    "no reference counting".into(),
-                ],
+                cues: vec!["only a garbage collector".into(), "no reference counting".into()],
             }],
         )
     }
 
     fn score_of(answer: &str) -> u8 {
         let (k, f) = rubric_parts();
-        let r = Rubric {
-            testing: "",
-            key_points: &k,
-            red_flags: &f,
-        };
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
         grade(&r, answer).score().unwrap()
     }
 
@@ -341,17 +246,12 @@ mod tests {
         assert_eq!(score_of(""), 0);
         assert_eq!(score_of("   \n\n "), 0);
         assert_eq!(score_of("I don't know, sorry."), 0);
-        assert_eq!(
-            score_of("Django has an ORM that maps models to tables and it ships an admin site."),
-            0
-        );
+        assert_eq!(score_of("Django has an ORM that maps models to tables and it ships an admin site."), 0);
     }
 
     #[test]
     fn a_red_flag_caps_the_score() {
-        let s = score_of(&format!(
-            "{STRONG} Really Python has no reference counting, it is all tracing."
-        ));
+        let s = score_of(&format!("{STRONG} Really Python has no reference counting, it is all tracing."));
         assert_eq!(s, 30);
     }
 }

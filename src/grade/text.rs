@@ -7,24 +7,20 @@
 /// Words that signal a negation of what follows in the same clause.
 const NEGATORS: &[&str] = &["not", "no", "never", "neither", "nor", "cannot"];
 /// Words after which a new clause starts, so a negation before them does not reach past.
-const CLAUSE_BREAKERS: &[&str] = &[
-    "but", "however", "although", "though", "whereas", "yet", "instead", "unlike",
-];
+const CLAUSE_BREAKERS: &[&str] = &["but", "however", "although", "though", "whereas", "yet", "instead", "unlike"];
 /// How many words before a cue a negation may stand and still negate it.
 const NEGATION_WINDOW: usize = 3;
 
 /// Function words: their share tells a sentence from a bare list of terms.
 const FUNCTION_WORDS: &[&str] = &[
-    "a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this",
-    "that", "these", "those", "to", "of", "in", "on", "for", "with", "by", "because", "so", "when",
-    "which", "who", "what", "if", "then", "than", "and", "or", "but", "as", "at", "from", "can",
-    "will", "would", "should", "could", "may", "might", "must", "does", "do", "did", "has", "have",
-    "had", "not", "no", "only", "each", "every", "all", "you", "we", "they", "i", "he", "she",
-    "there", "their", "into", "while", "until", "before", "after", "also", "more", "less", "same",
-    "how", "why", "where", "other", "any", "some", "one", "about", "over", "under", "between",
-    "through", "up", "out", "own", "just", "even", "still", "get", "gets", "make", "makes",
-    "means", "mean", "use", "uses", "used", "need", "needs", "like", "my", "your", "our", "them",
-    "his", "her", "me", "us",
+    "a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those",
+    "to", "of", "in", "on", "for", "with", "by", "because", "so", "when", "which", "who", "what", "if", "then", "than",
+    "and", "or", "but", "as", "at", "from", "can", "will", "would", "should", "could", "may", "might", "must", "does",
+    "do", "did", "has", "have", "had", "not", "no", "only", "each", "every", "all", "you", "we", "they", "i", "he",
+    "she", "there", "their", "into", "while", "until", "before", "after", "also", "more", "less", "same", "how", "why",
+    "where", "other", "any", "some", "one", "about", "over", "under", "between", "through", "up", "out", "own", "just",
+    "even", "still", "get", "gets", "make", "makes", "means", "mean", "use", "uses", "used", "need", "needs", "like",
+    "my", "your", "our", "them", "his", "her", "me", "us",
 ];
 
 /// A word of the text, folded for matching.
@@ -83,9 +79,7 @@ impl Cue {
         let mut i = 0;
         while i < pieces.len() {
             let p = &pieces[i];
-            let star_follows = pieces
-                .get(i + 1)
-                .is_some_and(|n| n.text == "*" && n.start == p.end);
+            let star_follows = pieces.get(i + 1).is_some_and(|n| n.text == "*" && n.start == p.end);
             if p.is_word && star_follows {
                 words.push(CueWord::Prefix(p.raw()));
                 i += 2;
@@ -104,13 +98,10 @@ impl Cue {
         }
         (0..=tokens.len() - self.words.len())
             .filter(|&start| {
-                self.words
-                    .iter()
-                    .zip(&tokens[start..])
-                    .all(|(w, t)| match w {
-                        CueWord::Exact(s) => &t.stem == s,
-                        CueWord::Prefix(p) => t.raw.starts_with(p.as_str()),
-                    })
+                self.words.iter().zip(&tokens[start..]).all(|(w, t)| match w {
+                    CueWord::Exact(s) => &t.stem == s,
+                    CueWord::Prefix(p) => t.raw.starts_with(p.as_str()),
+                })
             })
             .collect()
     }
@@ -179,12 +170,7 @@ fn scan(s: &str) -> Vec<Piece> {
             }
             (Some(w), _) => {
                 out.extend(cur.take());
-                cur = Some(Piece {
-                    text: c.to_lowercase().collect(),
-                    start: i,
-                    end: i + c.len_utf8(),
-                    is_word: w,
-                });
+                cur = Some(Piece { text: c.to_lowercase().collect(), start: i, end: i + c.len_utf8(), is_word: w });
             }
             (None, _) => out.extend(cur.take()),
         }
@@ -227,8 +213,8 @@ impl Piece {
             return vec![("can".into(), "can".into()), ("not".into(), "not".into())];
         }
         const BARE_CONTRACTIONS: &[&str] = &[
-            "isnt", "doesnt", "dont", "cant", "wont", "arent", "wasnt", "werent", "shouldnt",
-            "didnt", "couldnt", "wouldnt", "hasnt", "havent",
+            "isnt", "doesnt", "dont", "cant", "wont", "arent", "wasnt", "werent", "shouldnt", "didnt", "couldnt",
+            "wouldnt", "hasnt", "havent",
         ];
         if BARE_CONTRACTIONS.contains(&raw) {
             return vec![("not".into(), "not".into())];
@@ -242,16 +228,9 @@ fn stem(w: &str) -> String {
     let n = w.len();
     if n > 4 && w.ends_with("ies") {
         format!("{}y", &w[..n - 3])
-    } else if n > 4
-        && (w.ends_with("sses") || w.ends_with("xes") || w.ends_with("ches") || w.ends_with("shes"))
-    {
+    } else if n > 4 && (w.ends_with("sses") || w.ends_with("xes") || w.ends_with("ches") || w.ends_with("shes")) {
         w[..n - 2].to_string()
-    } else if n > 3
-        && w.ends_with('s')
-        && !w.ends_with("ss")
-        && !w.ends_with("us")
-        && !w.ends_with("is")
-    {
+    } else if n > 3 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is") {
         w[..n - 1].to_string()
     } else {
         w.to_string()
@@ -284,10 +263,7 @@ fn is_code_line(line: &str) -> bool {
     if t.starts_with(">>>") || t.starts_with("...") {
         return true;
     }
-    let first = t
-        .split(|c: char| !c.is_alphanumeric() && c != '_')
-        .next()
-        .unwrap_or("");
+    let first = t.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap_or("");
     let keyword = matches!(
         first,
         "def"
@@ -325,19 +301,9 @@ fn is_bullet(line: &str) -> bool {
 }
 
 fn classify_prose(tokens: &[Token]) -> SegmentKind {
-    let words = tokens
-        .iter()
-        .filter(|t| t.stem.chars().next().is_some_and(char::is_alphanumeric))
-        .count();
-    let function = tokens
-        .iter()
-        .filter(|t| FUNCTION_WORDS.contains(&t.raw.as_str()))
-        .count();
-    if words >= 5 && function >= 2 && function * 4 >= words {
-        SegmentKind::Prose
-    } else {
-        SegmentKind::Fragment
-    }
+    let words = tokens.iter().filter(|t| t.stem.chars().next().is_some_and(char::is_alphanumeric)).count();
+    let function = tokens.iter().filter(|t| FUNCTION_WORDS.contains(&t.raw.as_str())).count();
+    if words >= 5 && function >= 2 && function * 4 >= words { SegmentKind::Prose } else { SegmentKind::Fragment }
 }
 
 /// Splits an answer into sentences, list items, code blocks and fragments.
@@ -352,11 +318,7 @@ pub fn segments(answer: &str) -> Vec<Segment> {
             let tokens = tokenize(&sentence);
             if !tokens.is_empty() {
                 let kind = classify_prose(&tokens);
-                out.push(Segment {
-                    text: sentence,
-                    tokens,
-                    kind,
-                });
+                out.push(Segment { text: sentence, tokens, kind });
             }
         }
         prose.clear();
@@ -364,11 +326,7 @@ pub fn segments(answer: &str) -> Vec<Segment> {
     let flush_code = |code: &mut String, out: &mut Vec<Segment>| {
         let tokens = tokenize(code);
         if !tokens.is_empty() {
-            out.push(Segment {
-                text: code.trim().to_string(),
-                tokens,
-                kind: SegmentKind::Code,
-            });
+            out.push(Segment { text: code.trim().to_string(), tokens, kind: SegmentKind::Code });
         }
         code.clear();
     };
@@ -411,9 +369,7 @@ fn split_sentences(text: &str) -> Vec<String> {
     let mut start = 0;
     let bytes = text.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
-        if matches!(b, b'.' | b'!' | b'?')
-            && bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace())
-        {
+        if matches!(b, b'.' | b'!' | b'?') && bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()) {
             let s = text[start..=i].trim();
             if !s.is_empty() {
                 out.push(s.to_string());
@@ -443,16 +399,10 @@ mod tests {
     #[test]
     fn folding_follows_the_documented_rules() {
         assert_eq!(stems("Thread-safe classes"), ["thread", "safe", "class"]);
-        assert_eq!(
-            stems("sys.intern() and __slots__"),
-            ["sys", "intern", "and", "slot"]
-        );
+        assert_eq!(stems("sys.intern() and __slots__"), ["sys", "intern", "and", "slot"]);
         assert_eq!(stems("it doesn't"), ["it", "doe", "not"]);
         assert_eq!(stems("you can't, cannot"), ["you", "not", "can", "not"]);
-        assert_eq!(
-            stems("if (n := len(a)) > 10"),
-            ["if", "n", ":=", "len", "a", ">", "10"]
-        );
+        assert_eq!(stems("if (n := len(a)) > 10"), ["if", "n", ":=", "len", "a", ">", "10"]);
     }
 
     #[test]
@@ -489,17 +439,12 @@ mod tests {
              ```python\nimport sys\nprint(sys.getswitchinterval())\n```\n",
         );
         let kinds: Vec<SegmentKind> = segs.iter().map(|s| s.kind).collect();
-        assert_eq!(
-            kinds,
-            [SegmentKind::Prose, SegmentKind::Fragment, SegmentKind::Code]
-        );
+        assert_eq!(kinds, [SegmentKind::Prose, SegmentKind::Fragment, SegmentKind::Code]);
     }
 
     #[test]
     fn a_wrapped_paragraph_is_one_sentence_per_full_stop() {
-        let segs = segments(
-            "The GIL is released\nwhile a thread waits on I/O. So threads\nhelp for network calls.",
-        );
+        let segs = segments("The GIL is released\nwhile a thread waits on I/O. So threads\nhelp for network calls.");
         assert_eq!(segs.len(), 2);
         assert!(segs.iter().all(|s| s.kind == SegmentKind::Prose));
     }

@@ -37,21 +37,9 @@ pub enum Command {
 impl Command {
     /// Every command with its name and help, in the order `:help` lists them.
     pub const ALL: &'static [(Command, &'static str, &'static str)] = &[
-        (
-            Command::Hint,
-            ":hint",
-            "show a hint (what is being tested, then one key point at a time)",
-        ),
-        (
-            Command::Ref,
-            ":ref",
-            "show the reference answer (noted in the transcript)",
-        ),
-        (
-            Command::Skip,
-            ":skip",
-            "skip this question and its follow-ups",
-        ),
+        (Command::Hint, ":hint", "show a hint (what is being tested, then one key point at a time)"),
+        (Command::Ref, ":ref", "show the reference answer (noted in the transcript)"),
+        (Command::Skip, ":skip", "skip this question and its follow-ups"),
         (Command::Edit, ":edit", "write the answer in $EDITOR"),
         (Command::Help, ":help", "list these commands"),
         (Command::Quit, ":quit", "save the session and stop"),
@@ -115,10 +103,7 @@ pub struct Blocks<R> {
 impl<R: BufRead> Blocks<R> {
     /// Reads blocks from `reader`.
     pub fn new(reader: R) -> Self {
-        Blocks {
-            reader,
-            done: false,
-        }
+        Blocks { reader, done: false }
     }
 }
 
@@ -161,18 +146,13 @@ impl Validator for AnswerHelper {
         let input = ctx.input();
         let last = input.trim_end().rsplit('\n').next().unwrap_or("").trim();
         let complete = input.trim().is_empty() || last == END_OF_ANSWER || is_command_line(last);
-        Ok(if complete {
-            ValidationResult::Valid(None)
-        } else {
-            ValidationResult::Incomplete
-        })
+        Ok(if complete { ValidationResult::Valid(None) } else { ValidationResult::Incomplete })
     }
 }
 
 /// A line that reads as a REPL command: `:` and a word.
 fn is_command_line(line: &str) -> bool {
-    line.strip_prefix(':')
-        .is_some_and(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic()))
+    line.strip_prefix(':').is_some_and(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
 /// Splits a finished edit buffer: an answer ended by `.`, or a command typed on the last
@@ -180,11 +160,7 @@ fn is_command_line(line: &str) -> bool {
 fn finish(text: &str) -> (Input, String) {
     let trimmed = text.trim_end();
     let (before, last) = trimmed.rsplit_once('\n').unwrap_or(("", trimmed));
-    let draft = if before.trim().is_empty() {
-        String::new()
-    } else {
-        format!("{}\n", before.trim_end())
-    };
+    let draft = if before.trim().is_empty() { String::new() } else { format!("{}\n", before.trim_end()) };
     if last.trim() == END_OF_ANSWER {
         (Input::Answer(before.trim_end().to_string()), String::new())
     } else if is_command_line(last.trim()) {
@@ -223,54 +199,31 @@ impl Terminal {
         if let Some(h) = &history {
             let _ = editor.load_history(h);
         }
-        Ok(Terminal {
-            editor,
-            history,
-            draft: String::new(),
-        })
+        Ok(Terminal { editor, history, draft: String::new() })
     }
 
     fn edit(&mut self) -> io::Result<Input> {
-        const MARKER: &str =
-            "# ---- grill: write your answer below this line; save and close to submit ----";
-        let editor = std::env::var("VISUAL")
-            .or_else(|_| std::env::var("EDITOR"))
-            .unwrap_or_else(|_| "vi".into());
-        let file = tempfile::Builder::new()
-            .prefix("grill-answer-")
-            .suffix(".md")
-            .tempfile()?;
+        const MARKER: &str = "# ---- grill: write your answer below this line; save and close to submit ----";
+        let editor = std::env::var("VISUAL").or_else(|_| std::env::var("EDITOR")).unwrap_or_else(|_| "vi".into());
+        let file = tempfile::Builder::new().prefix("grill-answer-").suffix(".md").tempfile()?;
         std::fs::write(file.path(), format!("{MARKER}\n{}", self.draft))?;
         // The editor setting may carry arguments ("code --wait").
         let mut parts = editor.split_whitespace();
         let program = parts.next().unwrap_or("vi");
-        let status = std::process::Command::new(program)
-            .args(parts)
-            .arg(file.path())
-            .status();
+        let status = std::process::Command::new(program).args(parts).arg(file.path()).status();
         match status {
             Ok(s) if s.success() => {}
             Ok(s) => {
-                return Ok(Input::Invalid(format!(
-                    "{editor} exited with {s}; nothing was submitted"
-                )));
+                return Ok(Input::Invalid(format!("{editor} exited with {s}; nothing was submitted")));
             }
             Err(e) => {
-                return Ok(Input::Invalid(format!(
-                    "could not start {editor} ({e}); set $EDITOR"
-                )));
+                return Ok(Input::Invalid(format!("could not start {editor} ({e}); set $EDITOR")));
             }
         }
         let text = std::fs::read_to_string(file.path())?;
-        let answer = text
-            .split_once(MARKER)
-            .map_or(text.as_str(), |(_, after)| after)
-            .trim()
-            .to_string();
+        let answer = text.split_once(MARKER).map_or(text.as_str(), |(_, after)| after).trim().to_string();
         if answer.is_empty() {
-            return Ok(Input::Invalid(
-                "the editor returned an empty answer; nothing was submitted".into(),
-            ));
+            return Ok(Input::Invalid("the editor returned an empty answer; nothing was submitted".into()));
         }
         Ok(Input::Answer(answer))
     }
@@ -321,10 +274,7 @@ mod tests {
     #[test]
     fn blocks_split_on_separator_lines_and_keep_blank_lines() {
         let mut b = Blocks::new("first\n\nstill first\n---\n:skip\n---\nlast".as_bytes());
-        assert_eq!(
-            b.read().unwrap(),
-            Input::Answer("first\n\nstill first".into())
-        );
+        assert_eq!(b.read().unwrap(), Input::Answer("first\n\nstill first".into()));
         assert_eq!(b.read().unwrap(), Input::Command(Command::Skip));
         assert_eq!(b.read().unwrap(), Input::Answer("last\n".into()));
         assert_eq!(b.read().unwrap(), Input::End);

@@ -7,6 +7,7 @@ pub mod run;
 
 use crate::bank::{FollowUp, Question, Rubric};
 use crate::grade::Verdict;
+use crate::grade::llm::Asked;
 use crate::transcript::{GradeRecord, Status, Transcript, Turn, now};
 
 /// How the session behaves.
@@ -50,14 +51,17 @@ impl<'b> Prompt<'b> {
 
     /// The rubric the answer is graded against.
     pub fn rubric(&self) -> Rubric<'b> {
-        self.follow_up
-            .map_or_else(|| self.question.rubric(), FollowUp::rubric)
+        self.follow_up.map_or_else(|| self.question.rubric(), FollowUp::rubric)
     }
 
     /// The strong answer to show on request or at the end.
     pub fn reference(&self) -> &'b str {
-        self.follow_up
-            .map_or(&self.question.reference_answer, |f| &f.answer)
+        self.follow_up.map_or(&self.question.reference_answer, |f| &f.answer)
+    }
+
+    /// What a grader needs to know about it.
+    pub fn asked(&self) -> Asked<'b> {
+        Asked { id: &self.question.id, prompt: self.text(), reference: self.reference(), rubric: self.rubric() }
     }
 }
 
@@ -95,21 +99,10 @@ pub struct Session<'b> {
 impl<'b> Session<'b> {
     /// Starts a session over `questions`, recording into `transcript` (whose turns must be
     /// empty).
-    pub fn start(
-        questions: Vec<&'b Question>,
-        opts: Options,
-        mut transcript: Transcript,
-    ) -> Session<'b> {
+    pub fn start(questions: Vec<&'b Question>, opts: Options, mut transcript: Transcript) -> Session<'b> {
         transcript.plan = questions.iter().map(|q| q.id.clone()).collect();
         transcript.status = Status::InProgress;
-        let mut s = Session {
-            questions,
-            opts,
-            transcript,
-            cursor: 0,
-            main_turn: 0,
-            step: Step::Done,
-        };
+        let mut s = Session { questions, opts, transcript, cursor: 0, main_turn: 0, step: Step::Done };
         if s.questions.is_empty() {
             s.finish(Status::Completed);
         } else {
@@ -138,22 +131,10 @@ impl<'b> Session<'b> {
 
     fn prompt_of(&self, turn: usize) -> Prompt<'b> {
         let t = &self.transcript.turns[turn];
-        let q_index = self
-            .questions
-            .iter()
-            .position(|q| q.id == t.question_id)
-            .unwrap_or(self.cursor);
+        let q_index = self.questions.iter().position(|q| q.id == t.question_id).unwrap_or(self.cursor);
         let question = self.questions[q_index];
-        let follow_up = t
-            .follow_up_id
-            .as_deref()
-            .and_then(|id| question.follow_up(id));
-        Prompt {
-            question,
-            follow_up,
-            number: q_index + 1,
-            of: self.questions.len(),
-        }
+        let follow_up = t.follow_up_id.as_deref().and_then(|id| question.follow_up(id));
+        Prompt { question, follow_up, number: q_index + 1, of: self.questions.len() }
     }
 
     /// Records the answer to the current turn and hands back the job of grading it.
@@ -166,11 +147,7 @@ impl<'b> Session<'b> {
         t.answer = Some(answer.clone());
         t.answered_at = Some(now());
         self.touch();
-        let job = GradeJob {
-            turn,
-            prompt: self.prompt_of(turn),
-            answer,
-        };
+        let job = GradeJob { turn, prompt: self.prompt_of(turn), answer };
         let advance = if self.opts.wait_for_grades {
             self.step = Step::Grading(turn);
             Advance::default()
@@ -186,11 +163,7 @@ impl<'b> Session<'b> {
             t.grades.push(record);
             self.touch();
         }
-        if self.step == Step::Grading(turn) {
-            self.advance()
-        } else {
-            Advance::default()
-        }
+        if self.step == Step::Grading(turn) { self.advance() } else { Advance::default() }
     }
 
     /// The next hint for the current turn: first what the interviewer is testing, then
@@ -286,10 +259,7 @@ impl<'b> Session<'b> {
 
     /// After a turn is done: the next follow-up of this question, or the next question.
     fn advance(&mut self) -> Advance<'b> {
-        let asked = self.transcript.turns[self.main_turn..]
-            .iter()
-            .filter(|t| t.follow_up_id.is_some())
-            .count();
+        let asked = self.transcript.turns[self.main_turn..].iter().filter(|t| t.follow_up_id.is_some()).count();
         if asked < self.opts.follow_ups
             && let Some(f) = self.choose_follow_up()
         {
@@ -315,21 +285,15 @@ impl<'b> Session<'b> {
     /// ungraded answers) keep the bank's order.
     fn choose_follow_up(&self) -> Option<&'b FollowUp> {
         let question = self.questions[self.cursor];
-        let asked: Vec<&str> = self.transcript.turns[self.main_turn..]
-            .iter()
-            .filter_map(|t| t.follow_up_id.as_deref())
-            .collect();
+        let asked: Vec<&str> =
+            self.transcript.turns[self.main_turn..].iter().filter_map(|t| t.follow_up_id.as_deref()).collect();
         let verdicts = self.transcript.turns[self.main_turn]
             .latest_grade()
             .and_then(|g| g.grade.assessment())
             .map(|a| a.key_points.clone())
             .unwrap_or_default();
         let need = |probe: &str| -> u32 {
-            let weight = question
-                .key_points
-                .iter()
-                .find(|k| k.id == probe)
-                .map_or(1, |k| k.weight);
+            let weight = question.key_points.iter().find(|k| k.id == probe).map_or(1, |k| k.weight);
             match verdicts.iter().find(|v| v.id == probe).map(|v| v.verdict) {
                 Some(Verdict::Missed) => 2 * weight,
                 Some(Verdict::Partial) => weight,
@@ -341,12 +305,7 @@ impl<'b> Session<'b> {
             .iter()
             .filter(|f| !asked.contains(&f.id.as_str()))
             .enumerate()
-            .max_by_key(|(i, f)| {
-                (
-                    f.probes.iter().map(|p| need(p)).sum::<u32>(),
-                    std::cmp::Reverse(*i),
-                )
-            })
+            .max_by_key(|(i, f)| (f.probes.iter().map(|p| need(p)).sum::<u32>(), std::cmp::Reverse(*i)))
             .map(|(_, f)| f)
     }
 }
@@ -409,12 +368,21 @@ point = "Gamma matters."
 cues = ["gamma", "third letter"]
 "#;
 
+    fn record(grade: crate::grade::Grade) -> GradeRecord {
+        GradeRecord {
+            grader: GraderInfo::Offline { version: "t".into() },
+            graded_at: now(),
+            latency_ms: 0,
+            grade,
+            mode: None,
+            usage: None,
+            server_ms: None,
+            injection: vec![],
+        }
+    }
+
     fn bank() -> Bank {
-        Bank::from_files(
-            [("t.toml".to_string(), BANK.to_string())],
-            BankSource::Embedded,
-        )
-        .unwrap()
+        Bank::from_files([("t.toml".to_string(), BANK.to_string())], BankSource::Embedded).unwrap()
     }
 
     fn transcript() -> Transcript {
@@ -425,9 +393,7 @@ cues = ["gamma", "third letter"]
             started_at: now(),
             updated_at: now(),
             status: Status::InProgress,
-            grader: GraderInfo::Offline {
-                version: offline::GRADER_VERSION.into(),
-            },
+            grader: GraderInfo::Offline { version: offline::GRADER_VERSION.into() },
             bank: "test".into(),
             selection: Selection::default(),
             follow_ups: 1,
@@ -438,27 +404,13 @@ cues = ["gamma", "third letter"]
 
     fn session(bank: &Bank, follow_ups: usize) -> Session<'_> {
         let qs = bank.questions().iter().collect();
-        Session::start(
-            qs,
-            Options {
-                follow_ups,
-                wait_for_grades: true,
-            },
-            transcript(),
-        )
+        Session::start(qs, Options { follow_ups, wait_for_grades: true }, transcript())
     }
 
     fn answer_and_grade(s: &mut Session<'_>, text: &str) {
         let (job, _) = s.submit(text.to_string()).expect("a turn is asking");
         let grade = offline::grade(&job.prompt.rubric(), &job.answer);
-        let rec = GradeRecord {
-            grader: GraderInfo::Offline {
-                version: "t".into(),
-            },
-            graded_at: now(),
-            latency_ms: 0,
-            grade,
-        };
+        let rec = record(grade);
         s.record_grade(job.turn, rec);
     }
 
@@ -468,10 +420,7 @@ cues = ["gamma", "third letter"]
         let mut s = session(&b, 1);
         assert_eq!(s.prompt().unwrap().text(), "First?");
         // Covers alpha fully, misses beta: the follow-up about beta is asked.
-        answer_and_grade(
-            &mut s,
-            "The alpha is what comes as the first letter of them all, and that is the point.",
-        );
+        answer_and_grade(&mut s, "The alpha is what comes as the first letter of them all, and that is the point.");
         assert_eq!(s.prompt().unwrap().follow_up.unwrap().id, "about-beta");
         answer_and_grade(&mut s, "It is the second one.");
         // Only one follow-up allowed: on to the next question.
@@ -491,17 +440,7 @@ cues = ["gamma", "third letter"]
         assert_eq!(s.step(), Step::Grading(job.turn));
         assert!(s.prompt().is_none(), "nothing is asked while grading");
         let grade = offline::grade(&job.prompt.rubric(), &job.answer);
-        s.record_grade(
-            job.turn,
-            GradeRecord {
-                grader: GraderInfo::Offline {
-                    version: "t".into(),
-                },
-                graded_at: now(),
-                latency_ms: 0,
-                grade,
-            },
-        );
+        s.record_grade(job.turn, record(grade));
         // Both points missed: alpha weighs more, so its follow-up comes first.
         assert_eq!(s.prompt().unwrap().follow_up.unwrap().id, "about-alpha");
     }
@@ -537,32 +476,12 @@ cues = ["gamma", "third letter"]
     fn interview_mode_asks_on_without_waiting() {
         let b = bank();
         let qs = b.questions().iter().collect();
-        let mut s = Session::start(
-            qs,
-            Options {
-                follow_ups: 1,
-                wait_for_grades: false,
-            },
-            transcript(),
-        );
+        let mut s = Session::start(qs, Options { follow_ups: 1, wait_for_grades: false }, transcript());
         let (job, _) = s.submit("anything".into()).unwrap();
         assert_eq!(s.prompt().unwrap().follow_up.unwrap().id, "about-alpha");
         let grade = offline::grade(&job.prompt.rubric(), &job.answer);
-        s.record_grade(
-            job.turn,
-            GradeRecord {
-                grader: GraderInfo::Offline {
-                    version: "t".into(),
-                },
-                graded_at: now(),
-                latency_ms: 0,
-                grade,
-            },
-        );
+        s.record_grade(job.turn, record(grade));
         assert_eq!(s.transcript().turns[0].grades.len(), 1);
-        assert!(
-            matches!(s.step(), Step::Asking(1)),
-            "a late grade does not move the session"
-        );
+        assert!(matches!(s.step(), Step::Asking(1)), "a late grade does not move the session");
     }
 }

@@ -3,20 +3,19 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::time::Instant;
 
 use super::input::{AnswerSource, BLOCK_SEPARATOR, Command, END_OF_ANSWER, Input};
 use super::{GradeJob, Session, Step};
 use crate::bank::Question;
-use crate::grade::{Grade, offline};
+use crate::grade::Grade;
 use crate::render::{self, WIDTH};
 use crate::style::{Style, wrap};
-use crate::transcript::{GradeRecord, GraderInfo, Status, Store, TranscriptError, now};
+use crate::transcript::{GradeRecord, Status, Store, TranscriptError};
 
-/// Answers larger than this are kept but not graded.
-pub const MAX_ANSWER_BYTES: usize = 1 << 20;
+/// Grades one job: the command decides how (which grader, spinner, Ctrl-C).
+pub type GradeFn<'a> = dyn FnMut(&GradeJob<'_>) -> GradeRecord + 'a;
 
-/// What the loop writes to and where it saves.
+/// What the loop writes to, how it grades and where it saves.
 pub struct Shell<'a> {
     /// Where questions and grades are shown.
     pub out: &'a mut dyn Write,
@@ -26,41 +25,14 @@ pub struct Shell<'a> {
     pub store: &'a Store,
     /// The transcript file of this session.
     pub path: PathBuf,
+    /// How answers are graded.
+    pub grade: &'a mut GradeFn<'a>,
 }
 
 impl Shell<'_> {
     fn save(&self, session: &Session<'_>) -> Result<(), TranscriptError> {
         self.store.save(session.transcript(), &self.path)
     }
-}
-
-/// Grades one answer with the offline grader, timing it.
-pub fn grade_offline(job: &GradeJob<'_>) -> GradeRecord {
-    let started = Instant::now();
-    let grade = if job.answer.len() > MAX_ANSWER_BYTES {
-        Grade::Ungraded {
-            reason: too_long(job.answer.len()),
-            raw_reply: None,
-        }
-    } else {
-        offline::grade(&job.prompt.rubric(), &job.answer)
-    };
-    GradeRecord {
-        grader: GraderInfo::Offline {
-            version: offline::GRADER_VERSION.to_string(),
-        },
-        graded_at: now(),
-        latency_ms: started.elapsed().as_millis() as u64,
-        grade,
-    }
-}
-
-fn too_long(bytes: usize) -> String {
-    format!(
-        "the answer is {:.1} MB, over the {} MiB that is graded; it is saved in the transcript",
-        bytes as f64 / 1e6,
-        MAX_ANSWER_BYTES >> 20
-    )
 }
 
 /// Runs the session until it is done, the input ends, or the user quits or presses
@@ -97,7 +69,9 @@ pub fn drive(
                 writeln!(
                     shell.out,
                     "{}",
-                    style.dim(&format!("(finish with a line holding only \"{END_OF_ANSWER}\" · :hint :ref :skip :edit :help :quit)"))
+                    style.dim(&format!(
+                        "(finish with a line holding only \"{END_OF_ANSWER}\" · :hint :ref :skip :edit :help :quit)"
+                    ))
                 )?;
             }
             shown = Some(turn);
@@ -106,11 +80,7 @@ pub fn drive(
         match source.read()? {
             Input::Answer(text) => {
                 if text.trim().is_empty() && interactive {
-                    writeln!(
-                        shell.out,
-                        "{}",
-                        style.dim("(empty answer: type one, or :skip)")
-                    )?;
+                    writeln!(shell.out, "{}", style.dim("(empty answer: type one, or :skip)"))?;
                     continue;
                 }
                 let Some((job, _)) = session.submit(text) else {
@@ -118,13 +88,9 @@ pub fn drive(
                 };
                 // Saved before grading, so the answer survives whatever grading does.
                 shell.save(session)?;
-                let record = grade_offline(&job);
+                let record = (shell.grade)(&job);
                 writeln!(shell.out)?;
-                write!(
-                    shell.out,
-                    "{}",
-                    render::grade(&style, &job.prompt.rubric(), &record)
-                )?;
+                write!(shell.out, "{}", render::grade(&style, &job.prompt.rubric(), &record))?;
                 let turn = job.turn;
                 let advance = session.record_grade(turn, record);
                 shell.save(session)?;
@@ -133,20 +99,14 @@ pub fn drive(
                 }
             }
             Input::Command(Command::Hint) => {
-                let hint = session
-                    .hint()
-                    .unwrap_or_else(|| "No more hints for this one.".into());
+                let hint = session.hint().unwrap_or_else(|| "No more hints for this one.".into());
                 writeln!(shell.out, "  {}", style.bold("hint:"))?;
                 write!(shell.out, "{}", wrap(&hint, WIDTH, "    "))?;
                 shell.save(session)?;
             }
             Input::Command(Command::Ref) => {
                 if let Some(r) = session.reference() {
-                    writeln!(
-                        shell.out,
-                        "{}",
-                        style.bold("  Reference answer (noted in the transcript):")
-                    )?;
+                    writeln!(shell.out, "{}", style.bold("  Reference answer (noted in the transcript):"))?;
                     write!(shell.out, "{}", wrap(r, WIDTH, "    "))?;
                 }
                 shell.save(session)?;
@@ -171,10 +131,7 @@ pub fn drive(
                 writeln!(shell.out, "  {how}")?;
             }
             Input::Command(Command::Edit) => {
-                writeln!(
-                    shell.out,
-                    "  :edit works in a terminal; here, answers come from standard input"
-                )?;
+                writeln!(shell.out, "  :edit works in a terminal; here, answers come from standard input")?;
             }
             Input::Command(Command::Quit) | Input::End => {
                 session.quit();
@@ -195,11 +152,7 @@ pub fn drive(
 
 fn show_reference(shell: &mut Shell<'_>, q: &Question) -> io::Result<()> {
     let style = shell.style;
-    writeln!(
-        shell.out,
-        "\n  {}",
-        style.bold(&format!("Reference answer for {}:", q.id))
-    )?;
+    writeln!(shell.out, "\n  {}", style.bold(&format!("Reference answer for {}:", q.id)))?;
     write!(shell.out, "{}", wrap(&q.reference_answer, WIDTH, "    "))?;
     for ex in &q.examples {
         writeln!(shell.out)?;
@@ -219,11 +172,7 @@ fn show_reference(shell: &mut Shell<'_>, q: &Question) -> io::Result<()> {
 fn summary(session: &Session<'_>, shell: &mut Shell<'_>) -> io::Result<()> {
     let t = session.transcript();
     let style = shell.style;
-    writeln!(
-        shell.out,
-        "\n{}",
-        style.bold(&format!("{:─<60}", "── Session summary "))
-    )?;
+    writeln!(shell.out, "\n{}", style.bold(&format!("{:─<60}", "── Session summary ")))?;
     for turn in &t.turns {
         let label = match &turn.follow_up_id {
             Some(f) => format!("  {} › {}", turn.question_id, f),

@@ -8,11 +8,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::bank::Selection;
 use crate::grade::Grade;
+use crate::grade::guard::Marker;
+use crate::llm::{Mode, Usage};
 
 pub use store::{Store, TranscriptError};
 
-/// The schema this build writes. Version 1 is the first that shipped.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema this build writes. Version 1 (offline grades only) is the first that
+/// shipped; version 2 adds model graders and per-grade mode, usage and injection
+/// markers. Every older version still loads.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Now, in local time with its offset, as transcripts record times.
 pub fn now() -> DateTime<FixedOffset> {
@@ -42,12 +46,22 @@ pub enum GraderInfo {
         /// Its rules' version.
         version: String,
     },
+    /// A model behind an OpenAI-compatible endpoint.
+    Llm {
+        /// The model name.
+        model: String,
+        /// `scheme://host:port` of the endpoint (never a key, never a path).
+        endpoint: String,
+        /// Hash of the prompt templates.
+        prompts_hash: String,
+    },
 }
 
 impl std::fmt::Display for GraderInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             GraderInfo::Offline { version } => write!(f, "offline key-point grader ({version})"),
+            GraderInfo::Llm { model, endpoint, .. } => write!(f, "{model} at {endpoint}"),
         }
     }
 }
@@ -63,6 +77,18 @@ pub struct GradeRecord {
     pub latency_ms: u64,
     /// The outcome.
     pub grade: Grade,
+    /// The structured-output mode a model grader used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Mode>,
+    /// Token counts, when the server reported them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// Milliseconds spent waiting for the server (model graders).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_ms: Option<u64>,
+    /// Text in the answer addressed to the grader; it earned nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub injection: Vec<Marker>,
 }
 
 /// One question or follow-up asked, and what happened.
@@ -138,12 +164,8 @@ pub struct Transcript {
 impl Transcript {
     /// Mean of the latest scores of the graded turns.
     pub fn mean_score(&self) -> Option<f64> {
-        let scores: Vec<f64> = self
-            .turns
-            .iter()
-            .filter_map(|t| t.latest_grade().and_then(|g| g.grade.score()))
-            .map(f64::from)
-            .collect();
+        let scores: Vec<f64> =
+            self.turns.iter().filter_map(|t| t.latest_grade().and_then(|g| g.grade.score())).map(f64::from).collect();
         (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
     }
 

@@ -5,7 +5,6 @@
 //! version, never a torn file.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{SCHEMA_VERSION, Transcript};
@@ -65,58 +64,22 @@ impl Store {
 
     /// The file a new session is saved to: `<date>T<time>_<slug>_<id>.json`.
     pub fn path_for(&self, t: &Transcript, slug: &str) -> PathBuf {
-        let slug: String = slug
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .take(40)
-            .collect();
-        self.dir.join(format!(
-            "{}_{slug}_{}.json",
-            t.started_at.format("%Y-%m-%dT%H%M%S"),
-            t.id
-        ))
+        let slug: String =
+            slug.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).take(40).collect();
+        self.dir.join(format!("{}_{slug}_{}.json", t.started_at.format("%Y-%m-%dT%H%M%S"), t.id))
     }
 
-    /// Writes `t` to `path` atomically (temporary file, fsync, rename, fsync of the folder).
+    /// Writes `t` to `path` atomically (see [`crate::util::write_atomic`]).
     pub fn save(&self, t: &Transcript, path: &Path) -> Result<(), TranscriptError> {
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| TranscriptError::Io { path, source }
-        };
-        fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
-        let json = serde_json::to_vec_pretty(t).expect("a transcript always serialises");
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".grill-")
-            .suffix(".tmp")
-            .tempfile_in(&self.dir)
-            .map_err(io(&self.dir))?;
-        tmp.write_all(&json).map_err(io(tmp.path()))?;
-        tmp.write_all(b"\n").map_err(io(tmp.path()))?;
-        tmp.as_file().sync_all().map_err(io(tmp.path()))?;
-        tmp.persist(path).map_err(|e| TranscriptError::Io {
-            path: path.to_path_buf(),
-            source: e.error,
-        })?;
-        // The rename itself is durable only once the folder's entry is on disk.
-        #[cfg(unix)]
-        if let Ok(d) = fs::File::open(&self.dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+        let mut json = serde_json::to_vec_pretty(t).expect("a transcript always serialises");
+        json.push(b'\n');
+        crate::util::write_atomic(path, &json)
+            .map_err(|source| TranscriptError::Io { path: path.to_path_buf(), source })
     }
 
     /// Reads one transcript, accepting every schema version up to this build's.
     pub fn load(path: &Path) -> Result<Transcript, TranscriptError> {
-        let bytes = fs::read(path).map_err(|source| TranscriptError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = fs::read(path).map_err(|source| TranscriptError::Io { path: path.to_path_buf(), source })?;
         parse(path, &bytes)
     }
 
@@ -129,13 +92,7 @@ impl Store {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (ok, bad),
             Err(source) => {
-                return (
-                    ok,
-                    vec![TranscriptError::Io {
-                        path: self.dir.clone(),
-                        source,
-                    }],
-                );
+                return (ok, vec![TranscriptError::Io { path: self.dir.clone(), source }]);
             }
         };
         let mut paths: Vec<PathBuf> = entries
@@ -167,18 +124,12 @@ impl Store {
         }
         let (all, _) = self.list();
         if key == "latest" {
-            return all
-                .into_iter()
-                .last()
-                .map(|(p, _)| p)
-                .ok_or_else(|| TranscriptError::NotFound(key.into()));
+            return all.into_iter().last().map(|(p, _)| p).ok_or_else(|| TranscriptError::NotFound(key.into()));
         }
         let matches: Vec<PathBuf> = all
             .into_iter()
             .filter(|(p, t)| {
-                t.id.starts_with(key)
-                    || p.file_stem()
-                        .is_some_and(|s| s.to_string_lossy().starts_with(key))
+                t.id.starts_with(key) || p.file_stem().is_some_and(|s| s.to_string_lossy().starts_with(key))
             })
             .map(|(p, _)| p)
             .collect();
@@ -197,15 +148,9 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Transcript, TranscriptError> {
         message: e.to_string(),
     };
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(corrupt)?;
-    let version = value
-        .get("schema_version")
-        .and_then(serde_json::Value::as_u64)
-        .unwrap_or(0);
+    let version = value.get("schema_version").and_then(serde_json::Value::as_u64).unwrap_or(0);
     if version > u64::from(SCHEMA_VERSION) {
-        return Err(TranscriptError::Newer {
-            path: path.to_path_buf(),
-            version,
-        });
+        return Err(TranscriptError::Newer { path: path.to_path_buf(), version });
     }
     serde_json::from_value(value).map_err(corrupt)
 }

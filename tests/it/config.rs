@@ -11,16 +11,8 @@ fn sources_are_reported_and_the_key_never_shown() {
         "model = \"file-model\"\nbase_url = \"http://file.example/v1\"\n",
     )
     .unwrap();
-    std::fs::write(
-        sb.path("work/.env"),
-        "GRILL_MODEL=dotenv-model\nOPENAI_API_KEY=sk-dotenv-secret-123\n",
-    )
-    .unwrap();
-    let run = sb.run_with(
-        &["config", "--json"],
-        "",
-        &[("GRILL_BASE_URL", "http://env.example/v1")],
-    );
+    std::fs::write(sb.path("work/.env"), "GRILL_MODEL=dotenv-model\nOPENAI_API_KEY=sk-dotenv-secret-123\n").unwrap();
+    let run = sb.run_with(&["config", "--json"], "", &[("GRILL_BASE_URL", "http://env.example/v1")]);
     run.success();
     let v = run.json();
     let s = &v["settings"];
@@ -33,11 +25,7 @@ fn sources_are_reported_and_the_key_never_shown() {
 
     let run = sb.run_with(&["config", "--model", "flag-model"], "", &[]);
     run.success();
-    assert!(
-        run.stdout.contains("flag-model") && run.stdout.contains("command line"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("flag-model") && run.stdout.contains("command line"), "{}", run.stdout);
     assert!(!run.stdout.contains("sk-dotenv-secret-123"));
 }
 
@@ -45,16 +33,8 @@ fn sources_are_reported_and_the_key_never_shown() {
 fn a_bad_config_file_names_file_line_and_key() {
     let sb = Sandbox::new();
     std::fs::create_dir_all(sb.path("config/grill")).unwrap();
-    std::fs::write(
-        sb.path("config/grill/config.toml"),
-        "model = \"m\"\nbase_ulr = \"x\"\n",
-    )
-    .unwrap();
+    std::fs::write(sb.path("config/grill/config.toml"), "model = \"m\"\nbase_ulr = \"x\"\n").unwrap();
     let run = sb.run(&["config"], "");
     run.code(1);
-    assert!(
-        run.stderr.contains("config.toml:2:1:") && run.stderr.contains("base_ulr"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("config.toml:2:1:") && run.stderr.contains("base_ulr"), "{}", run.stderr);
 }

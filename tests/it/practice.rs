@@ -2,8 +2,7 @@
 
 use crate::util::{Sandbox, fixture_bank};
 
-const GIL_ANSWER: &str =
-    "The GIL is a mutex in CPython: only one thread can execute bytecode at a time.
+const GIL_ANSWER: &str = "The GIL is a mutex in CPython: only one thread can execute bytecode at a time.
 It exists because reference counting is not atomic, and it keeps C extensions simple.
 
 Blocking I/O releases the GIL, so I/O bound threads scale, but CPU bound threads get no speed up;
@@ -15,20 +14,14 @@ fn issue_3_two_answers_on_stdin_are_graded_and_saved() {
     let stdin = format!(
         "{GIL_ANSWER}\n---\nOne thread runs in parallel on several cores, but races remain, so I still need locks.\n"
     );
-    let run = sb.run(
-        &["practice", "--question", "gil", "--follow-ups", "1"],
-        &stdin,
-    );
+    let run = sb.run(&["practice", "--question", "gil", "--follow-ups", "1"], &stdin);
     run.success();
     assert_eq!(run.stdout.matches("Score:").count(), 2, "{}", run.stdout);
-    assert!(
-        run.stdout.contains("offline grader"),
-        "the grader is labelled offline"
-    );
+    assert!(run.stdout.contains("offline grader"), "the grader is labelled offline");
     assert!(run.stdout.contains("Reference answer for gil"));
 
     let t = sb.only_transcript();
-    assert_eq!(t["schema_version"], 1);
+    assert_eq!(t["schema_version"], 2);
     assert_eq!(t["status"], "completed");
     assert_eq!(t["grader"]["kind"], "offline");
     let turns = t["turns"].as_array().unwrap();
@@ -52,15 +45,7 @@ fn the_follow_up_digs_into_the_missed_point() {
     // Blue and yellow (met) but nothing on light: the follow-up about screens comes first.
     let answer = "You mix blue and yellow paint, because the yellow and the blue both end up as green in the mix.";
     let run = sb.run(
-        &[
-            "--bank",
-            bank.to_str().unwrap(),
-            "practice",
-            "--question",
-            "colours",
-            "--follow-ups",
-            "1",
-        ],
+        &["--bank", bank.to_str().unwrap(), "practice", "--question", "colours", "--follow-ups", "1"],
         &format!("{answer}\n---\nscreens add light\n"),
     );
     run.success();
@@ -92,10 +77,7 @@ fn eof_before_the_end_keeps_every_answer_given() {
     assert_eq!(t["plan"], serde_json::json!(["colours", "tides"]));
     let turns = t["turns"].as_array().unwrap();
     assert_eq!(turns[0]["grades"][0]["grade"]["status"], "graded");
-    assert!(
-        turns[1].get("answer").is_none(),
-        "the second question was asked, not answered"
-    );
+    assert!(turns[1].get("answer").is_none(), "the second question was asked, not answered");
 }
 
 #[test]
@@ -103,30 +85,17 @@ fn hint_skip_and_quit_commands_work_from_stdin() {
     let sb = Sandbox::new();
     let bank = fixture_bank();
     let run = sb.run(
-        &[
-            "--bank",
-            bank.to_str().unwrap(),
-            "practice",
-            "--question",
-            "colours",
-            "--question",
-            "tides",
-        ],
+        &["--bank", bank.to_str().unwrap(), "practice", "--question", "colours", "--question", "tides"],
         ":hint\n---\n:skip\n---\n:ref\n---\n:quit\n",
     );
     run.success();
     assert!(
-        run.stdout.contains(
-            "hint: The interviewer wants to see: Whether the candidate knows subtractive mixing."
-        ),
+        run.stdout.contains("hint:\n    The interviewer wants to see: Whether the candidate knows subtractive mixing."),
         "{}",
         run.stdout
     );
     assert!(run.stdout.contains("(skipped)"));
-    assert!(
-        run.stdout
-            .contains("Reference answer (noted in the transcript)")
-    );
+    assert!(run.stdout.contains("Reference answer (noted in the transcript)"));
     let t = sb.only_transcript();
     assert_eq!(t["status"], "quit");
     assert_eq!(t["turns"][0]["skipped"], true);
@@ -140,38 +109,18 @@ fn an_unknown_question_is_a_user_error_with_a_suggestion() {
     let sb = Sandbox::new();
     let run = sb.run(&["practice", "--question", "gill"], "");
     run.code(1);
-    assert!(
-        run.stderr.contains("no question with id `gill`"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("no question with id `gill`"), "{}", run.stderr);
     assert!(run.stderr.contains("did you mean gil"), "{}", run.stderr);
-    assert!(
-        sb.transcript_files().is_empty(),
-        "nothing is saved for a session that never started"
-    );
+    assert!(sb.transcript_files().is_empty(), "nothing is saved for a session that never started");
 }
 
 #[test]
 fn an_unknown_topic_lists_the_topics() {
     let sb = Sandbox::new();
     let bank = fixture_bank();
-    let run = sb.run(
-        &[
-            "--bank",
-            bank.to_str().unwrap(),
-            "practice",
-            "--topic",
-            "nope",
-        ],
-        "",
-    );
+    let run = sb.run(&["--bank", bank.to_str().unwrap(), "practice", "--topic", "nope"], "");
     run.code(1);
-    assert!(
-        run.stderr.contains("no topic `nope`; topics are: sample"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("no topic `nope`; topics are: sample"), "{}", run.stderr);
 }
 
 #[test]
@@ -179,19 +128,7 @@ fn the_same_seed_asks_the_same_questions() {
     let bank = fixture_bank();
     let plan = |seed: &str| {
         let sb = Sandbox::new();
-        sb.run(
-            &[
-                "--bank",
-                bank.to_str().unwrap(),
-                "practice",
-                "--count",
-                "2",
-                "--seed",
-                seed,
-            ],
-            "",
-        )
-        .success();
+        sb.run(&["--bank", bank.to_str().unwrap(), "practice", "--count", "2", "--seed", seed], "").success();
         sb.only_transcript()["plan"].clone()
     };
     let first = plan("7");
@@ -204,20 +141,8 @@ fn transcripts_go_to_a_local_transcripts_folder_when_it_exists() {
     let sb = Sandbox::new();
     std::fs::create_dir_all(sb.path("work/transcripts")).unwrap();
     let bank = fixture_bank();
-    sb.run(
-        &[
-            "--bank",
-            bank.to_str().unwrap(),
-            "practice",
-            "--question",
-            "tides",
-        ],
-        "the moon\n",
-    )
-    .success();
-    let local: Vec<_> = std::fs::read_dir(sb.path("work/transcripts"))
-        .unwrap()
-        .collect();
+    sb.run(&["--bank", bank.to_str().unwrap(), "practice", "--question", "tides"], "the moon\n").success();
+    let local: Vec<_> = std::fs::read_dir(sb.path("work/transcripts")).unwrap().collect();
     assert_eq!(local.len(), 1);
     assert!(sb.transcript_files().is_empty());
 }

@@ -113,21 +113,14 @@ fn every_inventory_id_is_present_exactly_once() {
     for id in INVENTORY_IDS {
         assert_eq!(ids.iter().filter(|&&x| x == id).count(), 1, "{id}");
     }
-    assert_eq!(
-        ids.len(),
-        INVENTORY_IDS.len(),
-        "the bank has questions the inventory does not list"
-    );
+    assert_eq!(ids.len(), INVENTORY_IDS.len(), "the bank has questions the inventory does not list");
 }
 
 #[test]
 fn the_id_list_matches_the_inventory_file() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/inventory.md");
     let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!(
-            "{} not found: the constant list stands alone",
-            path.display()
-        );
+        eprintln!("{} not found: the constant list stands alone", path.display());
         return;
     };
     // Section 2 rows read "| 12 | `mro-super` | ...".
@@ -136,9 +129,7 @@ fn the_id_list_matches_the_inventory_file() {
         .filter_map(|l| {
             let cells: Vec<&str> = l.split('|').map(str::trim).collect();
             let id = cells.get(2)?.strip_prefix('`')?.strip_suffix('`')?;
-            let kebab = id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            let kebab = id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             (cells[1].parse::<u32>().is_ok() && kebab).then(|| id.to_string())
         })
         .collect();
@@ -149,44 +140,16 @@ fn the_id_list_matches_the_inventory_file() {
 fn every_shipped_question_meets_the_minimums() {
     let bank = bank();
     let problems = minimum_problems(&bank);
-    assert!(
-        problems.is_empty(),
-        "{}",
-        problems
-            .iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert!(problems.is_empty(), "{}", problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"));
     for q in bank.questions() {
-        assert_eq!(
-            q.origin.file,
-            format!("question_bank/{}.toml", q.topic),
-            "{} is filed under its topic",
-            q.id
-        );
-        assert!(
-            !q.testing.is_empty() && !q.reference_answer.is_empty(),
-            "{}",
-            q.id
-        );
+        assert_eq!(q.origin.file, format!("question_bank/{}.toml", q.topic), "{} is filed under its topic", q.id);
+        assert!(!q.testing.is_empty() && !q.reference_answer.is_empty(), "{}", q.id);
         for s in &q.sources {
-            assert!(
-                ["000_", "001_", "002_", "003_", "004_"]
-                    .iter()
-                    .any(|p| s.starts_with(p)),
-                "{}: source {s}",
-                q.id
-            );
+            assert!(["000_", "001_", "002_", "003_", "004_"].iter().any(|p| s.starts_with(p)), "{}: source {s}", q.id);
         }
         assert!(q.red_flags.iter().all(|f| !f.cues.is_empty()), "{}", q.id);
         for f in &q.follow_ups {
-            assert!(
-                !f.key_points.is_empty() && !f.probes.is_empty(),
-                "{} / {}",
-                q.id,
-                f.id
-            );
+            assert!(!f.key_points.is_empty() && !f.probes.is_empty(), "{} / {}", q.id, f.id);
         }
     }
 }
@@ -277,18 +240,10 @@ fn offline_grader_ranks_strong_above_partial_above_wrong_and_stuffed() {
     let bank = bank();
     let mut table = Vec::new();
     for (id, strong, partial, wrong, stuffed) in RANKING {
-        let q = bank
-            .get(id)
-            .unwrap_or_else(|| panic!("{id} is in the bank"));
-        let score = |a: &str| {
-            offline::grade(&q.rubric(), a)
-                .score()
-                .expect("the offline grader always grades")
-        };
+        let q = bank.get(id).unwrap_or_else(|| panic!("{id} is in the bank"));
+        let score = |a: &str| offline::grade(&q.rubric(), a).score().expect("the offline grader always grades");
         let (s, p, w, k) = (score(strong), score(partial), score(wrong), score(stuffed));
-        table.push(format!(
-            "{id:<24} strong {s:>3}  partial {p:>3}  wrong {w:>3}  stuffed {k:>3}"
-        ));
+        table.push(format!("{id:<24} strong {s:>3}  partial {p:>3}  wrong {w:>3}  stuffed {k:>3}"));
         assert!(s > p, "{id}: strong {s} vs partial {p}");
         assert!(p > w, "{id}: partial {p} vs wrong {w}");
         assert!(p > k, "{id}: partial {p} vs stuffed {k}");

@@ -62,6 +62,8 @@ impl Sandbox {
             .env("HOME", self.path("home"))
             .env("XDG_CONFIG_HOME", self.path("config"))
             .env("XDG_DATA_HOME", self.path("data"))
+            // Port 9 (discard) has no listener: no test finds a real Ollama by accident.
+            .env("OLLAMA_HOST", "127.0.0.1:9")
             .current_dir(self.path("work"));
         c
     }
@@ -73,11 +75,7 @@ impl Sandbox {
 
     pub fn run_with(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
         let mut c = self.command();
-        c.args(args)
-            .envs(env.iter().copied())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        c.args(args).envs(env.iter().copied()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = c.spawn().unwrap();
         let mut pipe = child.stdin.take().unwrap();
         let input = stdin.as_bytes().to_vec();
@@ -110,21 +108,13 @@ impl From<Output> for Run {
 impl Run {
     #[track_caller]
     pub fn success(&self) -> &Run {
-        assert_eq!(
-            self.code, 0,
-            "exit {}\nstdout:\n{}\nstderr:\n{}",
-            self.code, self.stdout, self.stderr
-        );
+        assert_eq!(self.code, 0, "exit {}\nstdout:\n{}\nstderr:\n{}", self.code, self.stdout, self.stderr);
         self
     }
 
     #[track_caller]
     pub fn code(&self, code: i32) -> &Run {
-        assert_eq!(
-            self.code, code,
-            "exit {}\nstdout:\n{}\nstderr:\n{}",
-            self.code, self.stdout, self.stderr
-        );
+        assert_eq!(self.code, code, "exit {}\nstdout:\n{}\nstderr:\n{}", self.code, self.stdout, self.stderr);
         self
     }
 

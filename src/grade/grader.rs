@@ -1,0 +1,84 @@
+//! The grader in use: offline or a model. One entry point that both the session and
+//! `grill grade` call, which also runs the answer guard and enforces the size limit.
+
+use std::time::Instant;
+
+use super::guard::{self, Marker};
+use super::llm::{Asked, LlmGrader};
+use super::{Grade, offline};
+use crate::transcript::{GradeRecord, GraderInfo, now};
+
+/// Answers larger than this are kept but not graded.
+pub const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+/// Grades answers.
+pub enum Grader {
+    /// The offline key-point grader.
+    Offline,
+    /// A model.
+    Llm(Box<LlmGrader>),
+}
+
+impl Grader {
+    /// Who grades, as transcripts record it.
+    pub fn info(&self) -> GraderInfo {
+        match self {
+            Grader::Offline => GraderInfo::Offline { version: offline::GRADER_VERSION.to_string() },
+            Grader::Llm(g) => GraderInfo::Llm {
+                model: g.model.clone(),
+                endpoint: g.client.endpoint.host(),
+                prompts_hash: g.prompts_hash().to_string(),
+            },
+        }
+    }
+
+    /// Grades one answer. Never fails: errors become `Ungraded` with the reason.
+    pub async fn grade(&self, asked: &Asked<'_>, answer: &str) -> GradeRecord {
+        let started = Instant::now();
+        let injection: Vec<Marker> = guard::scan(answer);
+        let (grade, mode, usage, server_ms) = if answer.len() > MAX_ANSWER_BYTES {
+            let reason = format!(
+                "the answer is {:.1} MB, over the {} MiB that is graded; it is saved in the transcript",
+                answer.len() as f64 / 1e6,
+                MAX_ANSWER_BYTES >> 20
+            );
+            (Grade::Ungraded { reason, raw_reply: None }, None, None, None)
+        } else {
+            match self {
+                // Lines addressed to the grader are not graded at all.
+                Grader::Offline => (offline::grade(&asked.rubric, &guard::strip(answer, &injection)), None, None, None),
+                Grader::Llm(g) => {
+                    let o = g.grade(asked, answer).await;
+                    (o.grade, o.mode, o.usage, Some(o.server_ms))
+                }
+            }
+        };
+        GradeRecord {
+            grader: self.info(),
+            graded_at: now(),
+            latency_ms: started.elapsed().as_millis() as u64,
+            grade,
+            mode,
+            usage,
+            server_ms,
+            injection,
+        }
+    }
+
+    /// A record for an answer whose grading was interrupted: kept, to be graded again.
+    pub fn interrupted(&self, started: Instant) -> GradeRecord {
+        GradeRecord {
+            grader: self.info(),
+            graded_at: now(),
+            latency_ms: started.elapsed().as_millis() as u64,
+            grade: Grade::Ungraded {
+                reason: "grading was interrupted (Ctrl-C); the answer is kept to grade again".into(),
+                raw_reply: None,
+            },
+            mode: None,
+            usage: None,
+            server_ms: None,
+            injection: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! The model grader: renders the prompt, negotiates structured output, validates the
+//! reply (one repair request at most), and scores the verdicts with the core formula.
+//! A grade is never invented: whatever fails ends as `Ungraded` with the reason and the
+//! raw reply.
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::{Assessment, Feedback, Grade, PointVerdict, Verdict, reply};
+use crate::bank::{Rubric, Severity};
+use crate::llm::modes::ModeCache;
+use crate::llm::{ChatRequest, Client, LlmError, Message, Mode, Usage};
+use crate::prompts::Prompts;
+
+/// Room for the reply: the schema's bounds keep a valid grade well under it.
+const MAX_TOKENS: u32 = 1500;
+
+/// What one grading produced, beside the grade.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The grade.
+    pub grade: Grade,
+    /// The structured-output mode that was used, when a request succeeded.
+    pub mode: Option<Mode>,
+    /// Token counts of the last request, when the server reported them.
+    pub usage: Option<Usage>,
+    /// Milliseconds spent waiting for the server.
+    pub server_ms: u64,
+}
+
+/// What the grader needs to know about the question.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked<'a> {
+    /// Question id, for the prompt.
+    pub id: &'a str,
+    /// What was asked.
+    pub prompt: &'a str,
+    /// The reference answer.
+    pub reference: &'a str,
+    /// The rubric.
+    pub rubric: Rubric<'a>,
+}
+
+/// Grades answers with a model behind an OpenAI-compatible endpoint.
+pub struct LlmGrader {
+    /// The client.
+    pub client: Client,
+    /// The model name.
+    pub model: String,
+    prompts: Prompts,
+    modes: Mutex<ModeCache>,
+}
+
+/// Whether an error says the server does not take this `response_format`.
+fn rejects_mode(e: &LlmError) -> bool {
+    match e {
+        LlmError::Status { status, message, .. } => {
+            let m = message.to_lowercase();
+            matches!(status, 400 | 422 | 500 | 501)
+                && [
+                    "response_format",
+                    "json_schema",
+                    "json schema",
+                    "schema",
+                    "grammar",
+                    "structured",
+                    "not supported",
+                    "unsupported",
+                ]
+                .iter()
+                .any(|w| m.contains(w))
+        }
+        _ => false,
+    }
+}
+
+impl LlmGrader {
+    /// A grader for `model` through `client`, remembering modes in `modes`.
+    pub fn new(client: Client, model: String, prompts: Prompts, modes: ModeCache) -> LlmGrader {
+        LlmGrader { client, model, prompts, modes: Mutex::new(modes) }
+    }
+
+    /// The hash of the templates in use.
+    pub fn prompts_hash(&self) -> &str {
+        self.prompts.hash()
+    }
+
+    /// The mode the next request starts with.
+    pub fn starting_mode(&self) -> Mode {
+        self.modes
+            .lock()
+            .map(|m| m.get(&self.client.endpoint.base_url, &self.model))
+            .ok()
+            .flatten()
+            .unwrap_or(Mode::JsonSchema)
+    }
+
+    fn remember(&self, mode: Mode) {
+        if let Ok(mut m) = self.modes.lock() {
+            m.set(&self.client.endpoint.base_url, &self.model, mode);
+        }
+    }
+
+    /// The system and user messages for one answer; the system message is the same for
+    /// every question, so servers can reuse its prompt cache.
+    pub fn messages(&self, asked: &Asked<'_>, answer: &str, nonce: &str) -> Result<Vec<Message>, String> {
+        let system = self.prompts.render("grade_system", &json!({})).map_err(|e| e.to_string())?;
+        let severity = |s: Severity| if s == Severity::Critical { "critical" } else { "minor" };
+        let data = json!({
+            "question_id": asked.id,
+            "prompt": asked.prompt,
+            "testing": asked.rubric.testing,
+            "key_points": asked.rubric.key_points.iter().map(|k| json!({"id": k.id, "weight": k.weight, "point": k.point})).collect::<Vec<_>>(),
+            "red_flags": asked.rubric.red_flags.iter().map(|f| json!({"id": f.id, "severity": severity(f.severity), "point": f.point})).collect::<Vec<_>>(),
+            "reference": asked.reference,
+            "nonce": nonce,
+            "answer": answer,
+        });
+        let user = self.prompts.render("grade_user", &data).map_err(|e| e.to_string())?;
+        Ok(vec![Message::system(system), Message::user(user)])
+    }
+
+    fn request(&self, messages: Vec<Message>, mode: Mode) -> ChatRequest {
+        let response_format = match mode {
+            Mode::JsonSchema => Some(
+                json!({"type": "json_schema", "json_schema": {"name": "grade", "strict": true, "schema": reply::schema()}}),
+            ),
+            Mode::JsonObject => Some(json!({"type": "json_object"})),
+            Mode::PromptOnly => None,
+        };
+        ChatRequest {
+            model: self.model.clone(),
+            messages,
+            temperature: 0.0,
+            max_tokens: MAX_TOKENS,
+            frequency_penalty: Some(0.3),
+            response_format,
+            stream: false,
+        }
+    }
+
+    /// Sends `messages`, stepping down the structured-output mode while the server rejects
+    /// it. Returns the reply text and the mode that worked.
+    async fn send(
+        &self,
+        messages: &[Message],
+        mut mode: Mode,
+        server_ms: &mut u64,
+    ) -> Result<(String, Mode, Option<Usage>), LlmError> {
+        loop {
+            let started = Instant::now();
+            let result = self.client.chat(&self.request(messages.to_vec(), mode)).await;
+            *server_ms += started.elapsed().as_millis() as u64;
+            match result {
+                Ok(reply) => {
+                    self.remember(mode);
+                    if reply.finish_reason.as_deref() == Some("length") {
+                        return Err(LlmError::BadReply(format!(
+                            "the reply was cut off at the token limit (finish_reason \"length\"): {}",
+                            reply.content.chars().take(2000).collect::<String>()
+                        )));
+                    }
+                    return Ok((reply.content, mode, reply.usage));
+                }
+                Err(e) if rejects_mode(&e) => match mode.step_down() {
+                    Some(next) => mode = next,
+                    None => return Err(e),
+                },
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Grades one answer. Never fails: errors become `Ungraded` with the reason.
+    pub async fn grade(&self, asked: &Asked<'_>, answer: &str) -> Outcome {
+        let mut server_ms = 0;
+        if answer.trim().is_empty() {
+            return Outcome { grade: empty(asked), mode: None, usage: None, server_ms };
+        }
+        let nonce = format!("{:016x}", fastrand::u64(..));
+        let mut messages = match self.messages(asked, answer, &nonce) {
+            Ok(m) => m,
+            Err(e) => {
+                return Outcome {
+                    grade: ungraded(format!("the prompt templates failed: {e}"), None),
+                    mode: None,
+                    usage: None,
+                    server_ms,
+                };
+            }
+        };
+        let mut mode = self.starting_mode();
+        let mut last_raw = String::new();
+        for attempt in 0..2 {
+            let (raw, used, usage) = match self.send(&messages, mode, &mut server_ms).await {
+                Ok(r) => r,
+                Err(LlmError::BadReply(why)) if attempt == 0 => {
+                    // A cut-off or malformed reply: ask once more, saying what was wrong.
+                    messages.push(Message::user(self.repair_text(asked, &why)));
+                    last_raw = why;
+                    continue;
+                }
+                Err(e) => {
+                    let reason = match e.hint() {
+                        Some(h) => format!("{e} ({h})"),
+                        None => e.to_string(),
+                    };
+                    let raw = if last_raw.is_empty() { None } else { Some(last_raw) };
+                    return Outcome { grade: ungraded(reason, raw), mode: None, usage: None, server_ms };
+                }
+            };
+            mode = used;
+            match reply::parse(&raw, &asked.rubric, answer) {
+                Ok(assessment) => {
+                    return Outcome {
+                        grade: Grade::graded(&asked.rubric, assessment),
+                        mode: Some(used),
+                        usage,
+                        server_ms,
+                    };
+                }
+                Err(why) if attempt == 0 => {
+                    messages.push(Message::assistant(raw.clone()));
+                    messages.push(Message::user(self.repair_text(asked, &why)));
+                    last_raw = raw;
+                }
+                Err(why) => {
+                    let reason = format!("the model's reply failed validation twice: {why}");
+                    return Outcome { grade: ungraded(reason, Some(raw)), mode: Some(used), usage, server_ms };
+                }
+            }
+        }
+        Outcome {
+            grade: ungraded("the model's reply failed validation twice".into(), Some(last_raw)),
+            mode: Some(mode),
+            usage: None,
+            server_ms,
+        }
+    }
+
+    fn repair_text(&self, asked: &Asked<'_>, error: &str) -> String {
+        let data = json!({
+            "error": error.chars().take(500).collect::<String>(),
+            "key_point_ids": asked.rubric.key_points.iter().map(|k| &k.id).collect::<Vec<_>>(),
+            "red_flag_ids": asked.rubric.red_flags.iter().map(|f| &f.id).collect::<Vec<_>>(),
+        });
+        self.prompts
+            .render("repair", &data)
+            .unwrap_or_else(|_| format!("Your reply could not be used: {error}. Reply with the JSON object only."))
+    }
+
+    /// Asks the model for one short follow-up question aimed at a missed point.
+    pub async fn follow_up(&self, prompt: &str, point: &str) -> Result<String, LlmError> {
+        let text = self
+            .prompts
+            .render("follow_up", &json!({"prompt": prompt, "point": point}))
+            .map_err(|e| LlmError::BadReply(e.to_string()))?;
+        let mut req = self.request(vec![Message::user(text)], Mode::PromptOnly);
+        req.max_tokens = 120;
+        let reply = self.client.chat(&req).await?;
+        let q = reply.content.trim().trim_matches('"').trim().to_string();
+        if q.is_empty() || q.len() > 600 || reply.finish_reason.as_deref() == Some("length") {
+            return Err(LlmError::BadReply("no usable follow-up question".into()));
+        }
+        Ok(q)
+    }
+}
+
+fn ungraded(reason: String, raw_reply: Option<String>) -> Grade {
+    Grade::Ungraded { reason, raw_reply }
+}
+
+/// An empty answer needs no model: every point is missed.
+fn empty(asked: &Asked<'_>) -> Grade {
+    let key_points = asked
+        .rubric
+        .key_points
+        .iter()
+        .map(|k| PointVerdict { id: k.id.clone(), verdict: Verdict::Missed, evidence: None, note: None })
+        .collect();
+    let a = Assessment {
+        key_points,
+        red_flags: Vec::new(),
+        holistic: Some(0),
+        feedback: Feedback::default(),
+        notes: vec!["empty answer".into()],
+        analysis: None,
+    };
+    Grade::graded(&asked.rubric, a)
+}

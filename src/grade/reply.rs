@@ -1,0 +1,315 @@
+//! The grader model's reply: cleaned of thinking and code fences, parsed, validated
+//! against the rubric, and its evidence checked against the answer. Pure functions.
+
+use serde::Deserialize;
+
+use super::{Assessment, Feedback, FlagHit, PointVerdict, Verdict};
+use crate::bank::Rubric;
+
+/// The JSON schema the reply must follow, sent as `response_format` where the server
+/// takes one. Static, so it is the same for every question (ids are checked here).
+/// String and array bounds keep small models from looping until `max_tokens`.
+pub fn schema() -> serde_json::Value {
+    let text = |n: u32| serde_json::json!({"type": "string", "maxLength": n});
+    let list = |n: u32| serde_json::json!({"type": "array", "items": text(200), "maxItems": n});
+    serde_json::json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["analysis", "feedback", "holistic", "key_points", "red_flags"],
+        "properties": {
+            "analysis": text(600),
+            "feedback": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["strengths", "gaps", "next_step"],
+                "properties": {"strengths": list(3), "gaps": list(3), "next_step": text(300)}
+            },
+            "holistic": {"type": "integer", "minimum": 0, "maximum": 5},
+            "key_points": {
+                "type": "array",
+                "maxItems": 12,
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["evidence", "id", "verdict"],
+                    "properties": {
+                        "evidence": text(300),
+                        "id": text(64),
+                        "verdict": {"type": "string", "enum": ["met", "partial", "missed"]}
+                    }
+                }
+            },
+            "red_flags": {
+                "type": "array",
+                "maxItems": 8,
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["evidence", "hit", "id"],
+                    "properties": {"evidence": text(300), "hit": {"type": "boolean"}, "id": text(64)}
+                }
+            }
+        }
+    })
+}
+
+#[derive(Deserialize)]
+struct Wire {
+    #[serde(default)]
+    analysis: Option<String>,
+    #[serde(default)]
+    feedback: Option<Feedback>,
+    #[serde(default)]
+    holistic: Option<serde_json::Value>,
+    #[serde(default)]
+    key_points: Vec<WirePoint>,
+    #[serde(default)]
+    red_flags: Vec<WireFlag>,
+}
+
+#[derive(Deserialize)]
+struct WirePoint {
+    id: String,
+    #[serde(default)]
+    evidence: Option<String>,
+    verdict: String,
+}
+
+#[derive(Deserialize)]
+struct WireFlag {
+    id: String,
+    #[serde(default)]
+    evidence: Option<String>,
+    #[serde(default)]
+    hit: bool,
+}
+
+/// The JSON object inside a reply: `<think>` blocks and code fences removed, and any
+/// prose before the first `{` or after the last `}` dropped.
+pub fn extract_json(raw: &str) -> Option<&str> {
+    let mut s = raw;
+    // A reasoning model may think first; an unclosed block means it never got to answer.
+    while let Some(start) = s.find("<think>") {
+        let end = s[start..].find("</think>")? + start + "</think>".len();
+        s = if start == 0 { &s[end..] } else { s };
+        if start != 0 {
+            break;
+        }
+    }
+    if let Some(end) = s.find("</think>") {
+        s = &s[end + "</think>".len()..];
+    }
+    let first = s.find('{')?;
+    let last = s.rfind('}')?;
+    (last > first).then(|| &s[first..=last])
+}
+
+fn normalise(s: &str) -> String {
+    s.to_lowercase().replace(['’', '‘'], "'").replace(['“', '”'], "\"").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether quoted evidence really is in the answer: compared after folding case, quotes
+/// and white space; surrounding quotes and ellipses are ignored, and an ellipsis inside
+/// a quote may stand for omitted text (each part must be present, in order).
+pub fn evidence_in(answer_normalised: &str, evidence: &str) -> bool {
+    let e = normalise(evidence);
+    let e = e.trim_matches(|c: char| c == '"' || c == '\'' || c == '`' || c.is_whitespace());
+    let parts: Vec<&str> = e
+        .split("...")
+        .flat_map(|p| p.split('…'))
+        .map(|p| p.trim().trim_matches(|c: char| c == '.' || c == ',' || c == ';' || c.is_whitespace()))
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.is_empty() {
+        return false;
+    }
+    let mut from = 0;
+    for p in parts {
+        match answer_normalised[from..].find(p) {
+            Some(i) => from += i + p.len(),
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Parses and validates a grader's reply against the rubric and the answer. `Err` says
+/// what is wrong, in words the model can act on when asked to repair its reply.
+pub fn parse(raw: &str, rubric: &Rubric<'_>, answer: &str) -> Result<Assessment, String> {
+    let json = extract_json(raw).ok_or("the reply holds no JSON object")?;
+    let wire: Wire =
+        serde_json::from_str(json).map_err(|e| format!("the JSON does not match the expected shape: {e}"))?;
+
+    let holistic = match &wire.holistic {
+        None | Some(serde_json::Value::Null) => return Err("`holistic` is missing: give an integer from 0 to 5".into()),
+        Some(v) => {
+            let n = v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
+            match n {
+                Some(n) if (0.0..=5.0).contains(&n) && n.fract() == 0.0 => n as u8,
+                _ => return Err(format!("`holistic` is {v}; it must be an integer from 0 to 5")),
+            }
+        }
+    };
+
+    let mut errors = Vec::new();
+    for p in &wire.key_points {
+        if !rubric.key_points.iter().any(|k| k.id == p.id) {
+            errors.push(format!("unknown key point id \"{}\"", p.id));
+        }
+    }
+    for f in &wire.red_flags {
+        if !rubric.red_flags.iter().any(|r| r.id == f.id) {
+            errors.push(format!("unknown red flag id \"{}\"", f.id));
+        }
+    }
+    let answer_n = normalise(answer);
+    let mut key_points = Vec::new();
+    for k in rubric.key_points {
+        let given: Vec<&WirePoint> = wire.key_points.iter().filter(|p| p.id == k.id).collect();
+        let p = match given.as_slice() {
+            [one] => one,
+            [] => {
+                errors.push(format!("no verdict for key point \"{}\"", k.id));
+                continue;
+            }
+            _ => {
+                errors.push(format!("more than one verdict for key point \"{}\"", k.id));
+                continue;
+            }
+        };
+        let verdict = match p.verdict.trim().to_lowercase().as_str() {
+            "met" => Verdict::Met,
+            "partial" => Verdict::Partial,
+            "missed" => Verdict::Missed,
+            other => {
+                errors.push(format!("verdict \"{other}\" for \"{}\" is not met, partial or missed", k.id));
+                continue;
+            }
+        };
+        let evidence = p.evidence.clone().filter(|e| !e.trim().is_empty());
+        let (verdict, note) = match (&verdict, &evidence) {
+            (Verdict::Missed, _) => (Verdict::Missed, None),
+            (_, None) => (Verdict::Missed, Some("counted as missed: the grader quoted no evidence".to_string())),
+            (_, Some(e)) if !evidence_in(&answer_n, e) => {
+                (Verdict::Missed, Some("counted as missed: the quoted evidence is not in the answer".to_string()))
+            }
+            (v, Some(_)) => (*v, None),
+        };
+        key_points.push(PointVerdict {
+            id: k.id.clone(),
+            verdict,
+            evidence: evidence.filter(|_| note.is_none()).or(None),
+            note,
+        });
+    }
+    if !errors.is_empty() {
+        return Err(errors.join("; "));
+    }
+
+    let mut notes = Vec::new();
+    let mut red_flags = Vec::new();
+    for f in wire.red_flags.iter().filter(|f| f.hit) {
+        let Some(rf) = rubric.red_flags.iter().find(|r| r.id == f.id) else { continue };
+        match f.evidence.as_deref().filter(|e| !e.trim().is_empty()) {
+            Some(e) if evidence_in(&answer_n, e) => {
+                red_flags.push(FlagHit { id: rf.id.clone(), severity: rf.severity, evidence: Some(e.to_string()) })
+            }
+            _ => {
+                notes.push(format!("red flag \"{}\" ignored: the grader quoted nothing from the answer for it", rf.id))
+            }
+        }
+    }
+    Ok(Assessment {
+        key_points,
+        red_flags,
+        holistic: Some(holistic),
+        feedback: wire.feedback.unwrap_or_default(),
+        notes,
+        analysis: wire.analysis.filter(|a| !a.trim().is_empty()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bank::{KeyPoint, RedFlag, Severity};
+
+    fn parts() -> (Vec<KeyPoint>, Vec<RedFlag>) {
+        let kp = |id: &str| KeyPoint { id: id.into(), point: String::new(), weight: 1, cues: vec![] };
+        (
+            vec![kp("a"), kp("b")],
+            vec![RedFlag { id: "wrong".into(), point: String::new(), severity: Severity::Critical, cues: vec![] }],
+        )
+    }
+
+    const ANSWER: &str = "The GIL is a   mutex.\nIt is released during I/O, so threads help there.";
+
+    fn reply(a: &str, b: &str) -> String {
+        format!(
+            r#"{{"analysis":"ok","feedback":{{"strengths":["s"],"gaps":[],"next_step":"n"}},"holistic":4,
+               "key_points":[{{"evidence":"{a}","id":"a","verdict":"met"}},{{"evidence":"{b}","id":"b","verdict":"partial"}}],
+               "red_flags":[{{"evidence":"","hit":false,"id":"wrong"}}]}}"#
+        )
+    }
+
+    #[test]
+    fn a_clean_reply_parses_and_evidence_is_checked_loosely() {
+        let (k, f) = parts();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let a = parse(&reply("the gil is a mutex", "released during I/O ... threads help"), &r, ANSWER).unwrap();
+        assert_eq!(a.key_points[0].verdict, Verdict::Met);
+        assert_eq!(a.key_points[1].verdict, Verdict::Partial);
+        assert_eq!(a.holistic, Some(4));
+        assert!(a.red_flags.is_empty());
+    }
+
+    #[test]
+    fn evidence_not_in_the_answer_counts_as_missed_and_is_marked() {
+        let (k, f) = parts();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let a = parse(&reply("the GIL protects refcounts", ""), &r, ANSWER).unwrap();
+        assert_eq!(a.key_points[0].verdict, Verdict::Missed);
+        assert!(a.key_points[0].note.as_deref().unwrap().contains("not in the answer"));
+        assert_eq!(a.key_points[1].verdict, Verdict::Missed);
+        assert!(a.key_points[1].note.as_deref().unwrap().contains("no evidence"));
+    }
+
+    #[test]
+    fn think_blocks_fences_and_chatter_are_stripped() {
+        let (k, f) = parts();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let raw = format!(
+            "<think>\nLet me weigh {{this}}.\n</think>\nHere you go:\n```json\n{}\n```\n",
+            reply("mutex", "threads help")
+        );
+        assert!(parse(&raw, &r, ANSWER).is_ok());
+        assert_eq!(extract_json("<think>never finished {"), None);
+    }
+
+    #[test]
+    fn validation_errors_name_what_to_fix() {
+        let (k, f) = parts();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let missing = r#"{"holistic":3,"key_points":[{"evidence":"mutex","id":"a","verdict":"met"},{"evidence":"","id":"zzz","verdict":"met"}]}"#;
+        let e = parse(missing, &r, ANSWER).unwrap_err();
+        assert!(e.contains("unknown key point id \"zzz\"") && e.contains("no verdict for key point \"b\""), "{e}");
+        let bad_holistic = reply("mutex", "threads").replace("\"holistic\":4", "\"holistic\":9");
+        assert!(parse(&bad_holistic, &r, ANSWER).unwrap_err().contains("holistic"));
+        assert!(parse("I think the answer is good.", &r, ANSWER).unwrap_err().contains("no JSON"));
+    }
+
+    #[test]
+    fn a_red_flag_needs_evidence_from_the_answer() {
+        let (k, f) = parts();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let hit = reply("mutex", "threads").replace(
+            r#"{"evidence":"","hit":false,"id":"wrong"}"#,
+            r#"{"evidence":"threads help there","hit":true,"id":"wrong"}"#,
+        );
+        assert_eq!(parse(&hit, &r, ANSWER).unwrap().red_flags.len(), 1);
+        let invented = hit.replace("threads help there", "the GIL makes code thread safe");
+        let a = parse(&invented, &r, ANSWER).unwrap();
+        assert!(a.red_flags.is_empty());
+        assert!(a.notes[0].contains("ignored"));
+    }
+}

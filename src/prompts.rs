@@ -1,0 +1,112 @@
+//! The grading prompts: handlebars templates from `prompts/`, compiled into the binary and
+//! overridable with `--prompts DIR`. Their hash goes into every transcript, so a grade
+//! can be traced to the exact instructions that produced it.
+
+use std::path::Path;
+
+use handlebars::Handlebars;
+use serde::Serialize;
+
+include!(concat!(env!("OUT_DIR"), "/embedded_prompts.rs"));
+
+/// The templates grill needs, by file stem.
+pub const REQUIRED: [&str; 4] = ["grade_system", "grade_user", "repair", "follow_up"];
+
+/// A template set that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("prompt templates ({source_name}): {message}")]
+pub struct PromptError {
+    /// Where the templates came from.
+    pub source_name: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The compiled templates.
+#[derive(Debug)]
+pub struct Prompts {
+    hb: Handlebars<'static>,
+    hash: String,
+}
+
+impl Prompts {
+    /// The templates compiled into the binary.
+    pub fn embedded() -> Prompts {
+        let files = EMBEDDED_PROMPTS.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+        Prompts::from_files(files, "built-in").expect("the shipped templates compile")
+    }
+
+    /// The templates in `dir` (every required one must be there).
+    pub fn from_dir(dir: &Path) -> Result<Prompts, PromptError> {
+        let source_name = dir.display().to_string();
+        let mut files = Vec::new();
+        for name in REQUIRED {
+            let path = dir.join(format!("{name}.hbs"));
+            let text = std::fs::read_to_string(&path).map_err(|e| PromptError {
+                source_name: source_name.clone(),
+                message: format!("cannot read {}: {e}", path.display()),
+            })?;
+            files.push((format!("{name}.hbs"), text));
+        }
+        Prompts::from_files(files, &source_name)
+    }
+
+    fn from_files(mut files: Vec<(String, String)>, source_name: &str) -> Result<Prompts, PromptError> {
+        files.sort();
+        let mut hb = Handlebars::new();
+        // Prompts are plain text: nothing may be HTML-escaped, and a missing variable is a bug.
+        hb.register_escape_fn(handlebars::no_escape);
+        hb.set_strict_mode(true);
+        let mut all = Vec::new();
+        for (file, text) in &files {
+            let name = file.trim_end_matches(".hbs");
+            hb.register_template_string(name, text)
+                .map_err(|e| PromptError { source_name: source_name.to_string(), message: format!("{file}: {e}") })?;
+            all.extend_from_slice(file.as_bytes());
+            all.push(0);
+            all.extend_from_slice(text.as_bytes());
+            all.push(0);
+        }
+        for name in REQUIRED {
+            if !hb.has_template(name) {
+                return Err(PromptError {
+                    source_name: source_name.to_string(),
+                    message: format!("{name}.hbs is missing"),
+                });
+            }
+        }
+        Ok(Prompts { hb, hash: crate::util::short_hash(&all) })
+    }
+
+    /// Renders one template.
+    pub fn render(&self, name: &str, data: &impl Serialize) -> Result<String, PromptError> {
+        self.hb
+            .render(name, data)
+            .map_err(|e| PromptError { source_name: "templates".into(), message: format!("{name}: {e}") })
+    }
+
+    /// Hash of every template, recorded in transcripts.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_templates_render_without_escaping() {
+        let p = Prompts::embedded();
+        let system = p.render("grade_system", &serde_json::json!({})).unwrap();
+        assert!(system.contains("one JSON object"));
+        let repair = p
+            .render(
+                "repair",
+                &serde_json::json!({"error": "x < y & \"z\"", "key_point_ids": ["a", "b"], "red_flag_ids": []}),
+            )
+            .unwrap();
+        assert!(repair.contains("x < y & \"z\"") && repair.contains("\"a\", \"b\""), "{repair}");
+        assert_eq!(p.hash().len(), 16);
+    }
+}
