@@ -71,28 +71,13 @@ fn main() {
     let rubric = q.rubric();
     let words = ANSWER.split_whitespace().count();
 
-    println!(
-        "grill core bench ({} questions in the bank)",
-        bank.questions().len()
-    );
-    println!(
-        "bank load (parse + validate, embedded)   {}",
-        stats(time(50, || Bank::embedded().unwrap()))
-    );
-    println!(
-        "offline grade, one {words}-word answer      {}",
-        stats(time(2000, || offline::grade(&rubric, ANSWER)))
-    );
+    println!("grill core bench ({} questions in the bank)", bank.questions().len());
+    println!("bank load (parse + validate, embedded)   {}", stats(time(50, || Bank::embedded().unwrap())));
+    println!("offline grade, one {words}-word answer      {}", stats(time(2000, || offline::grade(&rubric, ANSWER))));
     let long = ANSWER.repeat(40);
     let long_words = long.split_whitespace().count();
-    println!(
-        "offline grade, one {long_words}-word answer    {}",
-        stats(time(50, || offline::grade(&rubric, &long)))
-    );
+    println!("offline grade, one {long_words}-word answer    {}", stats(time(50, || offline::grade(&rubric, &long))));
     let _ = startup_to_first_question(); // warm the page cache
     let samples: Vec<Duration> = (0..30).map(|_| startup_to_first_question()).collect();
-    println!(
-        "start-up to first question (process)     {}",
-        stats(samples)
-    );
+    println!("start-up to first question (process)     {}", stats(samples));
 }
