@@ -4,7 +4,9 @@
 mod bank;
 mod config;
 mod crash;
+mod endpoint;
 mod grade;
+mod llm;
 mod practice;
 mod review;
 mod shipped_bank;
