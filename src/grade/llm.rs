@@ -15,7 +15,7 @@ use crate::llm::{ChatRequest, Client, LlmError, Message, Mode, Usage};
 use crate::prompts::Prompts;
 
 /// Room for the reply: the schema's bounds keep a valid grade well under it.
-const MAX_TOKENS: u32 = 1500;
+const MAX_TOKENS: u32 = 1000;
 
 /// What one grading produced, beside the grade.
 #[derive(Debug, Clone)]
@@ -122,13 +122,14 @@ impl LlmGrader {
         Ok(vec![Message::system(system), Message::user(user)])
     }
 
-    fn request(&self, messages: Vec<Message>, mode: Mode) -> ChatRequest {
-        let response_format = match mode {
-            Mode::JsonSchema => Some(
-                json!({"type": "json_schema", "json_schema": {"name": "grade", "strict": true, "schema": reply::schema()}}),
+    fn request(&self, messages: Vec<Message>, mode: Mode, rubric: Option<&Rubric<'_>>) -> ChatRequest {
+        let response_format = match (mode, rubric) {
+            (Mode::JsonSchema, Some(r)) => Some(
+                json!({"type": "json_schema", "json_schema": {"name": "grade", "strict": true, "schema": reply::schema(r)}}),
             ),
-            Mode::JsonObject => Some(json!({"type": "json_object"})),
-            Mode::PromptOnly => None,
+            (Mode::JsonSchema, None) => None,
+            (Mode::JsonObject, _) => Some(json!({"type": "json_object"})),
+            (Mode::PromptOnly, _) => None,
         };
         ChatRequest {
             model: self.model.clone(),
@@ -146,12 +147,13 @@ impl LlmGrader {
     async fn send(
         &self,
         messages: &[Message],
+        rubric: &Rubric<'_>,
         mut mode: Mode,
         server_ms: &mut u64,
     ) -> Result<(String, Mode, Option<Usage>), LlmError> {
         loop {
             let started = Instant::now();
-            let result = self.client.chat(&self.request(messages.to_vec(), mode)).await;
+            let result = self.client.chat(&self.request(messages.to_vec(), mode, Some(rubric))).await;
             *server_ms += started.elapsed().as_millis() as u64;
             match result {
                 Ok(reply) => {
@@ -194,7 +196,7 @@ impl LlmGrader {
         let mut mode = self.starting_mode();
         let mut last_raw = String::new();
         for attempt in 0..2 {
-            let (raw, used, usage) = match self.send(&messages, mode, &mut server_ms).await {
+            let (raw, used, usage) = match self.send(&messages, &asked.rubric, mode, &mut server_ms).await {
                 Ok(r) => r,
                 Err(LlmError::BadReply(why)) if attempt == 0 => {
                     // A cut-off or malformed reply: ask once more, saying what was wrong.
@@ -257,7 +259,7 @@ impl LlmGrader {
             .prompts
             .render("follow_up", &json!({"prompt": prompt, "point": point}))
             .map_err(|e| LlmError::BadReply(e.to_string()))?;
-        let mut req = self.request(vec![Message::user(text)], Mode::PromptOnly);
+        let mut req = self.request(vec![Message::user(text)], Mode::PromptOnly, None);
         req.max_tokens = 120;
         let reply = self.client.chat(&req).await?;
         let q = reply.content.trim().trim_matches('"').trim().to_string();

@@ -51,7 +51,9 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         .iter()
         .map(|k| {
             let found = find_cues(&k.cues, &segs);
-            let strong: Vec<&Hit> = found.iter().filter(|h| h.kind != SegmentKind::Fragment).collect();
+            // Sentences carry full weight; code shows knowledge but explains nothing, so it
+            // counts like a list of terms.
+            let strong: Vec<&Hit> = found.iter().filter(|h| h.kind == SegmentKind::Prose).collect();
             let strong_cues = distinct(strong.iter().map(|h| h.cue));
             let weak_cues = if list_like { 0 } else { distinct(found.iter().map(|h| h.cue)) - strong_cues };
             let value = strong_cues as f64 + 0.5 * weak_cues as f64;

@@ -7,51 +7,79 @@ use super::{Assessment, Feedback, FlagHit, PointVerdict, Verdict};
 use crate::bank::Rubric;
 
 /// The JSON schema the reply must follow, sent as `response_format` where the server
-/// takes one. Static, so it is the same for every question (ids are checked here).
-/// String and array bounds keep small models from looping until `max_tokens`.
-pub fn schema() -> serde_json::Value {
+/// takes one. Verdicts are keyed by the rubric's ids, so a constrained server can only
+/// produce each id once; string bounds keep small models from looping until
+/// `max_tokens`. (The schema is not part of the prompt, so it does not disturb the
+/// prompt cache.)
+pub fn schema(rubric: &Rubric<'_>) -> serde_json::Value {
     let text = |n: u32| serde_json::json!({"type": "string", "maxLength": n});
-    let list = |n: u32| serde_json::json!({"type": "array", "items": text(200), "maxItems": n});
+    let list = |n: u32| serde_json::json!({"type": "array", "items": text(160), "maxItems": n});
+    let keyed = |ids: Vec<&str>, item: serde_json::Value| {
+        let props: serde_json::Map<String, serde_json::Value> =
+            ids.iter().map(|id| (id.to_string(), item.clone())).collect();
+        serde_json::json!({"type": "object", "additionalProperties": false, "required": ids, "properties": props})
+    };
+    let verdict = serde_json::json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["evidence", "verdict"],
+        "properties": {"evidence": text(200), "verdict": {"type": "string", "enum": ["met", "partial", "missed"]}}
+    });
+    let flag = serde_json::json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["evidence", "hit"],
+        "properties": {"evidence": text(200), "hit": {"type": "boolean"}}
+    });
     serde_json::json!({
         "type": "object",
         "additionalProperties": false,
         "required": ["analysis", "feedback", "holistic", "key_points", "red_flags"],
         "properties": {
-            "analysis": text(600),
+            "analysis": text(400),
             "feedback": {
                 "type": "object",
                 "additionalProperties": false,
                 "required": ["strengths", "gaps", "next_step"],
-                "properties": {"strengths": list(3), "gaps": list(3), "next_step": text(300)}
+                "properties": {"strengths": list(3), "gaps": list(3), "next_step": text(200)}
             },
             "holistic": {"type": "integer", "minimum": 0, "maximum": 5},
-            "key_points": {
-                "type": "array",
-                "maxItems": 12,
-                "items": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["evidence", "id", "verdict"],
-                    "properties": {
-                        "evidence": text(300),
-                        "id": text(64),
-                        "verdict": {"type": "string", "enum": ["met", "partial", "missed"]}
-                    }
-                }
-            },
-            "red_flags": {
-                "type": "array",
-                "maxItems": 8,
-                "items": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["evidence", "hit", "id"],
-                    "properties": {"evidence": text(300), "hit": {"type": "boolean"}, "id": text(64)}
-                }
-            }
+            "key_points": keyed(rubric.key_points.iter().map(|k| k.id.as_str()).collect(), verdict),
+            "red_flags": keyed(rubric.red_flags.iter().map(|f| f.id.as_str()).collect(), flag),
         }
     })
 }
+
+/// Verdicts as a list of `{id, ...}` objects or as an object keyed by id: both forms
+/// are accepted, whatever the prompt asked for.
+fn keyed_or_listed<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned + WithId,
+{
+    use serde::de::Error;
+    let v = serde_json::Value::deserialize(d)?;
+    match v {
+        serde_json::Value::Null => Ok(Vec::new()),
+        serde_json::Value::Array(items) => {
+            items.into_iter().map(|i| serde_json::from_value(i).map_err(D::Error::custom)).collect()
+        }
+        serde_json::Value::Object(map) => map
+            .into_iter()
+            .map(|(id, mut item)| {
+                if let Some(obj) = item.as_object_mut() {
+                    obj.insert("id".into(), serde_json::Value::String(id));
+                }
+                serde_json::from_value(item).map_err(D::Error::custom)
+            })
+            .collect(),
+        other => Err(D::Error::custom(format!("expected a list or an object of verdicts, found {other}"))),
+    }
+}
+
+trait WithId {}
+impl WithId for WirePoint {}
+impl WithId for WireFlag {}
 
 #[derive(Deserialize)]
 struct Wire {
@@ -61,9 +89,9 @@ struct Wire {
     feedback: Option<Feedback>,
     #[serde(default)]
     holistic: Option<serde_json::Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "keyed_or_listed")]
     key_points: Vec<WirePoint>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "keyed_or_listed")]
     red_flags: Vec<WireFlag>,
 }
 
@@ -261,6 +289,20 @@ mod tests {
         assert_eq!(a.key_points[1].verdict, Verdict::Partial);
         assert_eq!(a.holistic, Some(4));
         assert!(a.red_flags.is_empty());
+    }
+
+    #[test]
+    fn verdicts_keyed_by_id_parse_like_lists() {
+        let (k, f) = parts();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let raw = r#"{"analysis":"x","feedback":{"strengths":[],"gaps":[],"next_step":""},"holistic":2,
+            "key_points":{"a":{"evidence":"a mutex","verdict":"met"},"b":{"evidence":"","verdict":"missed"}},
+            "red_flags":{"wrong":{"evidence":"","hit":false}}}"#;
+        let a = parse(raw, &r, ANSWER).unwrap();
+        assert_eq!(a.key_points[0].verdict, Verdict::Met);
+        assert_eq!(a.key_points[1].verdict, Verdict::Missed);
+        let s = schema(&r);
+        assert_eq!(s["properties"]["key_points"]["required"], serde_json::json!(["a", "b"]));
     }
 
     #[test]

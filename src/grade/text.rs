@@ -288,8 +288,15 @@ fn is_code_line(line: &str) -> bool {
             | "lambda"
             | "assert"
     );
-    let codeish = t.ends_with(':') || t.contains('(') || t.contains(" = ") || t.contains("==");
-    ((keyword || line.starts_with("    ")) && codeish) || t.starts_with('@') || t.starts_with('#')
+    let words = t.split_whitespace().count();
+    // A list of terms that happens to start with a keyword ("yield, await, sleep(0), ...")
+    // is not code: code has few commas per line and ends a block or assigns or calls.
+    let commas = t.matches(", ").count();
+    let codeish = (t.ends_with(':') || t.contains(" = ") || t.contains("==") || (t.contains('(') && t.ends_with(')')))
+        && commas <= 3;
+    ((keyword && (codeish || words <= 6)) || (line.starts_with("    ") && codeish))
+        || t.starts_with('@')
+        || t.starts_with('#')
 }
 
 fn is_bullet(line: &str) -> bool {

@@ -53,10 +53,12 @@ impl LlmError {
         }
     }
 
-    /// Whether trying again later may help (connection trouble, time-outs, 429, 5xx).
+    /// Whether trying again at once may help: connection trouble, 429 and 5xx. A
+    /// time-out is not retried: a slow local model only gets slower with more requests.
     pub fn is_spurious(&self) -> bool {
         match self {
-            LlmError::Connect { .. } | LlmError::Timeout { .. } => true,
+            LlmError::Connect { .. } => true,
+            LlmError::Timeout { .. } => false,
             LlmError::Status { status, .. } => *status == 429 || *status >= 500,
             LlmError::BadReply(_) => false,
         }

@@ -1,0 +1,116 @@
+//! Against a server nobody here wrote: llama.cpp's own OpenAI-compatible server with a
+//! real (tiny) model, started by `scripts/real-server-up` (as `.ci/run` does), whose URL
+//! arrives in GRILL_REAL_SERVER_URL. In CI a missing server is a failure, not a skip.
+//!
+//! A 135M model's grades mean nothing; this tier tests the protocol: structured output
+//! negotiation, reply validation, usage and prompt-cache figures, doctor.
+
+use std::process::{Command, Stdio};
+
+fn server() -> Option<String> {
+    match std::env::var("GRILL_REAL_SERVER_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CI must run this tier: start the server with `eval \"$(scripts/real-server-up)\"` (.ci/run does)")
+        }
+        _ => {
+            eprintln!("SKIPPED: GRILL_REAL_SERVER_URL is not set; run `eval \"$(scripts/real-server-up)\"` first");
+            None
+        }
+    }
+}
+
+fn grill(dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_grill"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("GRILL_TRANSCRIPTS_DIR", dir.join("transcripts"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_scripted_session_is_graded_by_llama_cpp_and_doctor_agrees() {
+    let Some(url) = server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let model = "smollm2-135m-instruct";
+    let answers = "The GIL is a mutex in CPython, so only one thread executes bytecode at a time. It exists because \
+                   reference counting is not atomic. Blocking I/O releases it, so threads help I/O bound work, while \
+                   CPU bound work needs multiprocessing.\n---\nBecause += is several bytecodes, a thread switch can \
+                   land between the read and the write, so I protect the counter with a lock.\n";
+    let out = grill(
+        dir.path(),
+        &[
+            "--base-url",
+            &url,
+            "--model",
+            model,
+            "--timeout",
+            "900",
+            "practice",
+            "--question",
+            "gil",
+            "--follow-ups",
+            "1",
+        ],
+        answers,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+
+    let file = std::fs::read_dir(dir.path().join("transcripts")).unwrap().next().unwrap().unwrap().path();
+    let t: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    assert_eq!(t["grader"]["kind"], "llm");
+    assert_eq!(t["grader"]["model"], model);
+    let bank = grill::bank::Bank::embedded().unwrap();
+    let gil = bank.get("gil").unwrap();
+    let turns = t["turns"].as_array().unwrap();
+    assert_eq!(turns.len(), 2);
+    for (i, turn) in turns.iter().enumerate() {
+        let g = &turn["grades"][0];
+        eprintln!(
+            "turn {i}: {} mode {} usage {} in {} ms",
+            g["grade"]["status"], g["mode"], g["usage"], g["latency_ms"]
+        );
+        match g["grade"]["status"].as_str().unwrap() {
+            "graded" => {
+                // The verdicts name exactly the rubric's key points.
+                let rubric_ids: Vec<String> = match turn["follow_up_id"].as_str() {
+                    None => gil.key_points.iter().map(|k| k.id.clone()).collect(),
+                    Some(f) => gil.follow_up(f).unwrap().key_points.iter().map(|k| k.id.clone()).collect(),
+                };
+                let ids: Vec<String> = g["grade"]["key_points"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|k| k["id"].as_str().unwrap().to_string())
+                    .collect();
+                assert_eq!(ids, rubric_ids);
+                assert_eq!(g["mode"], "json_schema");
+            }
+            "ungraded" => assert!(!g["grade"]["reason"].as_str().unwrap().is_empty()),
+            other => panic!("status {other}"),
+        }
+    }
+    // The second request reuses the static prefix of the prompt from the server's cache.
+    let cached = turns[1]["grades"][0]["usage"]["cached_tokens"].as_u64().unwrap_or(0);
+    assert!(cached > 0, "the server reported no prompt-cache reuse for the second answer");
+
+    let out = grill(dir.path(), &["--base-url", &url, "--model", model, "--timeout", "900", "doctor", "--json"], "");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    eprintln!("{doc:#}");
+    let structured = doc["checks"].as_array().unwrap().iter().find(|c| c["name"] == "structured output").unwrap();
+    assert_eq!(structured["ok"], true);
+    assert!(structured["detail"].as_str().unwrap().starts_with("json_schema works"), "{doc}");
+}
