@@ -1,0 +1,89 @@
+//! Prints grill's own overhead per graded answer against a fake server that replies at
+//! once (prompt rendering, HTTP on loopback, validation, scoring), and the share of the
+//! grading prompt that is byte-identical across two different questions (what a local
+//! server's prompt cache can reuse). Run with `cargo bench --bench grading`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use grill::bank::Bank;
+use grill::grade::grader::Grader;
+use grill::grade::llm::{Asked, LlmGrader};
+use grill::llm::modes::ModeCache;
+use grill::llm::{Client, Endpoint, Limits};
+use grill::prompts::Prompts;
+use serde_json::json;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const ANSWER: &str = "The GIL is a mutex in CPython: only one thread executes bytecode at a time. It exists because \
+reference counting is not atomic, which keeps C extensions simple. Blocking I/O releases it, so I/O bound threads \
+scale, but CPU bound work needs multiprocessing or a process pool.";
+
+fn asked(q: &grill::bank::Question) -> Asked<'_> {
+    Asked { id: &q.id, prompt: &q.prompt, reference: &q.reference_answer, rubric: q.rubric() }
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let bank = Bank::embedded().unwrap();
+    let gil = bank.get("gil").unwrap();
+    let verdicts: serde_json::Map<String, serde_json::Value> = gil
+        .key_points
+        .iter()
+        .map(|k| (k.id.clone(), json!({"evidence": "only one thread executes bytecode at a time", "verdict": "met"})))
+        .collect();
+    let grade = json!({"analysis": "fine", "feedback": {"strengths": [], "gaps": [], "next_step": "x"},
+                       "holistic": 4, "key_points": verdicts, "red_flags": {}});
+    let body = json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": grade.to_string()},
+                      "finish_reason": "stop"}], "usage": {"prompt_tokens": 1, "completion_tokens": 1}});
+    let server = rt.block_on(MockServer::start());
+    rt.block_on(
+        Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(body)).mount(&server),
+    );
+
+    let endpoint = Endpoint::new(&format!("{}/v1", server.uri()), None).unwrap();
+    let client = Client::new(endpoint, Limits::default(), Arc::new(|_| {}));
+    let grader =
+        Grader::Llm(Box::new(LlmGrader::new(client, "bench".into(), Prompts::embedded(), ModeCache::default())));
+
+    let a = asked(gil);
+    let mut samples: Vec<Duration> = Vec::new();
+    let mut server: Vec<Duration> = Vec::new();
+    for i in 0..220 {
+        let t = Instant::now();
+        let rec = rt.block_on(grader.grade(&a, ANSWER));
+        let total = t.elapsed();
+        assert_eq!(rec.grade.score().is_some(), true, "the fake's reply grades");
+        if i >= 20 {
+            samples.push(total);
+            server.push(Duration::from_millis(rec.server_ms.unwrap_or(0)));
+        }
+    }
+    samples.sort();
+    let n = samples.len();
+    println!("grill grading bench");
+    println!(
+        "overhead per graded answer (fake server replies at once): median {:.3?}  p90 {:.3?}  (n={n}, HTTP round trip on loopback included)",
+        samples[n / 2],
+        samples[n * 9 / 10]
+    );
+    let server_total: Duration = server.iter().sum();
+    println!("  of which waiting on the server (request sent to reply read), mean {:.3?}", server_total / n as u32);
+
+    let Grader::Llm(g) = &grader else { unreachable!() };
+    let other = bank.get("gather-vs-taskgroup").unwrap();
+    let m1 = g.messages(&a, ANSWER, "0123456789abcdef").unwrap();
+    let m2 = g.messages(&asked(other), "A different answer entirely.", "fedcba9876543210").unwrap();
+    let join = |m: &[grill::llm::Message]| m.iter().map(|x| format!("{}\n{}\n", x.role, x.content)).collect::<String>();
+    let (p1, p2) = (join(&m1), join(&m2));
+    let common = p1.bytes().zip(p2.bytes()).take_while(|(a, b)| a == b).count();
+    println!(
+        "prompt bytes identical across gil and gather-vs-taskgroup: {common} of {} ({:.0}%) and of {} ({:.0}%); the system message is {} bytes",
+        p1.len(),
+        100.0 * common as f64 / p1.len() as f64,
+        p2.len(),
+        100.0 * common as f64 / p2.len() as f64,
+        m1[0].content.len()
+    );
+}
