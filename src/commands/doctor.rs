@@ -116,7 +116,8 @@ pub fn run(ctx: &Context, args: &JsonFlag) -> anyhow::Result<ExitStatus> {
     let grader = LlmGrader::new(client, model, ctx.prompts()?, modes);
     let bank = Bank::embedded()?;
     let question = bank.get("gil").ok_or_else(|| anyhow::anyhow!("the built-in bank has no `gil` question"))?;
-    let asked = Prompt { question, follow_up: None, number: 1, of: 1 }.asked();
+    let prompt = Prompt::main(question);
+    let asked = prompt.asked();
     let started = Instant::now();
     let outcome = rt.block_on(grader.grade(&asked, SAMPLE_ANSWER));
     let took = started.elapsed();

@@ -50,7 +50,7 @@ pub fn run(ctx: &Context, args: &GradeArgs) -> anyhow::Result<ExitStatus> {
         UserError::new(format!("{name} is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
             .hint("save the answer as UTF-8")
     })?;
-    let prompt = Prompt { question, follow_up: None, number: 1, of: 1 };
+    let prompt = Prompt::main(question);
     let rt = ctx.runtime()?;
     let chosen = ctx.grader(&rt)?;
     eprintln!("{}", ctx.err_style.dim(&chosen.announcement));

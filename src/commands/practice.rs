@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use crate::bank::{Selection, select};
 use crate::cli::PracticeArgs;
 use crate::error::ExitStatus;
+use crate::grade::grader::Grader;
 use crate::session::input::{AnswerSource, Blocks, Terminal};
 use crate::session::run::{Shell, drive};
 use crate::session::{GradeJob, Options, Session};
@@ -42,8 +43,15 @@ pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
         turns: Vec::new(),
     };
     let store = Store::new(&ctx.settings.transcripts.value);
-    let mut session =
-        Session::start(questions, Options { follow_ups: args.follow_ups, wait_for_grades: true }, transcript);
+    let mut session = Session::start(
+        questions,
+        Options {
+            follow_ups: args.follow_ups,
+            wait_for_grades: true,
+            generate_follow_ups: matches!(chosen.grader, Grader::Llm(_)),
+        },
+        transcript,
+    );
     let slug = session.transcript().slug(|id| bank.get(id).map(|q| q.topic.clone()));
     let path = store.path_for(session.transcript(), &slug);
 
@@ -58,7 +66,12 @@ pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
     let mut stdout = std::io::stdout().lock();
     let grader = chosen.grader;
     let mut grade = |job: &GradeJob<'_>| ctx.grade(&rt, &grader, &job.prompt.asked(), &job.answer, interactive);
-    let mut shell = Shell { out: &mut stdout, style: ctx.style, store: &store, path, grade: &mut grade };
+    let mut follow_up = |prompt: &str, point: &str| match &grader {
+        Grader::Llm(g) => rt.block_on(g.follow_up(prompt, point)).ok(),
+        Grader::Offline => None,
+    };
+    let mut shell =
+        Shell { out: &mut stdout, style: ctx.style, store: &store, path, grade: &mut grade, follow_up: &mut follow_up };
     let status = drive(&mut session, source.as_mut(), &mut shell)?;
     Ok(if status == Status::Interrupted { ExitStatus::Interrupted } else { ExitStatus::Success })
 }

@@ -295,8 +295,17 @@ fn is_code_line(line: &str) -> bool {
     let codeish = (t.ends_with(':') || t.contains(" = ") || t.contains("==") || (t.contains('(') && t.ends_with(')')))
         && commas <= 3;
     ((keyword && (codeish || words <= 6)) || (line.starts_with("    ") && codeish))
-        || t.starts_with('@')
+        || is_decorator(t)
         || t.starts_with('#')
+}
+
+/// `@name`, `@mod.name` or `@name(args)` alone on a line: a decorator, not a list that
+/// happens to start with `@`.
+fn is_decorator(t: &str) -> bool {
+    let Some(rest) = t.strip_prefix('@') else { return false };
+    let name_end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).unwrap_or(rest.len());
+    let tail = rest[name_end..].trim();
+    name_end > 0 && (tail.is_empty() || (tail.starts_with('(') && tail.ends_with(')')))
 }
 
 fn is_bullet(line: &str) -> bool {
@@ -447,6 +456,18 @@ mod tests {
         );
         let kinds: Vec<SegmentKind> = segs.iter().map(|s| s.kind).collect();
         assert_eq!(kinds, [SegmentKind::Prose, SegmentKind::Fragment, SegmentKind::Code]);
+    }
+
+    #[test]
+    fn a_term_list_starting_with_a_keyword_or_at_sign_is_not_code() {
+        for list in [
+            "@property, setter, deleter, getter, descriptor, __get__",
+            "yield control, suspend, sleep(0), event loop, await",
+        ] {
+            assert_eq!(segments(list)[0].kind, SegmentKind::Fragment, "{list}");
+        }
+        assert_eq!(segments("@functools.cache")[0].kind, SegmentKind::Code);
+        assert_eq!(segments("@app.get(\"/items\")")[0].kind, SegmentKind::Code);
     }
 
     #[test]

@@ -118,7 +118,7 @@ impl<R: BufRead> AnswerSource for Blocks<R> {
             let mut raw = Vec::new();
             if self.reader.read_until(b'\n', &mut raw)? == 0 {
                 self.done = true;
-                return Ok(if any { classify(block) } else { Input::End });
+                return Ok(if any { classify(block.trim_end_matches('\n').to_string()) } else { Input::End });
             }
             any = true;
             // Invalid UTF-8 is replaced rather than refused, so the rest of the answer
@@ -276,7 +276,7 @@ mod tests {
         let mut b = Blocks::new("first\n\nstill first\n---\n:skip\n---\nlast".as_bytes());
         assert_eq!(b.read().unwrap(), Input::Answer("first\n\nstill first".into()));
         assert_eq!(b.read().unwrap(), Input::Command(Command::Skip));
-        assert_eq!(b.read().unwrap(), Input::Answer("last\n".into()));
+        assert_eq!(b.read().unwrap(), Input::Answer("last".into()));
         assert_eq!(b.read().unwrap(), Input::End);
     }
 

@@ -5,7 +5,7 @@
 pub mod input;
 pub mod run;
 
-use crate::bank::{FollowUp, Question, Rubric};
+use crate::bank::{FollowUp, KeyPoint, Question, Rubric};
 use crate::grade::Verdict;
 use crate::grade::llm::Asked;
 use crate::transcript::{GradeRecord, Status, Transcript, Turn, now};
@@ -17,6 +17,9 @@ pub struct Options {
     pub follow_ups: usize,
     /// Wait for each grade before asking on (practice), or ask on at once (interview).
     pub wait_for_grades: bool,
+    /// Ask for a generated follow-up when the answer missed a key point that no
+    /// remaining bank follow-up probes (needs a model).
+    pub generate_follow_ups: bool,
 }
 
 /// What the session is doing.
@@ -26,17 +29,21 @@ pub enum Step {
     Asking(usize),
     /// Waiting for the grade of this turn.
     Grading(usize),
+    /// Waiting for a generated follow-up question aimed at [`Session::gap`].
+    NeedsFollowUp,
     /// Nothing more to ask.
     Done,
 }
 
 /// What is being asked.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Prompt<'b> {
     /// The bank question.
     pub question: &'b Question,
     /// The follow-up, when one is asked.
     pub follow_up: Option<&'b FollowUp>,
+    /// A generated follow-up: the key point it targets and the question's text.
+    pub generated: Option<(&'b KeyPoint, String)>,
     /// 1-based number of the question in the session.
     pub number: usize,
     /// How many questions the session has.
@@ -44,23 +51,46 @@ pub struct Prompt<'b> {
 }
 
 impl<'b> Prompt<'b> {
-    /// The text to ask.
-    pub fn text(&self) -> &'b str {
-        self.follow_up.map_or(&self.question.prompt, |f| &f.prompt)
+    /// The main question of the session's `number`th slot.
+    pub fn main(question: &'b Question) -> Prompt<'b> {
+        Prompt { question, follow_up: None, generated: None, number: 1, of: 1 }
     }
 
-    /// The rubric the answer is graded against.
+    /// The text to ask.
+    pub fn text(&self) -> &str {
+        match (&self.generated, self.follow_up) {
+            (Some((_, text)), _) => text,
+            (None, Some(f)) => &f.prompt,
+            (None, None) => &self.question.prompt,
+        }
+    }
+
+    /// Whether this is a follow-up (from the bank or generated).
+    pub fn is_follow_up(&self) -> bool {
+        self.follow_up.is_some() || self.generated.is_some()
+    }
+
+    /// The rubric the answer is graded against: a generated follow-up is graded on the
+    /// one key point it targets.
     pub fn rubric(&self) -> Rubric<'b> {
-        self.follow_up.map_or_else(|| self.question.rubric(), FollowUp::rubric)
+        match (&self.generated, self.follow_up) {
+            (Some((kp, _)), _) => Rubric { testing: &kp.point, key_points: std::slice::from_ref(*kp), red_flags: &[] },
+            (None, Some(f)) => f.rubric(),
+            (None, None) => self.question.rubric(),
+        }
     }
 
     /// The strong answer to show on request or at the end.
     pub fn reference(&self) -> &'b str {
-        self.follow_up.map_or(&self.question.reference_answer, |f| &f.answer)
+        match (&self.generated, self.follow_up) {
+            (Some((kp, _)), _) => &kp.point,
+            (None, Some(f)) => &f.answer,
+            (None, None) => &self.question.reference_answer,
+        }
     }
 
     /// What a grader needs to know about it.
-    pub fn asked(&self) -> Asked<'b> {
+    pub fn asked(&self) -> Asked<'_> {
         Asked { id: &self.question.id, prompt: self.text(), reference: self.reference(), rubric: self.rubric() }
     }
 }
@@ -94,6 +124,10 @@ pub struct Session<'b> {
     /// The turn index of the current question's main answer.
     main_turn: usize,
     step: Step,
+    /// The key point a generated follow-up should target, while one is awaited.
+    gap: Option<&'b KeyPoint>,
+    /// Set when generation failed for the current question: do not ask again.
+    generation_failed: bool,
 }
 
 impl<'b> Session<'b> {
@@ -102,7 +136,16 @@ impl<'b> Session<'b> {
     pub fn start(questions: Vec<&'b Question>, opts: Options, mut transcript: Transcript) -> Session<'b> {
         transcript.plan = questions.iter().map(|q| q.id.clone()).collect();
         transcript.status = Status::InProgress;
-        let mut s = Session { questions, opts, transcript, cursor: 0, main_turn: 0, step: Step::Done };
+        let mut s = Session {
+            questions,
+            opts,
+            transcript,
+            cursor: 0,
+            main_turn: 0,
+            step: Step::Done,
+            gap: None,
+            generation_failed: false,
+        };
         if s.questions.is_empty() {
             s.finish(Status::Completed);
         } else {
@@ -134,7 +177,12 @@ impl<'b> Session<'b> {
         let q_index = self.questions.iter().position(|q| q.id == t.question_id).unwrap_or(self.cursor);
         let question = self.questions[q_index];
         let follow_up = t.follow_up_id.as_deref().and_then(|id| question.follow_up(id));
-        Prompt { question, follow_up, number: q_index + 1, of: self.questions.len() }
+        let generated = t
+            .generated_for
+            .as_deref()
+            .and_then(|id| question.key_points.iter().find(|k| k.id == id))
+            .map(|kp| (kp, t.prompt.clone()));
+        Prompt { question, follow_up, generated, number: q_index + 1, of: self.questions.len() }
     }
 
     /// Records the answer to the current turn and hands back the job of grading it.
@@ -232,13 +280,48 @@ impl<'b> Session<'b> {
         self.transcript.updated_at = now();
     }
 
+    /// The key point a generated follow-up should target, while one is awaited.
+    pub fn gap(&self) -> Option<(&'b Question, &'b KeyPoint)> {
+        match (self.step, self.gap) {
+            (Step::NeedsFollowUp, Some(kp)) => Some((self.questions[self.cursor], kp)),
+            _ => None,
+        }
+    }
+
+    /// Hands over the generated follow-up question (`None` when none could be had: the
+    /// session goes on with the bank's follow-ups or the next question).
+    pub fn provide_follow_up(&mut self, text: Option<String>) -> Advance<'b> {
+        let (Step::NeedsFollowUp, Some(kp)) = (self.step, self.gap.take()) else { return Advance::default() };
+        match text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) {
+            Some(text) => {
+                self.open_turn(None, Some((kp, text)));
+                Advance::default()
+            }
+            None => {
+                self.generation_failed = true;
+                self.advance()
+            }
+        }
+    }
+
     /// Opens a turn for the current question (or one of its follow-ups).
     fn ask(&mut self, follow_up: Option<&'b FollowUp>) {
+        self.open_turn(follow_up, None);
+    }
+
+    fn open_turn(&mut self, follow_up: Option<&'b FollowUp>, generated: Option<(&'b KeyPoint, String)>) {
         let question = self.questions[self.cursor];
+        let prompt = match (&generated, follow_up) {
+            (Some((_, text)), _) => text.clone(),
+            (None, Some(f)) => f.prompt.clone(),
+            (None, None) => question.prompt.clone(),
+        };
+        let is_main = follow_up.is_none() && generated.is_none();
         let turn = Turn {
             question_id: question.id.clone(),
             follow_up_id: follow_up.map(|f| f.id.clone()),
-            prompt: follow_up.map_or(&question.prompt, |f| &f.prompt).clone(),
+            generated_for: generated.map(|(kp, _)| kp.id.clone()),
+            prompt,
             question_hash: question.content_hash(),
             asked_at: now(),
             answer: None,
@@ -250,21 +333,38 @@ impl<'b> Session<'b> {
         };
         self.transcript.turns.push(turn);
         let index = self.transcript.turns.len() - 1;
-        if follow_up.is_none() {
+        if is_main {
             self.main_turn = index;
+            self.generation_failed = false;
         }
         self.step = Step::Asking(index);
         self.touch();
     }
 
-    /// After a turn is done: the next follow-up of this question, or the next question.
+    /// After a turn is done: a follow-up of this question (a bank one that digs into a
+    /// missed point, else a generated one aimed at a missed point no bank follow-up
+    /// probes, else any bank one left), or the next question.
     fn advance(&mut self) -> Advance<'b> {
-        let asked = self.transcript.turns[self.main_turn..].iter().filter(|t| t.follow_up_id.is_some()).count();
-        if asked < self.opts.follow_ups
-            && let Some(f) = self.choose_follow_up()
-        {
-            self.ask(Some(f));
-            return Advance::default();
+        let follow_ups = &self.transcript.turns[self.main_turn..];
+        let asked = follow_ups.iter().filter(|t| t.follow_up_id.is_some() || t.generated_for.is_some()).count();
+        if asked < self.opts.follow_ups {
+            if let Some(f) = self.choose_follow_up(1) {
+                self.ask(Some(f));
+                return Advance::default();
+            }
+            if self.opts.generate_follow_ups
+                && !self.generation_failed
+                && let Some(kp) = self.unprobed_gap()
+            {
+                self.gap = Some(kp);
+                self.step = Step::NeedsFollowUp;
+                self.touch();
+                return Advance::default();
+            }
+            if let Some(f) = self.choose_follow_up(0) {
+                self.ask(Some(f));
+                return Advance::default();
+            }
         }
         let finished = Some(self.questions[self.cursor]);
         self.next_question();
@@ -280,18 +380,23 @@ impl<'b> Session<'b> {
         }
     }
 
-    /// The unasked follow-up that digs into what the main answer missed most: each probed
-    /// key point adds its weight twice when missed, once when partial. Ties (and
-    /// ungraded answers) keep the bank's order.
-    fn choose_follow_up(&self) -> Option<&'b FollowUp> {
-        let question = self.questions[self.cursor];
-        let asked: Vec<&str> =
-            self.transcript.turns[self.main_turn..].iter().filter_map(|t| t.follow_up_id.as_deref()).collect();
-        let verdicts = self.transcript.turns[self.main_turn]
+    /// The main answer's verdicts, when it was graded.
+    fn main_verdicts(&self) -> Vec<crate::grade::PointVerdict> {
+        self.transcript.turns[self.main_turn]
             .latest_grade()
             .and_then(|g| g.grade.assessment())
             .map(|a| a.key_points.clone())
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    /// The unasked bank follow-up that digs into what the main answer missed most, if
+    /// its need is at least `min_need`: each probed key point adds its weight twice when
+    /// missed, once when partial. Ties keep the bank's order.
+    fn choose_follow_up(&self, min_need: u32) -> Option<&'b FollowUp> {
+        let question = self.questions[self.cursor];
+        let asked: Vec<&str> =
+            self.transcript.turns[self.main_turn..].iter().filter_map(|t| t.follow_up_id.as_deref()).collect();
+        let verdicts = self.main_verdicts();
         let need = |probe: &str| -> u32 {
             let weight = question.key_points.iter().find(|k| k.id == probe).map_or(1, |k| k.weight);
             match verdicts.iter().find(|v| v.id == probe).map(|v| v.verdict) {
@@ -305,8 +410,29 @@ impl<'b> Session<'b> {
             .iter()
             .filter(|f| !asked.contains(&f.id.as_str()))
             .enumerate()
-            .max_by_key(|(i, f)| (f.probes.iter().map(|p| need(p)).sum::<u32>(), std::cmp::Reverse(*i)))
-            .map(|(_, f)| f)
+            .map(|(i, f)| (f.probes.iter().map(|p| need(p)).sum::<u32>(), i, f))
+            .filter(|(n, _, _)| *n >= min_need)
+            .max_by_key(|(n, i, _)| (*n, std::cmp::Reverse(*i)))
+            .map(|(_, _, f)| f)
+    }
+
+    /// The heaviest key point the main answer missed outright that no unasked bank
+    /// follow-up probes and no generated follow-up has targeted yet.
+    fn unprobed_gap(&self) -> Option<&'b KeyPoint> {
+        let question = self.questions[self.cursor];
+        let turns = &self.transcript.turns[self.main_turn..];
+        let asked: Vec<&str> = turns.iter().filter_map(|t| t.follow_up_id.as_deref()).collect();
+        let targeted: Vec<&str> = turns.iter().filter_map(|t| t.generated_for.as_deref()).collect();
+        let verdicts = self.main_verdicts();
+        question
+            .key_points
+            .iter()
+            .filter(|k| verdicts.iter().any(|v| v.id == k.id && v.verdict == Verdict::Missed))
+            .filter(|k| !targeted.contains(&k.id.as_str()))
+            .filter(|k| {
+                !question.follow_ups.iter().any(|f| !asked.contains(&f.id.as_str()) && f.probes.contains(&k.id))
+            })
+            .max_by_key(|k| k.weight)
     }
 }
 
@@ -404,7 +530,7 @@ cues = ["gamma", "third letter"]
 
     fn session(bank: &Bank, follow_ups: usize) -> Session<'_> {
         let qs = bank.questions().iter().collect();
-        Session::start(qs, Options { follow_ups, wait_for_grades: true }, transcript())
+        Session::start(qs, Options { follow_ups, wait_for_grades: true, generate_follow_ups: false }, transcript())
     }
 
     fn answer_and_grade(s: &mut Session<'_>, text: &str) {
@@ -473,10 +599,60 @@ cues = ["gamma", "third letter"]
     }
 
     #[test]
+    fn a_missed_point_no_follow_up_probes_asks_for_a_generated_one() {
+        let b = bank();
+        let q2 = vec![b.get("q2").unwrap()];
+        let mut s = Session::start(
+            q2,
+            Options { follow_ups: 2, wait_for_grades: true, generate_follow_ups: true },
+            transcript(),
+        );
+        answer_and_grade(&mut s, "I would rather not say anything relevant here at all today.");
+        // q2 has no bank follow-ups: its missed point `gamma` needs a generated one.
+        assert_eq!(s.step(), Step::NeedsFollowUp);
+        let (q, kp) = s.gap().unwrap();
+        assert_eq!((q.id.as_str(), kp.id.as_str()), ("q2", "gamma"));
+        s.provide_follow_up(Some("What about the third letter?".into()));
+        let p = s.prompt().unwrap();
+        assert_eq!(p.text(), "What about the third letter?");
+        assert_eq!(p.rubric().key_points.len(), 1);
+        assert_eq!(s.transcript().turns[1].generated_for.as_deref(), Some("gamma"));
+        // Graded on its own point; the point is now targeted, so nothing more is asked.
+        answer_and_grade(&mut s, "Gamma is the third letter, and the gamma point is the one that matters here.");
+        assert_eq!(s.step(), Step::Done);
+    }
+
+    #[test]
+    fn without_a_generated_follow_up_the_session_goes_on() {
+        let b = bank();
+        let qs = b.questions().iter().collect();
+        let mut s = Session::start(
+            qs,
+            Options { follow_ups: 2, wait_for_grades: true, generate_follow_ups: true },
+            transcript(),
+        );
+        answer_and_grade(&mut s, "nothing relevant at all in this answer, I am afraid");
+        // q1's missed points are probed by bank follow-ups: those come, no generation.
+        assert_eq!(s.prompt().unwrap().follow_up.unwrap().id, "about-alpha");
+        answer_and_grade(&mut s, "no idea");
+        assert_eq!(s.prompt().unwrap().follow_up.unwrap().id, "about-beta");
+        answer_and_grade(&mut s, "no idea");
+        answer_and_grade(&mut s, "nothing relevant here either, sorry about that");
+        assert_eq!(s.step(), Step::NeedsFollowUp);
+        let adv = s.provide_follow_up(None);
+        assert_eq!(adv.finished.unwrap().id, "q2");
+        assert_eq!(s.step(), Step::Done);
+    }
+
+    #[test]
     fn interview_mode_asks_on_without_waiting() {
         let b = bank();
         let qs = b.questions().iter().collect();
-        let mut s = Session::start(qs, Options { follow_ups: 1, wait_for_grades: false }, transcript());
+        let mut s = Session::start(
+            qs,
+            Options { follow_ups: 1, wait_for_grades: false, generate_follow_ups: false },
+            transcript(),
+        );
         let (job, _) = s.submit("anything".into()).unwrap();
         assert_eq!(s.prompt().unwrap().follow_up.unwrap().id, "about-alpha");
         let grade = offline::grade(&job.prompt.rubric(), &job.answer);

@@ -15,6 +15,9 @@ use crate::transcript::{GradeRecord, Status, Store, TranscriptError};
 /// Grades one job: the command decides how (which grader, spinner, Ctrl-C).
 pub type GradeFn<'a> = dyn FnMut(&GradeJob<'_>) -> GradeRecord + 'a;
 
+/// Asks a model for a follow-up question (question asked, key point missed).
+pub type FollowUpFn<'a> = dyn FnMut(&str, &str) -> Option<String> + 'a;
+
 /// What the loop writes to, how it grades and where it saves.
 pub struct Shell<'a> {
     /// Where questions and grades are shown.
@@ -27,6 +30,8 @@ pub struct Shell<'a> {
     pub path: PathBuf,
     /// How answers are graded.
     pub grade: &'a mut GradeFn<'a>,
+    /// How follow-ups are generated.
+    pub follow_up: &'a mut FollowUpFn<'a>,
 }
 
 impl Shell<'_> {
@@ -53,15 +58,26 @@ pub fn drive(
             Step::Grading(_) => {
                 unreachable!("practice grades every answer before reading the next")
             }
+            Step::NeedsFollowUp => {
+                let (question, point) = session.gap().expect("a gap is waiting");
+                let text = (shell.follow_up)(&question.prompt, &point.point);
+                let advance = session.provide_follow_up(text);
+                shell.save(session)?;
+                if let Some(q) = advance.finished {
+                    show_reference(shell, q)?;
+                }
+                continue;
+            }
         };
         if shown != Some(turn) {
             let prompt = session.prompt().expect("a turn is asking");
-            let header = match prompt.follow_up {
-                None => format!(
+            let header = match (prompt.follow_up, &prompt.generated) {
+                (None, None) => format!(
                     "── Question {} of {} · {} · {} ",
                     prompt.number, prompt.of, prompt.question.topic, prompt.question.level
                 ),
-                Some(_) => format!("── Follow-up on {} ", prompt.question.id),
+                (Some(_), _) => format!("── Follow-up on {} ", prompt.question.id),
+                (None, Some(_)) => format!("── Follow-up on {} (asked by the model) ", prompt.question.id),
             };
             writeln!(shell.out, "\n{}", style.bold(&format!("{header:─<60}")))?;
             write!(shell.out, "{}", wrap(prompt.text(), WIDTH, ""))?;

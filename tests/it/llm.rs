@@ -449,3 +449,55 @@ fn the_system_prompt_is_byte_identical_across_questions() {
     assert_eq!(bodies[0]["messages"][0], tides["messages"][0]);
     assert_ne!(bodies[0]["messages"][1], tides["messages"][1]);
 }
+
+#[test]
+fn a_gap_no_bank_follow_up_probes_gets_a_follow_up_from_the_model() {
+    let fake = Fake::start();
+    fake.mount(
+        Mock::given(method("POST"))
+            .and(body_string_contains("Ask one short follow-up question"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(completion("Which two paints would you mix, and why those?")),
+            )
+            .with_priority(1),
+    );
+    let mut g = grade_json("");
+    g["key_points"][0]["verdict"] = json!("missed");
+    fake.mount(
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(completion(&g.to_string())))
+            .with_priority(2),
+    );
+    let sb = Sandbox::new();
+    let bank = fixture_bank();
+    let args = [
+        "--bank",
+        bank.to_str().unwrap(),
+        "--base-url",
+        &fake.base(),
+        "--model",
+        "m",
+        "practice",
+        "--question",
+        "colours",
+        "--follow-ups",
+        "2",
+    ];
+    let run = sb.run_with(
+        &args,
+        &format!("{ANSWER}\n---\nscreens add light\n---\nblue and yellow\n"),
+        &[("GRILL_RETRY_BASE_MS", "10")],
+    );
+    run.success();
+    assert!(run.stdout.contains("Follow-up on colours (asked by the model)"), "{}", run.stdout);
+    assert!(run.stdout.contains("Which two paints would you mix, and why those?"));
+    let t = sb.only_transcript();
+    let turns = t["turns"].as_array().unwrap();
+    assert_eq!(turns.len(), 3);
+    // The bank's follow-up on the other missed point comes first; then the generated one
+    // aims at the missed point no bank follow-up probes.
+    assert_eq!(turns[1]["follow_up_id"], "screens");
+    assert_eq!(turns[2]["generated_for"], "blue-yellow");
+    assert_eq!(turns[2]["prompt"], "Which two paints would you mix, and why those?");
+    assert_eq!(turns[2]["answer"], "blue and yellow");
+}
