@@ -12,7 +12,7 @@ use crate::bank::Rubric;
 
 /// The offline grader's name and version, recorded in transcripts: a change to its rules
 /// bumps the version, so old grades can be told apart.
-pub const GRADER_VERSION: &str = "offline-1";
+pub const GRADER_VERSION: &str = "offline-2";
 
 /// Share of an answer's words in list fragments above which the answer reads as a list.
 const LIST_SHARE: f64 = 0.6;
@@ -76,7 +76,7 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         .iter()
         .filter_map(|f| {
             let found = find_cues(&f.cues, &segs);
-            found.first().map(|h| FlagHit {
+            found.iter().find(|h| !reported(&segs[h.segment], h.start)).map(|h| FlagHit {
                 id: f.id.clone(),
                 severity: f.severity,
                 evidence: Some(quote(&segs[h.segment])),
@@ -86,6 +86,49 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
 
     let feedback = feedback(rubric, &key_points);
     Assessment { key_points, red_flags, holistic: None, feedback, notes, analysis: None }
+}
+
+/// Phrases that report a claim in order to reject it ("people think X, but ..."): a
+/// red-flag cue after one of them in the same sentence is not the candidate's claim.
+static REPORTING: std::sync::LazyLock<Vec<Cue>> = std::sync::LazyLock::new(|| {
+    [
+        "people think",
+        "people say",
+        "people assume",
+        "people believe",
+        "some people",
+        "many people",
+        "myth",
+        "misconception",
+        "wrong to say",
+        "wrong to think",
+        "mistake to",
+        "common mistake",
+        "contrary to",
+        "not true that",
+        "is not true",
+        "some say",
+        "some claim",
+        "you often hear",
+        "often claimed",
+        "often said",
+        "the idea that",
+        "the claim that",
+        "the belief that",
+        "it used to be",
+        "used to be true",
+        "before 3",
+        "in python 2",
+    ]
+    .iter()
+    .filter_map(|c| Cue::parse(c))
+    .collect()
+});
+
+/// Whether the words before `at` in the segment report a claim rather than make it.
+fn reported(seg: &Segment, at: usize) -> bool {
+    let before = &seg.tokens[..at];
+    REPORTING.iter().any(|c| !c.find_in(before).is_empty())
 }
 
 /// One place a cue was found.
@@ -249,6 +292,17 @@ mod tests {
         assert_eq!(score_of("   \n\n "), 0);
         assert_eq!(score_of("I don't know, sorry."), 0);
         assert_eq!(score_of("Django has an ORM that maps models to tables and it ships an admin site."), 0);
+    }
+
+    #[test]
+    fn a_misconception_reported_to_be_rejected_raises_no_red_flag() {
+        let (k, f) = rubric_parts();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let a =
+            assess(&r, "Some people think there is no reference counting in Python, but every object has a refcount.");
+        assert!(a.red_flags.is_empty(), "{:?}", a.red_flags);
+        let a = assess(&r, "Honestly there is only a garbage collector in Python.");
+        assert_eq!(a.red_flags.len(), 1);
     }
 
     #[test]
