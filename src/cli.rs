@@ -78,6 +78,12 @@ pub enum Command {
     /// List, show and check the question bank
     #[command(subcommand)]
     Bank(BankCommand),
+    /// Progress per topic, trend, weakest key points and what is due
+    Stats(StatsArgs),
+    /// Grade saved answers again (the new grade is kept beside the old ones)
+    Regrade(RegradeArgs),
+    /// Continue an interrupted session where it stopped
+    Resume(ResumeArgs),
     /// Show the settings in force and where each came from
     Config(JsonFlag),
     /// Check the grading endpoint: reachable, models, structured output, a timed grading
@@ -105,6 +111,9 @@ pub struct PracticeArgs {
     /// Seed for the question order, to repeat a session [default: random]
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Only the questions due for review (spaced repetition), weakest first
+    #[arg(long, conflicts_with = "questions")]
+    pub due: bool,
 }
 
 impl PracticeArgs {
@@ -138,6 +147,55 @@ pub enum ReviewCommand {
     List(ReviewListArgs),
     /// Show one session: every answer with its grade
     Show(ReviewShowArgs),
+    /// Export one session as Markdown or a self-contained HTML page
+    Export(ReviewExportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReviewExportArgs {
+    /// Session id (or a unique prefix), file name, path, or `latest`
+    pub session: String,
+    /// Output format
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Write to this file [default: standard output]
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// What `review export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Markdown
+    Md,
+    /// One HTML file with its styles inline (no network)
+    Html,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatsArgs {
+    /// Only this topic
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// Print one JSON document
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RegradeArgs {
+    /// Session id (or a unique prefix), file name, path, or `latest`
+    #[arg(required_unless_present = "pending", conflicts_with = "pending")]
+    pub session: Option<String>,
+    /// Every answer, in every session, that has no grade yet (or only an ungraded one)
+    #[arg(long)]
+    pub pending: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ResumeArgs {
+    /// Session id (or a unique prefix), file name or path [default: the newest unfinished]
+    pub session: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -171,6 +229,8 @@ pub struct ReviewShowArgs {
 pub enum ShowFormat {
     /// For reading in the terminal
     Text,
+    /// Markdown
+    Md,
     /// The transcript as saved
     Json,
 }

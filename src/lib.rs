@@ -9,10 +9,12 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod grade;
 pub mod llm;
 pub mod prompts;
 pub mod render;
+pub mod review;
 pub mod session;
 pub mod style;
 pub mod transcript;
@@ -39,6 +41,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Some(Command::Grade(args)) => commands::grade::run(&ctx, &args),
         Some(Command::Review(cmd)) => commands::review::run(&ctx, cmd),
         Some(Command::Bank(cmd)) => commands::bank::run(&ctx, cmd),
+        Some(Command::Stats(args)) => commands::stats::run(&ctx, &args),
+        Some(Command::Regrade(args)) => commands::regrade::run(&ctx, &args),
+        Some(Command::Resume(args)) => commands::resume::run(&ctx, &args),
         Some(Command::Config(args)) => commands::config::run(&ctx, &args),
         Some(Command::Doctor(args)) => commands::doctor::run(&ctx, &args),
     }

@@ -7,7 +7,10 @@ pub mod config;
 pub mod doctor;
 pub mod grade;
 pub mod practice;
+pub mod regrade;
+pub mod resume;
 pub mod review;
+pub mod stats;
 
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};

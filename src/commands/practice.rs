@@ -2,10 +2,11 @@
 
 use std::io::IsTerminal;
 
-use crate::bank::{Selection, select};
+use crate::bank::{Bank, Selection, select};
 use crate::cli::PracticeArgs;
 use crate::error::ExitStatus;
 use crate::grade::grader::Grader;
+use crate::review::{index, schedule};
 use crate::session::input::{AnswerSource, Blocks, Terminal};
 use crate::session::run::{Shell, drive};
 use crate::session::{GradeJob, Options, Session};
@@ -16,13 +17,23 @@ use super::Context;
 /// Runs a practice session.
 pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
     let bank = ctx.bank()?;
-    let selection = Selection {
+    let store = Store::new(&ctx.settings.transcripts.value);
+    let mut selection = Selection {
         topics: args.topics.clone(),
         questions: args.questions.clone(),
         level: args.level,
         count: args.count,
         seed: args.seed.unwrap_or_else(|| fastrand::u64(..)),
     };
+    if args.due {
+        match due_questions(&store, &bank, &selection) {
+            Ok(ids) => selection.questions = ids,
+            Err(message) => {
+                println!("{message}");
+                return Ok(ExitStatus::Success);
+            }
+        }
+    }
     let questions = select(&bank, &selection)?;
     let rt = ctx.runtime()?;
     let chosen = ctx.grader(&rt)?;
@@ -42,7 +53,6 @@ pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
         plan: Vec::new(),
         turns: Vec::new(),
     };
-    let store = Store::new(&ctx.settings.transcripts.value);
     let mut session = Session::start(
         questions,
         Options {
@@ -55,6 +65,41 @@ pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
     let slug = session.transcript().slug(|id| bank.get(id).map(|q| q.topic.clone()));
     let path = store.path_for(session.transcript(), &slug);
 
+    run_session(ctx, &rt, chosen.grader, &store, path, &mut session)
+}
+
+/// The due questions that pass the topic and level filters, weakest first, at most
+/// `count`; `Err` says when the next one is due if none is now.
+fn due_questions(store: &Store, bank: &Bank, sel: &Selection) -> Result<Vec<String>, String> {
+    let (sessions, _) = index::load(store);
+    let summaries: Vec<_> = sessions.into_iter().map(|(_, s)| s).collect();
+    let passes = |id: &str| {
+        bank.get(id).is_some_and(|q| {
+            (sel.topics.is_empty() || sel.topics.contains(&q.topic)) && sel.level.is_none_or(|l| q.level == l)
+        })
+    };
+    let items: Vec<_> = schedule::schedule(&summaries).into_iter().filter(|i| passes(&i.question_id)).collect();
+    let now = now();
+    let due: Vec<String> =
+        schedule::due(&items, now).into_iter().take(sel.count.max(1)).map(|i| i.question_id.clone()).collect();
+    if !due.is_empty() {
+        return Ok(due);
+    }
+    Err(match items.iter().min_by_key(|i| i.due) {
+        Some(next) => format!("Nothing is due. Next: {} on {}.", next.question_id, next.due.format("%Y-%m-%d")),
+        None => "Nothing is due yet: questions enter the schedule once answered and graded.".to_string(),
+    })
+}
+
+/// Drives `session` in the terminal (or on piped stdin) to its end, saving to `path`.
+pub(super) fn run_session(
+    ctx: &Context,
+    rt: &tokio::runtime::Runtime,
+    grader: Grader,
+    store: &Store,
+    path: std::path::PathBuf,
+    session: &mut Session<'_>,
+) -> anyhow::Result<ExitStatus> {
     let stdin = std::io::stdin();
     let interactive = stdin.is_terminal();
     let mut source: Box<dyn AnswerSource> = if interactive {
@@ -63,15 +108,14 @@ pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
     } else {
         Box::new(Blocks::new(stdin.lock()))
     };
-    let mut stdout = std::io::stdout().lock();
-    let grader = chosen.grader;
-    let mut grade = |job: &GradeJob<'_>| ctx.grade(&rt, &grader, &job.prompt.asked(), &job.answer, interactive);
+    let mut grade = |job: &GradeJob<'_>| ctx.grade(rt, &grader, &job.prompt.asked(), &job.answer, interactive);
     let mut follow_up = |prompt: &str, point: &str| match &grader {
         Grader::Llm(g) => rt.block_on(g.follow_up(prompt, point)).ok(),
         Grader::Offline => None,
     };
+    let mut stdout = std::io::stdout().lock();
     let mut shell =
-        Shell { out: &mut stdout, style: ctx.style, store: &store, path, grade: &mut grade, follow_up: &mut follow_up };
-    let status = drive(&mut session, source.as_mut(), &mut shell)?;
+        Shell { out: &mut stdout, style: ctx.style, store, path, grade: &mut grade, follow_up: &mut follow_up };
+    let status = drive(session, source.as_mut(), &mut shell)?;
     Ok(if status == Status::Interrupted { ExitStatus::Interrupted } else { ExitStatus::Success })
 }

@@ -1,13 +1,14 @@
-//! `grill review list|show`: past sessions.
+//! `grill review list|show|export`: past sessions.
 
 use std::io::Write;
 
 use serde_json::json;
 
-use crate::cli::{ReviewCommand, ReviewListArgs, ReviewShowArgs, ShowFormat};
-use crate::error::ExitStatus;
-use crate::render;
-use crate::transcript::{Store, Transcript};
+use crate::cli::{ExportFormat, ReviewCommand, ReviewExportArgs, ReviewListArgs, ReviewShowArgs, ShowFormat};
+use crate::error::{ExitStatus, UserError};
+use crate::review::index;
+use crate::transcript::Store;
+use crate::{export, render};
 
 use super::Context;
 
@@ -16,18 +17,19 @@ pub fn run(ctx: &Context, cmd: ReviewCommand) -> anyhow::Result<ExitStatus> {
     match cmd {
         ReviewCommand::List(args) => list(ctx, &args),
         ReviewCommand::Show(args) => show(ctx, &args),
+        ReviewCommand::Export(args) => export(ctx, &args),
     }
 }
 
 fn list(ctx: &Context, args: &ReviewListArgs) -> anyhow::Result<ExitStatus> {
     let store = Store::new(&ctx.settings.transcripts.value);
-    let (all, bad) = store.list();
+    let (all, bad) = index::load(&store);
     for e in &bad {
-        eprintln!("warning: skipped {e}");
+        eprintln!("{} skipped {e}", ctx.err_style.warn("warning:"));
     }
     let bank = ctx.bank().ok();
     let topic_of = |id: &str| bank.as_ref().and_then(|b| b.get(id)).map(|q| q.topic.clone());
-    let mut rows: Vec<(std::path::PathBuf, Transcript)> = all
+    let mut rows: Vec<_> = all
         .into_iter()
         .filter(|(_, t)| args.since.is_none_or(|d| t.started_at.date_naive() >= d))
         .filter(|(_, t)| {
@@ -45,6 +47,7 @@ fn list(ctx: &Context, args: &ReviewListArgs) -> anyhow::Result<ExitStatus> {
             .map(|(p, t)| {
                 json!({"id": t.id, "file": p, "started_at": t.started_at, "status": t.status,
                        "questions": t.plan, "turns": t.turns.len(), "answered": t.answered(),
+                       "pending": t.turns.iter().filter(|x| x.pending).count(),
                        "mean_score": t.mean_score().map(|m| (m * 10.0).round() / 10.0)})
             })
             .collect();
@@ -53,25 +56,18 @@ fn list(ctx: &Context, args: &ReviewListArgs) -> anyhow::Result<ExitStatus> {
     } else if rows.is_empty() {
         writeln!(out, "No sessions in {} yet: `grill` starts one.", store.dir().display())?;
     } else {
-        writeln!(
-            out,
-            "{}",
-            ctx.style.bold(&format!(
-                "{:<10} {:<17} {:<12} {:>8} {:>6}  questions",
-                "id", "started", "status", "answered", "mean"
-            ))
-        )?;
+        let head =
+            format!("{:<10} {:<17} {:<12} {:>8} {:>6}  questions", "id", "started", "status", "answered", "mean");
+        writeln!(out, "{}", ctx.style.bold(&head))?;
         for (_, t) in &rows {
             let mean = t.mean_score().map_or("-".to_string(), |m| format!("{m:.0}"));
             let status = format!("{:?}", t.status);
+            let started = t.started_at.format("%Y-%m-%d %H:%M");
             writeln!(
                 out,
-                "{:<10} {:<17} {:<12} {:>8} {:>6}  {}",
+                "{:<10} {started:<17} {status:<12} {:>8} {mean:>6}  {}",
                 t.id,
-                t.started_at.format("%Y-%m-%d %H:%M"),
-                status,
                 t.answered(),
-                mean,
                 t.plan.join(", ")
             )?;
         }
@@ -89,11 +85,30 @@ fn show(ctx: &Context, args: &ReviewShowArgs) -> anyhow::Result<ExitStatus> {
             serde_json::to_writer_pretty(&mut out, &t)?;
             writeln!(out)?;
         }
+        ShowFormat::Md => write!(out, "{}", export::markdown(&t, &ctx.bank()?))?,
         ShowFormat::Text => {
-            let bank = ctx.bank()?;
-            write!(out, "{}", render::transcript(&ctx.style, &t, &bank))?;
+            write!(out, "{}", render::transcript(&ctx.style, &t, &ctx.bank()?))?;
             writeln!(out, "\n{}", ctx.style.dim(&format!("file: {}", path.display())))?;
         }
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn export(ctx: &Context, args: &ReviewExportArgs) -> anyhow::Result<ExitStatus> {
+    let store = Store::new(&ctx.settings.transcripts.value);
+    let t = Store::load(&store.find(&args.session)?)?;
+    let bank = ctx.bank()?;
+    let doc = match args.format {
+        ExportFormat::Md => export::markdown(&t, &bank),
+        ExportFormat::Html => export::html(&t, &bank),
+    };
+    match &args.output {
+        Some(path) => {
+            crate::util::write_atomic(path, doc.as_bytes())
+                .map_err(|e| UserError::new(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => std::io::stdout().lock().write_all(doc.as_bytes())?,
     }
     Ok(ExitStatus::Success)
 }

@@ -51,9 +51,21 @@ pub struct Prompt<'b> {
 }
 
 impl<'b> Prompt<'b> {
-    /// The main question of the session's `number`th slot.
+    /// The main question, on its own.
     pub fn main(question: &'b Question) -> Prompt<'b> {
         Prompt { question, follow_up: None, generated: None, number: 1, of: 1 }
+    }
+
+    /// What a saved turn asked, rebuilt from the bank (for re-grading and resuming).
+    /// A follow-up the bank no longer has is asked about the main question's rubric.
+    pub fn for_turn(question: &'b Question, turn: &Turn) -> Prompt<'b> {
+        let follow_up = turn.follow_up_id.as_deref().and_then(|id| question.follow_up(id));
+        let generated = turn
+            .generated_for
+            .as_deref()
+            .and_then(|id| question.key_points.iter().find(|k| k.id == id))
+            .map(|kp| (kp, turn.prompt.clone()));
+        Prompt { question, follow_up, generated, number: 1, of: 1 }
     }
 
     /// The text to ask.
@@ -154,6 +166,57 @@ impl<'b> Session<'b> {
         s
     }
 
+    /// Picks up a saved session where it stopped: the turn that was being asked is asked
+    /// again, an answer that was never graded is graded first, and otherwise the session
+    /// moves on as if the last grade had just arrived.
+    pub fn resume(questions: Vec<&'b Question>, opts: Options, mut transcript: Transcript) -> Session<'b> {
+        transcript.status = Status::InProgress;
+        let mut s = Session {
+            questions,
+            opts,
+            transcript,
+            cursor: 0,
+            main_turn: 0,
+            step: Step::Done,
+            gap: None,
+            generation_failed: false,
+        };
+        let Some(last) = s.transcript.turns.len().checked_sub(1) else {
+            if s.questions.is_empty() {
+                s.finish(Status::Completed);
+            } else {
+                s.ask(None);
+            }
+            return s;
+        };
+        let lt = &s.transcript.turns[last];
+        s.cursor = s.questions.iter().position(|q| q.id == lt.question_id).unwrap_or(0);
+        s.main_turn = (0..=last)
+            .rev()
+            .find(|&i| {
+                let t = &s.transcript.turns[i];
+                t.question_id == lt.question_id && t.follow_up_id.is_none() && t.generated_for.is_none()
+            })
+            .unwrap_or(last);
+        if lt.skipped {
+            s.next_question();
+        } else if lt.answer.is_none() {
+            s.step = Step::Asking(last);
+        } else if lt.grades.is_empty() {
+            s.step = Step::Grading(last);
+        } else {
+            s.advance();
+        }
+        s
+    }
+
+    /// The grading job of the turn the session waits on, when it waits for a grade.
+    pub fn pending_job(&self) -> Option<GradeJob<'b>> {
+        let Step::Grading(turn) = self.step else { return None };
+        let answer = self.transcript.turns[turn].answer.clone()?;
+        Some(GradeJob { turn, prompt: self.prompt_of(turn), answer })
+    }
+
     /// What the session is doing.
     pub fn step(&self) -> Step {
         self.step
@@ -175,14 +238,7 @@ impl<'b> Session<'b> {
     fn prompt_of(&self, turn: usize) -> Prompt<'b> {
         let t = &self.transcript.turns[turn];
         let q_index = self.questions.iter().position(|q| q.id == t.question_id).unwrap_or(self.cursor);
-        let question = self.questions[q_index];
-        let follow_up = t.follow_up_id.as_deref().and_then(|id| question.follow_up(id));
-        let generated = t
-            .generated_for
-            .as_deref()
-            .and_then(|id| question.key_points.iter().find(|k| k.id == id))
-            .map(|kp| (kp, t.prompt.clone()));
-        Prompt { question, follow_up, generated, number: q_index + 1, of: self.questions.len() }
+        Prompt { number: q_index + 1, of: self.questions.len(), ..Prompt::for_turn(self.questions[q_index], t) }
     }
 
     /// Records the answer to the current turn and hands back the job of grading it.
@@ -642,6 +698,29 @@ cues = ["gamma", "third letter"]
         let adv = s.provide_follow_up(None);
         assert_eq!(adv.finished.unwrap().id, "q2");
         assert_eq!(s.step(), Step::Done);
+    }
+
+    #[test]
+    fn resume_picks_up_where_the_session_stopped() {
+        let b = bank();
+        let mut s = session(&b, 1);
+        answer_and_grade(&mut s, "The alpha is what comes as the first letter of them all, and that is the point.");
+        // Stopped while the follow-up was being asked.
+        let saved = s.transcript().clone();
+        let qs: Vec<&Question> = b.questions().iter().collect();
+        let opts = Options { follow_ups: 1, wait_for_grades: true, generate_follow_ups: false };
+        let mut r = Session::resume(qs.clone(), opts, saved);
+        assert_eq!(r.prompt().unwrap().follow_up.unwrap().id, "about-beta");
+        answer_and_grade(&mut r, "It is the second.");
+        assert_eq!(r.prompt().unwrap().question.id, "q2");
+
+        // Stopped after an answer was saved but before its grade: it is graded first.
+        let (_, _) = r.submit("gamma is the third letter, the gamma one".into()).unwrap();
+        let saved = r.transcript().clone();
+        let r2 = Session::resume(qs, opts, saved);
+        let job = r2.pending_job().expect("the answer waits for its grade");
+        assert_eq!(job.prompt.question.id, "q2");
+        assert_eq!(r2.transcript().status, Status::InProgress);
     }
 
     #[test]

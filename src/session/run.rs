@@ -56,7 +56,17 @@ pub fn drive(
             Step::Done => break,
             Step::Asking(turn) => turn,
             Step::Grading(_) => {
-                unreachable!("practice grades every answer before reading the next")
+                // Only a resumed session starts here: an answer saved before its grade.
+                let job = session.pending_job().expect("a grading step has its answer");
+                let record = (shell.grade)(&job);
+                writeln!(shell.out, "\n{}", style.dim("(grading the answer saved before the session stopped)"))?;
+                write!(shell.out, "{}", render::grade(&style, &job.prompt.rubric(), &record))?;
+                let advance = session.record_grade(job.turn, record);
+                shell.save(session)?;
+                if let Some(q) = advance.finished {
+                    show_reference(shell, q)?;
+                }
+                continue;
             }
             Step::NeedsFollowUp => {
                 let (question, point) = session.gap().expect("a gap is waiting");

@@ -1,0 +1,52 @@
+//! `grill resume`: continue an interrupted session where it stopped, in the same file.
+
+use crate::cli::ResumeArgs;
+use crate::error::{ExitStatus, UserError};
+use crate::grade::grader::Grader;
+use crate::review::index;
+use crate::session::{Options, Session};
+use crate::transcript::{Status, Store};
+
+use super::Context;
+
+/// Resumes a session.
+pub fn run(ctx: &Context, args: &ResumeArgs) -> anyhow::Result<ExitStatus> {
+    let store = Store::new(&ctx.settings.transcripts.value);
+    let path = match &args.session {
+        Some(key) => store.find(key)?,
+        None => {
+            let (all, _) = index::load(&store);
+            all.into_iter().rev().find(|(_, s)| s.status != Status::Completed).map(|(p, _)| p).ok_or_else(|| {
+                UserError::new("no unfinished session to resume").hint("`grill review list` shows every session")
+            })?
+        }
+    };
+    let transcript = Store::load(&path)?;
+    if transcript.status == Status::Completed {
+        return Err(UserError::new(format!("session {} is complete: nothing to resume", transcript.id))
+            .hint("`grill practice` starts a new one")
+            .into());
+    }
+    let bank = ctx.bank()?;
+    let questions = transcript
+        .plan
+        .iter()
+        .map(|id| {
+            bank.get(id).ok_or_else(|| UserError::new(format!("the session asks `{id}`, which the bank no longer has")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let rt = ctx.runtime()?;
+    let chosen = ctx.grader(&rt)?;
+    eprintln!("{}", ctx.err_style.dim(&chosen.announcement));
+    eprintln!(
+        "{}",
+        ctx.err_style.dim(&format!("Resuming session {} ({} turns so far).", transcript.id, transcript.turns.len()))
+    );
+    let opts = Options {
+        follow_ups: transcript.follow_ups,
+        wait_for_grades: true,
+        generate_follow_ups: matches!(chosen.grader, Grader::Llm(_)),
+    };
+    let mut session = Session::resume(questions, opts, transcript);
+    super::practice::run_session(ctx, &rt, chosen.grader, &store, path, &mut session)
+}

@@ -1,0 +1,91 @@
+//! `grill stats`: progress per topic, trend, the weakest key points, and what is due.
+
+use std::io::Write;
+
+use serde_json::json;
+
+use crate::cli::StatsArgs;
+use crate::error::{ExitStatus, UserError};
+use crate::review::{index, schedule, stats};
+use crate::transcript::{Store, now};
+
+use super::Context;
+
+/// Prints the statistics.
+pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
+    let bank = ctx.bank()?;
+    if let Some(t) = &args.topic
+        && !bank.topics().contains(&t.as_str())
+    {
+        return Err(UserError::new(format!("no topic `{t}`"))
+            .hint(format!("topics are: {}", bank.topics().join(", ")))
+            .into());
+    }
+    let store = Store::new(&ctx.settings.transcripts.value);
+    let (sessions, bad) = index::load(&store);
+    for e in &bad {
+        eprintln!("{} skipped {e}", ctx.err_style.warn("warning:"));
+    }
+    let summaries: Vec<_> = sessions.into_iter().map(|(_, s)| s).collect();
+    let st = stats::compute(&summaries, &bank, args.topic.as_deref());
+    let in_topic = |q: &str| args.topic.as_ref().is_none_or(|t| bank.get(q).is_some_and(|x| &x.topic == t));
+    let items: Vec<_> = schedule::schedule(&summaries).into_iter().filter(|i| in_topic(&i.question_id)).collect();
+    let now = now();
+    let due = schedule::due(&items, now);
+    let next = items.iter().filter(|i| i.due > now).min_by_key(|i| i.due);
+
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let doc = json!({
+            "sessions": st.sessions,
+            "topics": st.topics,
+            "weakest": st.weakest,
+            "due_today": due.len(),
+            "due": due.iter().map(|i| &i.question_id).collect::<Vec<_>>(),
+            "schedule": items,
+        });
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+        return Ok(if bad.is_empty() { ExitStatus::Success } else { ExitStatus::Error });
+    }
+    if st.topics.is_empty() {
+        writeln!(out, "No graded answers yet: `grill` starts a session.")?;
+        return Ok(ExitStatus::Success);
+    }
+    let s = &ctx.style;
+    writeln!(
+        out,
+        "{}",
+        s.bold(&format!("{:<16} {:>9} {:>8} {:>5}  trend (per session)", "topic", "questions", "answers", "mean"))
+    )?;
+    for t in &st.topics {
+        let mean = t.mean.map_or("-".into(), |m| format!("{m:.0}"));
+        writeln!(
+            out,
+            "{:<16} {:>9} {:>8} {:>5}  {}",
+            t.topic,
+            t.questions,
+            t.answers,
+            mean,
+            stats::sparkline(&t.trend)
+        )?;
+    }
+    if !st.weakest.is_empty() {
+        writeln!(out, "\n{}", s.bold("Weakest key points"))?;
+        for w in &st.weakest {
+            let point = if w.point.is_empty() { w.key_point_id.clone() } else { w.point.clone() };
+            let short: String = point.chars().take(90).collect();
+            let more = if point.chars().count() > 90 { "…" } else { "" };
+            writeln!(out, "  missed “{short}{more}” in {} of {} answers to {}", w.missed, w.of, w.question_id)?;
+        }
+    }
+    writeln!(out)?;
+    match (due.len(), next) {
+        (0, Some(n)) => {
+            writeln!(out, "Nothing is due today; next: {} on {}.", n.question_id, n.due.format("%Y-%m-%d"))?
+        }
+        (0, None) => writeln!(out, "Nothing is due.")?,
+        (n, _) => writeln!(out, "{n} question(s) due today: `grill practice --due` asks them, weakest first.")?,
+    }
+    Ok(if bad.is_empty() { ExitStatus::Success } else { ExitStatus::Error })
+}

@@ -1,0 +1,6 @@
+//! Learning from past sessions: the transcript index, statistics and the spaced-repetition
+//! schedule. Everything here is derived from the transcripts.
+
+pub mod index;
+pub mod schedule;
+pub mod stats;

@@ -1,0 +1,196 @@
+//! Spaced repetition driven by the rubric grade: every graded main answer is a review of
+//! its question for FSRS, rated from its score, and the schedule is replayed from the
+//! transcripts each time (nothing else is stored).
+//!
+//! Score to rating: below 40 is *again*, 40 to 64 *hard*, 65 to 84 *good*, 85 and up
+//! *easy*. A skipped question counts as *again*; an ungraded answer is not a review.
+//! Desired retention is 0.9, FSRS's default.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, FixedOffset};
+use fsrs::{FSRS, MemoryState};
+
+use super::index::Summary;
+
+/// The retention FSRS schedules for.
+pub const DESIRED_RETENTION: f32 = 0.9;
+
+/// FSRS's four ratings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rating {
+    /// Forgotten.
+    Again,
+    /// Recalled with difficulty.
+    Hard,
+    /// Recalled.
+    Good,
+    /// Recalled easily.
+    Easy,
+}
+
+impl Rating {
+    /// The rating a rubric score earns.
+    pub fn from_score(score: u8) -> Rating {
+        match score {
+            0..40 => Rating::Again,
+            40..65 => Rating::Hard,
+            65..85 => Rating::Good,
+            _ => Rating::Easy,
+        }
+    }
+}
+
+/// Where one question stands.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Item {
+    /// The question.
+    pub question_id: String,
+    /// How many reviews (graded or skipped main answers).
+    pub reviews: usize,
+    /// The latest review's score (`None` when it was a skip).
+    pub last_score: Option<u8>,
+    /// The latest review's rating.
+    pub last_rating: Rating,
+    /// When it was last reviewed.
+    pub last_review: DateTime<FixedOffset>,
+    /// When it is due again.
+    pub due: DateTime<FixedOffset>,
+    /// FSRS stability, in days.
+    pub stability: f32,
+}
+
+/// One review of one question.
+struct Review {
+    at: DateTime<FixedOffset>,
+    score: Option<u8>,
+    rating: Rating,
+}
+
+/// The schedule of every question reviewed in `sessions`.
+pub fn schedule(sessions: &[Summary]) -> Vec<Item> {
+    let mut reviews: BTreeMap<&str, Vec<Review>> = BTreeMap::new();
+    for s in sessions {
+        for t in s.turns.iter().filter(|t| !t.follow_up) {
+            let at = t.answered_at.unwrap_or(s.started_at);
+            let review = match (t.skipped, t.score) {
+                (true, _) => Review { at, score: None, rating: Rating::Again },
+                (false, Some(score)) => Review { at, score: Some(score), rating: Rating::from_score(score) },
+                (false, None) => continue,
+            };
+            reviews.entry(&t.question_id).or_default().push(review);
+        }
+    }
+    let fsrs = FSRS::new(&[]).expect("FSRS's default parameters are valid");
+    reviews
+        .into_iter()
+        .filter_map(|(id, mut rs)| {
+            rs.sort_by_key(|r| r.at);
+            let mut state: Option<MemoryState> = None;
+            let mut last: Option<DateTime<FixedOffset>> = None;
+            let mut interval = 0.0f32;
+            for r in &rs {
+                let days = last.map_or(0, |l| (r.at - l).num_days().max(0) as u32);
+                let next = fsrs.next_states(state, DESIRED_RETENTION, days).ok()?;
+                let chosen = match r.rating {
+                    Rating::Again => next.again,
+                    Rating::Hard => next.hard,
+                    Rating::Good => next.good,
+                    Rating::Easy => next.easy,
+                };
+                state = Some(chosen.memory);
+                interval = chosen.interval;
+                last = Some(r.at);
+            }
+            let last_review = last?;
+            let latest = rs.last()?;
+            // Whole days, at least one: practising the same question twice in a day teaches
+            // little.
+            let days = interval.round().max(1.0) as i64;
+            Some(Item {
+                question_id: id.to_string(),
+                reviews: rs.len(),
+                last_score: latest.score,
+                last_rating: latest.rating,
+                last_review,
+                due: last_review + Duration::days(days),
+                stability: state.map_or(0.0, |s| s.stability),
+            })
+        })
+        .collect()
+}
+
+/// The items due at `now`, weakest first: lowest last score (a skip counts as 0), then
+/// the most overdue.
+pub fn due(items: &[Item], now: DateTime<FixedOffset>) -> Vec<&Item> {
+    let mut v: Vec<&Item> = items.iter().filter(|i| i.due <= now).collect();
+    v.sort_by(|a, b| a.last_score.unwrap_or(0).cmp(&b.last_score.unwrap_or(0)).then(a.due.cmp(&b.due)));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::review::index::TurnSummary;
+    use crate::transcript::Status;
+
+    fn at(day: i64) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-01-01T10:00:00+00:00").unwrap() + Duration::days(day)
+    }
+
+    fn session(day: i64, q: &str, score: Option<u8>, skipped: bool) -> Summary {
+        Summary {
+            id: format!("s{day}{q}"),
+            started_at: at(day),
+            status: Status::Completed,
+            plan: vec![q.into()],
+            turns: vec![TurnSummary {
+                question_id: q.into(),
+                follow_up: false,
+                answered_at: (!skipped).then(|| at(day)),
+                skipped,
+                score,
+                pending: false,
+                missed: vec![],
+                partial: vec![],
+            }],
+        }
+    }
+
+    #[test]
+    fn ratings_follow_the_documented_bands() {
+        assert_eq!(Rating::from_score(0), Rating::Again);
+        assert_eq!(Rating::from_score(39), Rating::Again);
+        assert_eq!(Rating::from_score(40), Rating::Hard);
+        assert_eq!(Rating::from_score(65), Rating::Good);
+        assert_eq!(Rating::from_score(85), Rating::Easy);
+        assert_eq!(Rating::from_score(100), Rating::Easy);
+    }
+
+    #[test]
+    fn a_weak_answer_comes_back_sooner_than_a_strong_one() {
+        let items = schedule(&[session(0, "weak", Some(20), false), session(0, "strong", Some(95), false)]);
+        let weak = items.iter().find(|i| i.question_id == "weak").unwrap();
+        let strong = items.iter().find(|i| i.question_id == "strong").unwrap();
+        assert!(weak.due < strong.due, "{:?} vs {:?}", weak.due, strong.due);
+        assert_eq!(weak.due, at(1), "again: tomorrow");
+        // Due lists put the weakest first.
+        let due = due(&items, at(365));
+        assert_eq!(due.iter().map(|i| i.question_id.as_str()).collect::<Vec<_>>(), ["weak", "strong"]);
+    }
+
+    #[test]
+    fn good_reviews_stretch_the_interval_and_ungraded_answers_do_not_count() {
+        let once = schedule(&[session(0, "q", Some(75), false)]);
+        let twice = schedule(&[
+            session(0, "q", Some(75), false),
+            session(3, "q", Some(75), false),
+            session(4, "q", None, false),
+        ]);
+        assert_eq!(twice[0].reviews, 2);
+        assert!(twice[0].due - twice[0].last_review > once[0].due - once[0].last_review);
+        let skipped = schedule(&[session(0, "q", None, true)]);
+        assert_eq!(skipped[0].last_rating, Rating::Again);
+    }
+}
