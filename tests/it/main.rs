@@ -6,6 +6,7 @@ mod config;
 mod crash;
 mod endpoint;
 mod grade;
+mod learning;
 mod llm;
 mod practice;
 mod review;
