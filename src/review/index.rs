@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use chrono::{DateTime, FixedOffset};
@@ -17,13 +18,14 @@ use crate::transcript::{Status, Store, Transcript, TranscriptError};
 /// for a transcript).
 pub const INDEX_FILE: &str = ".grill-index";
 /// Bumped whenever [`Summary`] changes shape, so old caches are rebuilt.
-const INDEX_VERSION: u32 = 1;
+const INDEX_VERSION: u32 = 2;
 
-/// One turn, reduced to what lists, statistics and scheduling need.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One turn, reduced to what lists, statistics and scheduling need. Ids are shared
+/// (`Arc<str>`): thousands of sessions repeat the same few hundred.
+#[derive(Debug, Clone, PartialEq)]
 pub struct TurnSummary {
     /// The bank question.
-    pub question_id: String,
+    pub question_id: Arc<str>,
     /// Whether it was a follow-up (bank or generated).
     pub follow_up: bool,
     /// When the answer was given, if it was.
@@ -35,13 +37,13 @@ pub struct TurnSummary {
     /// Whether an answer waits for a grade (none yet, or the latest is ungraded).
     pub pending: bool,
     /// Key points the latest grade marked missed.
-    pub missed: Vec<String>,
+    pub missed: Vec<Arc<str>>,
     /// Key points the latest grade marked partial.
-    pub partial: Vec<String>,
+    pub partial: Vec<Arc<str>>,
 }
 
 /// One session, reduced.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
     /// The session id.
     pub id: String,
@@ -63,14 +65,16 @@ impl Summary {
             .iter()
             .map(|turn| {
                 let latest = turn.latest_grade().map(|g| &g.grade);
-                let verdicts = |v: Verdict| -> Vec<String> {
+                let verdicts = |v: Verdict| -> Vec<Arc<str>> {
                     latest
                         .and_then(Grade::assessment)
-                        .map(|a| a.key_points.iter().filter(|k| k.verdict == v).map(|k| k.id.clone()).collect())
+                        .map(|a| {
+                            a.key_points.iter().filter(|k| k.verdict == v).map(|k| Arc::from(k.id.as_str())).collect()
+                        })
                         .unwrap_or_default()
                 };
                 TurnSummary {
-                    question_id: turn.question_id.clone(),
+                    question_id: Arc::from(turn.question_id.as_str()),
                     follow_up: turn.follow_up_id.is_some() || turn.generated_for.is_some(),
                     answered_at: turn.answered_at,
                     skipped: turn.skipped,
@@ -96,18 +100,99 @@ impl Summary {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Entry {
-    size: u64,
-    modified_ns: u128,
-    /// The summary, or why the file could not be read.
-    summary: Result<Summary, String>,
-}
-
+/// The cache on disk: compact (ids interned in one string table, rows as arrays), since
+/// reading it is most of what `review list` and `stats` do over thousands of sessions.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Cache {
     version: u32,
-    entries: HashMap<String, Entry>,
+    strings: Vec<String>,
+    /// (file name, size, modified ns, summary or why the file could not be read)
+    entries: Vec<(String, u64, u64, Result<Row, String>)>,
+}
+
+/// A file found now: (name, size, modified ns, path, summary or why it failed).
+type Seen = (String, u64, u64, PathBuf, Result<Summary, String>);
+
+/// (id, started at: unix seconds, offset seconds, status, plan, turns)
+type Row = (u32, i64, i32, Status, Vec<u32>, Vec<TurnRow>);
+/// (question, flags, answered at: unix seconds or 0, score or -1, missed, partial)
+type TurnRow = (u32, u8, i64, i16, Vec<u32>, Vec<u32>);
+
+const FOLLOW_UP: u8 = 1;
+const SKIPPED: u8 = 2;
+const PENDING: u8 = 4;
+const ANSWERED: u8 = 8;
+
+#[derive(Default)]
+struct Interner {
+    strings: Vec<String>,
+    ids: HashMap<String, u32>,
+}
+
+impl Interner {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.ids.get(s) {
+            return i;
+        }
+        let i = self.strings.len() as u32;
+        self.strings.push(s.to_string());
+        self.ids.insert(s.to_string(), i);
+        i
+    }
+}
+
+fn time_of(secs: i64, offset: i32) -> DateTime<FixedOffset> {
+    let tz = FixedOffset::east_opt(offset).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero is a valid offset"));
+    DateTime::from_timestamp(secs, 0).unwrap_or_default().with_timezone(&tz)
+}
+
+fn to_row(s: &Summary, i: &mut Interner) -> Row {
+    let turns = s
+        .turns
+        .iter()
+        .map(|t| {
+            let flags = (if t.follow_up { FOLLOW_UP } else { 0 })
+                | (if t.skipped { SKIPPED } else { 0 })
+                | (if t.pending { PENDING } else { 0 })
+                | (if t.answered_at.is_some() { ANSWERED } else { 0 });
+            (
+                i.id(&t.question_id),
+                flags,
+                t.answered_at.map_or(0, |a| a.timestamp()),
+                t.score.map_or(-1, i16::from),
+                t.missed.iter().map(|m| i.id(m)).collect(),
+                t.partial.iter().map(|m| i.id(m)).collect(),
+            )
+        })
+        .collect();
+    let offset = s.started_at.offset().local_minus_utc();
+    (i.id(&s.id), s.started_at.timestamp(), offset, s.status, s.plan.iter().map(|p| i.id(p)).collect(), turns)
+}
+
+fn from_row(r: &Row, strings: &[Arc<str>]) -> Option<Summary> {
+    let s = |i: &u32| strings.get(*i as usize).cloned();
+    let (id, started, offset, status, plan, turns) = r;
+    Some(Summary {
+        id: s(id)?.to_string(),
+        started_at: time_of(*started, *offset),
+        status: *status,
+        plan: plan.iter().map(|i| s(i).map(|x| x.to_string())).collect::<Option<_>>()?,
+        turns: turns
+            .iter()
+            .map(|(q, flags, at, score, missed, partial)| {
+                Some(TurnSummary {
+                    question_id: s(q)?,
+                    follow_up: flags & FOLLOW_UP != 0,
+                    answered_at: (flags & ANSWERED != 0).then(|| time_of(*at, *offset)),
+                    skipped: flags & SKIPPED != 0,
+                    score: u8::try_from(*score).ok(),
+                    pending: flags & PENDING != 0,
+                    missed: missed.iter().map(s).collect::<Option<_>>()?,
+                    partial: partial.iter().map(s).collect::<Option<_>>()?,
+                })
+            })
+            .collect::<Option<_>>()?,
+    })
 }
 
 /// Every transcript's summary (oldest first, by start time) and every file that could
@@ -115,20 +200,22 @@ struct Cache {
 pub fn load(store: &Store) -> (Vec<(PathBuf, Summary)>, Vec<TranscriptError>) {
     let dir = store.dir();
     let cache_path = dir.join(INDEX_FILE);
-    let mut cache: Cache = std::fs::read(&cache_path)
+    let cache: Cache = std::fs::read(&cache_path)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .filter(|c: &Cache| c.version == INDEX_VERSION)
         .unwrap_or_default();
+    let table: Vec<Arc<str>> = cache.strings.iter().map(|x| Arc::from(x.as_str())).collect();
+    let known: HashMap<&str, (u64, u64, &Result<Row, String>)> =
+        cache.entries.iter().map(|(n, size, m, r)| (n.as_str(), (*size, *m, r))).collect();
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Vec::new(), Vec::new()),
         Err(source) => return (Vec::new(), vec![TranscriptError::Io { path: dir.to_path_buf(), source }]),
     };
     let mut changed = false;
-    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let mut ok = Vec::new();
-    let mut bad = Vec::new();
+    // What the cache will hold next time: every file seen now.
+    let mut fresh_rows: Vec<Seen> = Vec::new();
     for entry in entries.filter_map(Result::ok) {
         let name = entry.file_name().to_string_lossy().into_owned();
         if !name.ends_with(".json") {
@@ -136,30 +223,43 @@ pub fn load(store: &Store) -> (Vec<(PathBuf, Summary)>, Vec<TranscriptError>) {
         }
         let Ok(meta) = entry.metadata() else { continue };
         let size = meta.len();
-        let modified_ns =
-            meta.modified().ok().and_then(|m| m.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+        let modified =
+            meta.modified().ok().and_then(|m| m.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as u64);
         let path = entry.path();
-        let fresh = cache.entries.get(&name).is_some_and(|e| e.size == size && e.modified_ns == modified_ns);
-        if !fresh {
-            let summary = Store::load(&path).map(|t| Summary::of(&t)).map_err(|e| e.to_string());
-            cache.entries.insert(name.clone(), Entry { size, modified_ns, summary });
-            changed = true;
-        }
-        match &cache.entries[&name].summary {
-            Ok(s) => ok.push((path, s.clone())),
-            Err(message) => bad.push(TranscriptError::Corrupt { path, line: 0, column: 0, message: message.clone() }),
-        }
-        seen.insert(name);
+        let cached =
+            known.get(name.as_str()).filter(|(s, m, _)| *s == size && *m == modified).and_then(|(_, _, r)| match r {
+                Ok(row) => from_row(row, &table).map(Ok),
+                Err(e) => Some(Err(e.clone())),
+            });
+        let summary = match cached {
+            Some(s) => s,
+            None => {
+                changed = true;
+                Store::load(&path).map(|t| Summary::of(&t)).map_err(|e| e.to_string())
+            }
+        };
+        fresh_rows.push((name, size, modified, path, summary));
     }
-    if cache.entries.len() != seen.len() {
-        cache.entries.retain(|k, _| seen.contains(k));
-        changed = true;
-    }
-    if changed {
-        cache.version = INDEX_VERSION;
+    let mut ok = Vec::new();
+    let mut bad = Vec::new();
+    if changed || fresh_rows.len() != cache.entries.len() {
+        let mut interner = Interner::default();
+        let entries = fresh_rows
+            .iter()
+            .map(|(n, size, m, _, r)| {
+                (n.clone(), *size, *m, r.as_ref().map(|s| to_row(s, &mut interner)).map_err(Clone::clone))
+            })
+            .collect();
+        let new = Cache { version: INDEX_VERSION, strings: interner.strings, entries };
         // The cache is an optimisation: failing to write it loses nothing.
-        if let Ok(bytes) = serde_json::to_vec(&cache) {
+        if let Ok(bytes) = serde_json::to_vec(&new) {
             let _ = crate::util::write_atomic(&cache_path, &bytes);
+        }
+    }
+    for (_, _, _, path, summary) in fresh_rows {
+        match summary {
+            Ok(s) => ok.push((path, s)),
+            Err(message) => bad.push(TranscriptError::Corrupt { path, line: 0, column: 0, message }),
         }
     }
     ok.sort_by(|a, b| a.1.started_at.cmp(&b.1.started_at).then_with(|| a.0.cmp(&b.0)));

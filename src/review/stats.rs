@@ -1,6 +1,7 @@
 //! Progress per topic, the trend over sessions, and the key points missed most often.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -54,13 +55,13 @@ pub fn compute(sessions: &[Summary], bank: &Bank, topic: Option<&str>) -> Stats 
     let wanted = |q: &str| topic.is_none_or(|t| topic_of(q) == t);
     #[derive(Default)]
     struct Acc {
-        questions: BTreeSet<String>,
+        questions: BTreeSet<Arc<str>>,
         scores: Vec<f64>,
         trend: Vec<f64>,
     }
     let mut per_topic: BTreeMap<String, Acc> = BTreeMap::new();
-    let mut misses: BTreeMap<(String, String), usize> = BTreeMap::new();
-    let mut graded_main: BTreeMap<String, usize> = BTreeMap::new();
+    let mut misses: BTreeMap<(Arc<str>, Arc<str>), usize> = BTreeMap::new();
+    let mut graded_main: BTreeMap<Arc<str>, usize> = BTreeMap::new();
     let mut counted = 0;
     for s in sessions {
         let mut session_scores: BTreeMap<String, Vec<f64>> = BTreeMap::new();
@@ -101,12 +102,12 @@ pub fn compute(sessions: &[Summary], bank: &Bank, topic: Option<&str>) -> Stats 
         .map(|((q, k), missed)| {
             let point = bank
                 .get(&q)
-                .and_then(|qq| qq.key_points.iter().find(|kp| kp.id == k))
+                .and_then(|qq| qq.key_points.iter().find(|kp| *kp.id == *k))
                 .map_or(String::new(), |kp| kp.point.clone());
             WeakPoint {
                 of: graded_main.get(&q).copied().unwrap_or(missed),
-                question_id: q,
-                key_point_id: k,
+                question_id: q.to_string(),
+                key_point_id: k.to_string(),
                 point,
                 missed,
             }
