@@ -204,7 +204,7 @@ h2{font-size:1.15rem;display:flex;justify-content:space-between;align-items:cent
 .hi{background:#2e7d32}.mid{background:#b26a00}.lo{background:#c62828}.none{background:#777}\
 .q{font-weight:600}blockquote{margin:.5rem 0;padding:.5rem .8rem;background:#f6f6f6;border-left:4px solid #bbb;white-space:pre-wrap;font-family:ui-monospace,Menlo,monospace;font-size:.85rem}\
 table{border-collapse:collapse;width:100%;margin:.5rem 0;font-size:.9rem}td,th{border:1px solid #ddd;padding:.3rem .5rem;vertical-align:top;text-align:left}\
-.met{color:#2e7d32;font-weight:600}.partial{color:#b26a00;font-weight:600}.missed{color:#c62828;font-weight:600}\
+td.met,td.partial,td.missed{white-space:nowrap}.met{color:#2e7d32;font-weight:600}.partial{color:#b26a00;font-weight:600}.missed{color:#c62828;font-weight:600}\
 .flag{color:#c62828}.warn{color:#b26a00}.small{color:#666;font-size:.85rem}\
 @media print{body{margin:0;max-width:none}.score{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
