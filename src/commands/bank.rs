@@ -23,12 +23,8 @@ pub fn run(ctx: &Context, cmd: BankCommand) -> anyhow::Result<ExitStatus> {
 
 fn list(ctx: &Context, args: &BankListArgs) -> anyhow::Result<ExitStatus> {
     let bank = ctx.bank()?;
-    if let Some(t) = &args.topic
-        && !bank.topics().contains(&t.as_str())
-    {
-        return Err(UserError::new(format!("no topic `{t}`"))
-            .hint(format!("topics are: {}", bank.topics().join(", ")))
-            .into());
+    if let Some(t) = &args.topic {
+        super::require_topic(&bank, t)?;
     }
     let questions: Vec<_> =
         bank.questions().iter().filter(|q| args.topic.as_ref().is_none_or(|t| &q.topic == t)).collect();

@@ -42,6 +42,15 @@ pub struct Context {
     spinner: Arc<Mutex<Option<ProgressBar>>>,
 }
 
+/// Checks that `topic` is one of the bank's, naming them when it is not.
+pub fn require_topic(bank: &Bank, topic: &str) -> Result<(), UserError> {
+    if bank.topics().contains(&topic) {
+        Ok(())
+    } else {
+        Err(UserError::new(format!("no topic `{topic}`")).hint(format!("topics are: {}", bank.topics().join(", "))))
+    }
+}
+
 /// A grader and the line that tells the user which one it is.
 pub struct Chosen {
     /// The grader.

@@ -5,7 +5,7 @@ use std::io::Write;
 use serde_json::json;
 
 use crate::cli::StatsArgs;
-use crate::error::{ExitStatus, UserError};
+use crate::error::ExitStatus;
 use crate::review::{index, schedule, stats};
 use crate::transcript::{Store, now};
 
@@ -14,12 +14,8 @@ use super::Context;
 /// Prints the statistics.
 pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
     let bank = ctx.bank()?;
-    if let Some(t) = &args.topic
-        && !bank.topics().contains(&t.as_str())
-    {
-        return Err(UserError::new(format!("no topic `{t}`"))
-            .hint(format!("topics are: {}", bank.topics().join(", ")))
-            .into());
+    if let Some(t) = &args.topic {
+        super::require_topic(&bank, t)?;
     }
     let store = Store::new(&ctx.settings.transcripts.value);
     let (sessions, bad) = index::load(&store);

@@ -147,23 +147,8 @@ impl<'b> Session<'b> {
     /// empty).
     pub fn start(questions: Vec<&'b Question>, opts: Options, mut transcript: Transcript) -> Session<'b> {
         transcript.plan = questions.iter().map(|q| q.id.clone()).collect();
-        transcript.status = Status::InProgress;
-        let mut s = Session {
-            questions,
-            opts,
-            transcript,
-            cursor: 0,
-            main_turn: 0,
-            step: Step::Done,
-            gap: None,
-            generation_failed: false,
-        };
-        if s.questions.is_empty() {
-            s.finish(Status::Completed);
-        } else {
-            s.ask(None);
-        }
-        s
+        // A session with no turns yet resumes at its first question.
+        Session::resume(questions, opts, transcript)
     }
 
     /// Picks up a saved session where it stopped: the turn that was being asked is asked
