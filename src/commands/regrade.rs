@@ -17,7 +17,7 @@ use super::Context;
 pub fn run(ctx: &Context, args: &RegradeArgs) -> anyhow::Result<ExitStatus> {
     let store = Store::new(&ctx.settings.transcripts.value);
     let files: Vec<PathBuf> = match &args.session {
-        Some(key) if !args.pending => vec![store.find(key)?],
+        Some(key) if !args.pending => vec![index::find(&store, key)?],
         _ => {
             let (all, _) = index::load(&store);
             all.into_iter().filter(|(_, s)| s.turns.iter().any(|t| t.pending)).map(|(p, _)| p).collect()

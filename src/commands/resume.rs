@@ -13,7 +13,7 @@ use super::Context;
 pub fn run(ctx: &Context, args: &ResumeArgs) -> anyhow::Result<ExitStatus> {
     let store = Store::new(&ctx.settings.transcripts.value);
     let path = match &args.session {
-        Some(key) => store.find(key)?,
+        Some(key) => index::find(&store, key)?,
         None => {
             let (all, _) = index::load(&store);
             all.into_iter().rev().find(|(_, s)| s.status != Status::Completed).map(|(p, _)| p).ok_or_else(|| {

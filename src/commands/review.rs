@@ -77,7 +77,7 @@ fn list(ctx: &Context, args: &ReviewListArgs) -> anyhow::Result<ExitStatus> {
 
 fn show(ctx: &Context, args: &ReviewShowArgs) -> anyhow::Result<ExitStatus> {
     let store = Store::new(&ctx.settings.transcripts.value);
-    let path = store.find(&args.session)?;
+    let path = index::find(&store, &args.session)?;
     let t = Store::load(&path)?;
     let mut out = std::io::stdout().lock();
     match args.format {
@@ -96,7 +96,7 @@ fn show(ctx: &Context, args: &ReviewShowArgs) -> anyhow::Result<ExitStatus> {
 
 fn export(ctx: &Context, args: &ReviewExportArgs) -> anyhow::Result<ExitStatus> {
     let store = Store::new(&ctx.settings.transcripts.value);
-    let t = Store::load(&store.find(&args.session)?)?;
+    let t = Store::load(&index::find(&store, &args.session)?)?;
     let bank = ctx.bank()?;
     let doc = match args.format {
         ExportFormat::Md => export::markdown(&t, &bank),

@@ -267,7 +267,29 @@ pub fn load(store: &Store) -> (Vec<(PathBuf, Summary)>, Vec<TranscriptError>) {
     (ok, bad)
 }
 
-/// The cache file of a transcript folder.
-pub fn cache_path(dir: &Path) -> PathBuf {
-    dir.join(INDEX_FILE)
+/// Finds the transcript the user named: `latest`, a path, a file name, or an id (or a
+/// unique prefix of one). Ids and `latest` are looked up in the index, so naming a
+/// session does not parse every transcript.
+pub fn find(store: &Store, key: &str) -> Result<PathBuf, TranscriptError> {
+    let as_path = Path::new(key);
+    if as_path.is_file() {
+        return Ok(as_path.to_path_buf());
+    }
+    let in_dir = store.dir().join(key);
+    if in_dir.is_file() {
+        return Ok(in_dir);
+    }
+    let (all, _) = load(store);
+    if key == "latest" {
+        return all.into_iter().last().map(|(p, _)| p).ok_or_else(|| TranscriptError::NotFound(key.into()));
+    }
+    let matches: Vec<PathBuf> = all
+        .into_iter()
+        .filter(|(p, s)| s.id.starts_with(key) || p.file_stem().is_some_and(|f| f.to_string_lossy().starts_with(key)))
+        .map(|(p, _)| p)
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(TranscriptError::NotFound(key.into())),
+    }
 }

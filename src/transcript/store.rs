@@ -82,62 +82,6 @@ impl Store {
         let bytes = fs::read(path).map_err(|source| TranscriptError::Io { path: path.to_path_buf(), source })?;
         parse(path, &bytes)
     }
-
-    /// Every transcript in the folder, oldest first, and every file that failed to load.
-    /// A missing folder holds no transcripts.
-    pub fn list(&self) -> (Vec<(PathBuf, Transcript)>, Vec<TranscriptError>) {
-        let mut ok = Vec::new();
-        let mut bad = Vec::new();
-        let entries = match fs::read_dir(&self.dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (ok, bad),
-            Err(source) => {
-                return (ok, vec![TranscriptError::Io { path: self.dir.clone(), source }]);
-            }
-        };
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        paths.sort();
-        for p in paths {
-            match Store::load(&p) {
-                Ok(t) => ok.push((p, t)),
-                Err(e) => bad.push(e),
-            }
-        }
-        ok.sort_by_key(|(_, t)| t.started_at);
-        (ok, bad)
-    }
-
-    /// Finds the transcript the user named: `latest`, a path, a file name, or an id (or a
-    /// unique prefix of one).
-    pub fn find(&self, key: &str) -> Result<PathBuf, TranscriptError> {
-        let as_path = Path::new(key);
-        if as_path.is_file() {
-            return Ok(as_path.to_path_buf());
-        }
-        let in_dir = self.dir.join(key);
-        if in_dir.is_file() {
-            return Ok(in_dir);
-        }
-        let (all, _) = self.list();
-        if key == "latest" {
-            return all.into_iter().last().map(|(p, _)| p).ok_or_else(|| TranscriptError::NotFound(key.into()));
-        }
-        let matches: Vec<PathBuf> = all
-            .into_iter()
-            .filter(|(p, t)| {
-                t.id.starts_with(key) || p.file_stem().is_some_and(|s| s.to_string_lossy().starts_with(key))
-            })
-            .map(|(p, _)| p)
-            .collect();
-        match matches.as_slice() {
-            [one] => Ok(one.clone()),
-            _ => Err(TranscriptError::NotFound(key.into())),
-        }
-    }
 }
 
 fn parse(path: &Path, bytes: &[u8]) -> Result<Transcript, TranscriptError> {
