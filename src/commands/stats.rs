@@ -75,6 +75,27 @@ pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
             writeln!(out, "  missed “{short}{more}” in {} of {} answers to {}", w.missed, w.of, w.question_id)?;
         }
     }
+    if !items.is_empty() {
+        writeln!(out, "\n{}", s.bold("Schedule (soonest first)"))?;
+        let mut by_due: Vec<_> = items.iter().collect();
+        by_due.sort_by_key(|i| (i.due, i.question_id.clone()));
+        const SHOWN: usize = 10;
+        for i in by_due.iter().take(SHOWN) {
+            let last = i.last_score.map_or("skipped".into(), |v| format!("{v}/100"));
+            writeln!(
+                out,
+                "  {:<28} {:>8}  {:<5}  {} review(s)  {}",
+                i.question_id,
+                last,
+                i.last_rating.label(),
+                i.reviews,
+                when(i.due, now)
+            )?;
+        }
+        if by_due.len() > SHOWN {
+            writeln!(out, "  … and {} more (`grill stats --json` lists all)", by_due.len() - SHOWN)?;
+        }
+    }
     writeln!(out)?;
     match (due.len(), next) {
         (0, Some(n)) => {
@@ -84,4 +105,16 @@ pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
         (n, _) => writeln!(out, "{n} question(s) due today: `grill practice --due` asks them, weakest first.")?,
     }
     Ok(if bad.is_empty() { ExitStatus::Success } else { ExitStatus::Error })
+}
+
+/// When a question is due, relative to now: "due now", "due in 3 days".
+fn when(due: chrono::DateTime<chrono::FixedOffset>, now: chrono::DateTime<chrono::FixedOffset>) -> String {
+    if due <= now {
+        return "due now".into();
+    }
+    let hours = (due - now).num_hours();
+    match hours {
+        0..24 => format!("due in {} h", hours.max(1)),
+        _ => format!("due in {} day(s) ({})", (hours + 12) / 24, due.format("%Y-%m-%d")),
+    }
 }

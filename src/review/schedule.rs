@@ -31,6 +31,16 @@ pub enum Rating {
 }
 
 impl Rating {
+    /// The rating's name, as FSRS calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Rating::Again => "again",
+            Rating::Hard => "hard",
+            Rating::Good => "good",
+            Rating::Easy => "easy",
+        }
+    }
+
     /// The rating a rubric score earns.
     pub fn from_score(score: u8) -> Rating {
         match score {

@@ -108,6 +108,12 @@ fn stats_show_topics_trend_weakest_points_and_due() {
         text.stdout
     );
     assert!(text.stdout.contains("Nothing is due today; next: tides on"), "{}", text.stdout);
+    // Two weak answers to tides rate "again", so tides is due before colours.
+    let schedule = text.stdout.split("Schedule (soonest first)").nth(1).expect("a schedule section");
+    let tides = schedule.find("tides").expect("tides scheduled");
+    let colours = schedule.find("colours").expect("colours scheduled");
+    assert!(tides < colours, "{schedule}");
+    assert!(schedule.contains("again") && schedule.contains("2 review(s)"), "{schedule}");
 }
 
 #[test]
