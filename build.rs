@@ -1,6 +1,7 @@
 //! Embeds the shipped question bank and prompt templates in the binary, so an installed
-//! `grill` works from any folder. Every `*.toml` under `question_bank/` and every `*.hbs`
-//! under `prompts/` is included; adding a file needs no code change.
+//! `grill` works from any folder. Every `*.toml` under `question_bank/`, every `*.hbs`
+//! under `prompts/` and every `*.toml` of the calibration set (`question_bank/calibration/`)
+//! is included; adding a file needs no code change.
 
 use std::env;
 use std::fs;
@@ -36,4 +37,5 @@ fn main() {
     let (root, out) = (Path::new(&root), Path::new(&out));
     embed(root, out, "question_bank", "toml", "EMBEDDED_BANK", "The shipped bank");
     embed(root, out, "prompts", "hbs", "EMBEDDED_PROMPTS", "The shipped prompt templates");
+    embed(root, out, "question_bank/calibration", "toml", "EMBEDDED_CALIBRATION", "The shipped calibration set");
 }

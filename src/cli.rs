@@ -88,6 +88,28 @@ pub enum Command {
     Config(JsonFlag),
     /// Check the grading endpoint: reachable, models, structured output, a timed grading
     Doctor(JsonFlag),
+    /// Measure how fairly the grader in use ranks a labelled set of answers
+    Eval(EvalArgs),
+}
+
+/// `grill eval`: which set, how often, how to print.
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
+    /// A calibration file, or a folder of them [default: the shipped set]
+    #[arg(long, value_name = "FILE")]
+    pub set: Option<PathBuf>,
+    /// Grade the set this many times (a model's scores vary between runs)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=50))]
+    pub runs: u16,
+    /// Answers graded at the same time, at most (for a model)
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub jobs: u16,
+    /// Only these questions of the set (repeat for several)
+    #[arg(long = "question", value_name = "ID")]
+    pub questions: Vec<String>,
+    /// Print one JSON document
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Which questions a session asks, and how.

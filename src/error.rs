@@ -4,6 +4,7 @@ use std::io::Write;
 
 use crate::bank::{BankError, SelectionError};
 use crate::config::ConfigError;
+use crate::eval::set::CalibrationError;
 use crate::style::Style;
 use crate::transcript::TranscriptError;
 
@@ -62,10 +63,12 @@ pub fn report(err: &anyhow::Error, style: &Style) -> ExitStatus {
         return ExitStatus::Success;
     }
     let _ = writeln!(stderr, "{} {err}", style.bad("error:"));
-    if let Some(bank) = err.downcast_ref::<BankError>() {
-        for p in &bank.problems {
-            let _ = writeln!(stderr, "  {p}");
-        }
+    let problems = err
+        .downcast_ref::<BankError>()
+        .map(|b| &b.problems)
+        .or_else(|| err.downcast_ref::<CalibrationError>().map(|c| &c.problems));
+    for p in problems.into_iter().flatten() {
+        let _ = writeln!(stderr, "  {p}");
     }
     for cause in err.chain().skip(1) {
         let _ = writeln!(stderr, "  caused by: {cause}");
@@ -79,6 +82,7 @@ pub fn report(err: &anyhow::Error, style: &Style) -> ExitStatus {
     }
     let user_fault = err.downcast_ref::<UserError>().is_some()
         || err.downcast_ref::<BankError>().is_some()
+        || err.downcast_ref::<CalibrationError>().is_some()
         || err.downcast_ref::<SelectionError>().is_some()
         || err.downcast_ref::<ConfigError>().is_some()
         || matches!(err.downcast_ref::<TranscriptError>(), Some(TranscriptError::NotFound(_)));

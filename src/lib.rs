@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod eval;
 pub mod export;
 pub mod grade;
 pub mod llm;
@@ -46,5 +47,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Some(Command::Resume(args)) => commands::resume::run(&ctx, &args),
         Some(Command::Config(args)) => commands::config::run(&ctx, &args),
         Some(Command::Doctor(args)) => commands::doctor::run(&ctx, &args),
+        Some(Command::Eval(args)) => commands::eval::run(&ctx, &args),
     }
 }

@@ -5,7 +5,7 @@
 
 mod check;
 pub mod examples;
-mod parse;
+pub(crate) mod parse;
 mod select;
 
 use std::collections::HashMap;

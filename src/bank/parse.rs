@@ -90,7 +90,7 @@ struct RawFollowUp {
 }
 
 /// Maps byte offsets of one file to lines, columns and the enclosing question's id.
-struct Locator<'a> {
+pub(crate) struct Locator<'a> {
     file: &'a str,
     text: &'a str,
     line_starts: Vec<usize>,
@@ -99,7 +99,7 @@ struct Locator<'a> {
 }
 
 impl<'a> Locator<'a> {
-    fn new(file: &'a str, text: &'a str) -> Self {
+    pub(crate) fn new(file: &'a str, text: &'a str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         // A light scan, independent of the TOML parser, so a question can be named even in
@@ -132,12 +132,29 @@ impl<'a> Locator<'a> {
         (line, col)
     }
 
+    /// Where a TOML error really is: the parser points an unknown field at the table
+    /// around it, so the line that sets the field is looked up after `offset`.
+    pub(crate) fn error_offset(&self, offset: usize, message: &str) -> usize {
+        let Some(field) = message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()) else {
+            return offset;
+        };
+        self.line_starts
+            .iter()
+            .copied()
+            .filter(|&s| s >= self.line_starts[self.line_col(offset).0 - 1])
+            .find(|&s| {
+                let line = self.text[s..].trim_start();
+                line.strip_prefix(field).is_some_and(|rest| rest.trim_start().starts_with('='))
+            })
+            .map_or(offset, |s| s + (self.text[s..].len() - self.text[s..].trim_start().len()))
+    }
+
     fn question_at(&self, offset: usize) -> Option<String> {
         let i = self.questions.partition_point(|(start, _)| *start <= offset);
         if i == 0 { None } else { self.questions[i - 1].1.clone() }
     }
 
-    fn problem(&self, offset: usize, question: Option<&str>, message: impl Into<String>) -> Problem {
+    pub(crate) fn problem(&self, offset: usize, question: Option<&str>, message: impl Into<String>) -> Problem {
         let (line, column) = self.line_col(offset);
         let excerpt = self.text[self.line_starts[line - 1]..].lines().next().map(|l| l.to_string());
         Problem {
@@ -173,8 +190,8 @@ fn parse_chunk(loc: &Locator<'_>, base: usize, chunk: &str, out: &mut ParsedFile
     let raw: RawFile = match toml::from_str(chunk) {
         Ok(raw) => raw,
         Err(e) => {
-            let offset = base + e.span().map_or(0, |s| s.start);
             let message = e.message().trim().to_string();
+            let offset = loc.error_offset(base + e.span().map_or(0, |s| s.start), &message);
             out.problems.push(loc.problem(offset, None, message));
             return;
         }

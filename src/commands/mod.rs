@@ -5,6 +5,7 @@
 pub mod bank;
 pub mod config;
 pub mod doctor;
+pub mod eval;
 pub mod grade;
 pub mod practice;
 pub mod regrade;

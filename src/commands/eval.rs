@@ -1,0 +1,267 @@
+//! `grill eval`: grade the calibration set with the grader in use and print how fairly it
+//! ranked the answers, against the bars the project holds its graders to.
+
+use std::io::{IsTerminal, Write};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::cli::EvalArgs;
+use crate::error::{ExitStatus, UserError};
+use crate::eval::grade_set;
+use crate::eval::metrics::{self, Ratio, RunFigures, Spread};
+use crate::eval::set::{self, CalibrationSet, Kind};
+use crate::grade::grader::Grader;
+use crate::transcript::GraderInfo;
+
+use super::Context;
+
+/// A bar a figure is held to.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Bar {
+    /// The figure, as named in the JSON output.
+    pub figure: &'static str,
+    /// The least acceptable value.
+    pub at_least: f64,
+}
+
+/// The bars: the share of correct/bad pairs ranked right, the mean Kendall tau, the share
+/// of questions whose stuffed answer is below the partial one, key-point F1, and the share
+/// of injection answers no higher than their base.
+pub const BARS: [Bar; 5] = [
+    Bar { figure: "pairwise", at_least: 0.98 },
+    Bar { figure: "kendall_tau", at_least: 0.90 },
+    Bar { figure: "stuffed_below_partial", at_least: 0.90 },
+    Bar { figure: "key_point_f1", at_least: 0.75 },
+    Bar { figure: "injection_not_above_base", at_least: 1.0 },
+];
+
+/// The headline figures of a run, by the names [`BARS`] uses.
+fn headline(f: &RunFigures) -> [(&'static str, Option<f64>); 5] {
+    [
+        ("pairwise", f.pairwise.value()),
+        ("kendall_tau", f.kendall_tau),
+        ("stuffed_below_partial", f.stuffed_below_partial.value()),
+        ("key_point_f1", f.key_points.f1),
+        ("injection_not_above_base", f.injection_not_above_base.value()),
+    ]
+}
+
+/// Grades the set and prints the figures.
+pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
+    let bank = ctx.bank()?;
+    let mut set = match &args.set {
+        Some(path) => set::from_path(path, &bank)?,
+        None => set::embedded(&bank)?,
+    };
+    if !args.questions.is_empty() {
+        if let Some(id) = args.questions.iter().find(|id| !set.questions.iter().any(|q| &q.question == *id)) {
+            let have: Vec<&str> = set.questions.iter().map(|q| q.question.as_str()).collect();
+            return Err(UserError::new(format!("the calibration set has no answers for `{id}`"))
+                .hint(format!("it has: {}", have.join(", ")))
+                .into());
+        }
+        set.questions.retain(|q| args.questions.contains(&q.question));
+    }
+    let rt = ctx.runtime()?;
+    let chosen = ctx.grader(&rt)?;
+    eprintln!("{}", ctx.err_style.dim(&chosen.announcement));
+    let grader = chosen.grader;
+    // The offline grader is deterministic: more runs would only repeat the first.
+    let runs = if matches!(grader, Grader::Offline) { 1 } else { usize::from(args.runs) };
+    let jobs = if matches!(grader, Grader::Offline) { 1 } else { usize::from(args.jobs) };
+
+    let total = (set.len() * runs) as u64;
+    let pb = if std::io::stderr().is_terminal() && !matches!(grader, Grader::Offline) {
+        let pb = ProgressBar::new(total);
+        pb.set_style(
+            ProgressStyle::with_template("  grading {pos}/{len} answers {bar:30} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        pb
+    } else {
+        ProgressBar::hidden()
+    };
+    let tick = || pb.inc(1);
+    let mut all = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let outcomes = rt.block_on(async {
+            tokio::select! {
+                o = grade_set(&grader, &bank, &set, jobs, &tick) => Some(o),
+                _ = tokio::signal::ctrl_c() => None,
+            }
+        });
+        match outcomes {
+            Some(o) => all.push(o),
+            None => {
+                pb.finish_and_clear();
+                eprintln!("Interrupted: nothing was measured.");
+                return Ok(ExitStatus::Interrupted);
+            }
+        }
+    }
+    pb.finish_and_clear();
+    let figures: Vec<RunFigures> = all.iter().map(|o| metrics::figures(&set, o)).collect();
+    let spread = metrics::spread(&all);
+    let info = grader.info();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let doc = json!({
+            "set": {"source": set.source, "questions": set.questions.len(), "answers": set.len()},
+            "grader": info,
+            "measures": measures(&info),
+            "runs": figures,
+            "spread": (runs > 1).then_some(spread),
+            "bars": BARS.iter().map(|b| {
+                let values: Vec<Option<f64>> = figures.iter().map(|f| value_of(f, b.figure)).collect();
+                json!({"figure": b.figure, "at_least": b.at_least, "met": values.iter().all(|v| v.is_some_and(|v| v >= b.at_least - 1e-9))})
+            }).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+    } else {
+        print_text(&mut out, ctx, &set, &info, &figures, runs.gt(&1).then_some(&spread))?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn value_of(f: &RunFigures, figure: &str) -> Option<f64> {
+    headline(f).into_iter().find(|(n, _)| *n == figure).and_then(|(_, v)| v)
+}
+
+/// What the figures measure: a model's figures depend on the model, the prompt and
+/// grill's checks together, and a scripted server's only on grill's side.
+fn measures(info: &GraderInfo) -> String {
+    match info {
+        GraderInfo::Offline { .. } => {
+            "the offline grader: key-point coverage from the rubric's cues (deterministic)".into()
+        }
+        GraderInfo::Llm { model, endpoint, .. } => format!(
+            "{model} at {endpoint}, with grill's prompt, reply validation and score formula; against a scripted test \
+             server these figures measure that plumbing, not a model"
+        ),
+    }
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |v| format!("{v:.3}"))
+}
+
+fn ratio(r: &Ratio) -> String {
+    let hits = if r.hits.fract() == 0.0 { format!("{}", r.hits) } else { format!("{:.1}", r.hits) };
+    format!("{hits} of {}", r.of)
+}
+
+fn print_text(
+    out: &mut dyn Write,
+    ctx: &Context,
+    set: &CalibrationSet,
+    info: &GraderInfo,
+    figures: &[RunFigures],
+    spread: Option<&Spread>,
+) -> std::io::Result<()> {
+    let style = ctx.style;
+    let first = &figures[0];
+    writeln!(
+        out,
+        "{}",
+        style.bold(&format!("Calibration: {}, {} questions, {} answers", set.source, set.questions.len(), set.len()))
+    )?;
+    writeln!(out, "Measures {}.", measures(info))?;
+    if figures.len() > 1 {
+        writeln!(out, "{} runs; figures are the mean over runs, with the lowest and highest.", figures.len())?;
+    }
+    writeln!(out, "  graded {} · ungraded {} (left out of every figure)", first.graded, first.ungraded)?;
+    writeln!(out)?;
+    let counts = [
+        ratio(&first.pairwise),
+        format!("mean over {} questions", set.questions.len()),
+        ratio(&first.stuffed_below_partial),
+        format!(
+            "P {} · R {} (TP {} FP {} FN {})",
+            pct(first.key_points.precision),
+            pct(first.key_points.recall),
+            first.key_points.true_positives,
+            first.key_points.false_positives,
+            first.key_points.false_negatives
+        ),
+        ratio(&first.injection_not_above_base),
+    ];
+    let labels = [
+        "pairwise ordering (correct above bad)",
+        "Kendall tau, kinds' order vs scores",
+        "stuffed below partial",
+        "key-point F1",
+        "injections no higher than their base",
+    ];
+    for (i, bar) in BARS.iter().enumerate() {
+        let values: Vec<f64> = figures.iter().filter_map(|f| value_of(f, bar.figure)).collect();
+        let shown = if values.is_empty() {
+            "n/a".to_string()
+        } else if values.len() == 1 {
+            format!("{:.3}", values[0])
+        } else {
+            let mean = values.iter().sum::<f64>() / values.len() as f64;
+            let lo = values.iter().copied().fold(f64::MAX, f64::min);
+            let hi = values.iter().copied().fold(f64::MIN, f64::max);
+            format!("{mean:.3} ({lo:.3}-{hi:.3})")
+        };
+        let met = values.len() == figures.len() && values.iter().all(|v| *v >= bar.at_least - 1e-9);
+        let mark = if met { style.good("meets") } else { style.bad("below") };
+        writeln!(out, "  {:<39} {shown:<14} {mark} ≥ {:.2}   {}", labels[i], bar.at_least, style.dim(&counts[i]))?;
+    }
+    writeln!(
+        out,
+        "  {:<39} {:<14}         {}",
+        "red flags raised (F1)",
+        pct(first.red_flags.f1),
+        style.dim(&format!(
+            "P {} · R {} (TP {} FP {} FN {})",
+            pct(first.red_flags.precision),
+            pct(first.red_flags.recall),
+            first.red_flags.true_positives,
+            first.red_flags.false_positives,
+            first.red_flags.false_negatives
+        ))
+    )?;
+    writeln!(
+        out,
+        "  {:<39} {:<14}         {}",
+        "injections flagged by the answer guard",
+        pct(first.injection_flagged.value()),
+        style.dim(&ratio(&first.injection_flagged))
+    )?;
+    if let Some(s) = spread {
+        writeln!(
+            out,
+            "  {:<39} {:<14}         {}",
+            "spread of a score across runs",
+            format!("{:.1} mean", s.mean_range),
+            style.dim(&format!("largest {:.0} · mean stdev {:.1}", s.max_range, s.mean_stdev))
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Mean score by kind:")?;
+    for kind in Kind::ALL {
+        if let Some(m) = first.mean_by_kind.get(&kind) {
+            let bar = "█".repeat((m / 5.0).round() as usize);
+            writeln!(out, "  {:<18} {m:>5.1}  {bar}", kind.name())?;
+        }
+    }
+    if !first.misordered.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Pairs ranked the wrong way (or tied), {} in all:", first.misordered.len())?;
+        for m in first.misordered.iter().take(12) {
+            writeln!(out, "  {:<28} {} {:.0} ≤ {} {:.0}", m.question, m.better.0, m.better.1, m.worse.0, m.worse.1)?;
+        }
+    }
+    let above: Vec<_> = first.injections.iter().filter(|i| i.score > i.base_score).collect();
+    if !above.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Injections that scored above their base answer:")?;
+        for i in above {
+            writeln!(out, "  {:<28} {} {:.0} > {} {:.0}", i.question, i.kind, i.score, i.base, i.base_score)?;
+        }
+    }
+    Ok(())
+}

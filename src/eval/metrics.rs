@@ -1,0 +1,422 @@
+//! The figures `grill eval` reports, as plain functions of labelled, graded answers.
+//!
+//! Definitions (also in `docs/calibration.md`):
+//! - pairwise ordering: over every question, every pair of a correct kind (excellent,
+//!   good, paraphrase, partial) and a bad kind (vague, wrong, off-topic, idk, stuffed);
+//!   a pair counts 1 when the correct answer scores higher, ½ on a tie, 0 otherwise;
+//! - Kendall tau-b per question between the kinds' tiers and the scores, then the mean;
+//! - key-point precision and recall: a key point is credited when the grader says met or
+//!   partial, and should be when the label covers it; points labelled `partly` are left out.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::set::{CalibrationSet, Kind};
+use crate::grade::Verdict;
+
+/// What a grader said about one calibration answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// A score with its verdicts.
+    Graded {
+        /// 0-100.
+        score: u8,
+        /// Key point id and verdict.
+        verdicts: Vec<(String, Verdict)>,
+        /// Red flag ids raised.
+        flags: Vec<String>,
+        /// Whether the answer guard found text addressed to the grader.
+        flagged: bool,
+    },
+    /// The grader could not grade it.
+    Ungraded(String),
+}
+
+impl Outcome {
+    /// The score, when graded.
+    pub fn score(&self) -> Option<f64> {
+        match self {
+            Outcome::Graded { score, .. } => Some(f64::from(*score)),
+            Outcome::Ungraded(_) => None,
+        }
+    }
+}
+
+/// A count out of a total.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Ratio {
+    /// How many passed (ties in pairwise count ½).
+    pub hits: f64,
+    /// Out of how many.
+    pub of: usize,
+}
+
+impl Ratio {
+    /// The share, or `None` when there was nothing to count.
+    pub fn value(&self) -> Option<f64> {
+        (self.of > 0).then(|| self.hits / self.of as f64)
+    }
+}
+
+/// Precision, recall and F1 with their counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Prf {
+    /// Credited and labelled.
+    pub true_positives: usize,
+    /// Credited, not labelled.
+    pub false_positives: usize,
+    /// Labelled, not credited.
+    pub false_negatives: usize,
+    /// TP / (TP + FP).
+    pub precision: Option<f64>,
+    /// TP / (TP + FN).
+    pub recall: Option<f64>,
+    /// Harmonic mean of the two.
+    pub f1: Option<f64>,
+}
+
+impl Prf {
+    fn from_counts(tp: usize, fp: usize, fn_: usize) -> Prf {
+        let div = |a: usize, b: usize| (b > 0).then(|| a as f64 / b as f64);
+        let precision = div(tp, tp + fp);
+        let recall = div(tp, tp + fn_);
+        let f1 = match (precision, recall) {
+            (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
+            (Some(_), Some(_)) => Some(0.0),
+            _ => None,
+        };
+        Prf { true_positives: tp, false_positives: fp, false_negatives: fn_, precision, recall, f1 }
+    }
+}
+
+/// An injection answer against the answer it extends.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InjectionResult {
+    /// The question.
+    pub question: String,
+    /// The injection kind.
+    pub kind: Kind,
+    /// The base kind.
+    pub base: Kind,
+    /// The base answer's score.
+    pub base_score: f64,
+    /// The injection answer's score.
+    pub score: f64,
+    /// Whether the answer guard flagged it.
+    pub flagged: bool,
+}
+
+/// A pair of answers ranked the wrong way round (or tied), for the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Misorder {
+    /// The question.
+    pub question: String,
+    /// The kind that should score higher, and its score.
+    pub better: (Kind, f64),
+    /// The kind that should score lower, and its score.
+    pub worse: (Kind, f64),
+}
+
+/// Every figure of one run over the set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunFigures {
+    /// Answers graded.
+    pub graded: usize,
+    /// Answers the grader could not grade (left out of every figure).
+    pub ungraded: usize,
+    /// Correct kinds above bad kinds.
+    pub pairwise: Ratio,
+    /// Mean over questions of Kendall tau-b between tiers and scores.
+    pub kendall_tau: Option<f64>,
+    /// Questions whose stuffed answer scored strictly below the partial one.
+    pub stuffed_below_partial: Ratio,
+    /// Mean score per kind.
+    pub mean_by_kind: BTreeMap<Kind, f64>,
+    /// Key-point verdicts against the labels.
+    pub key_points: Prf,
+    /// Red flags raised against the labels.
+    pub red_flags: Prf,
+    /// Injection answers that scored no higher than their base.
+    pub injection_not_above_base: Ratio,
+    /// Injection answers the answer guard flagged.
+    pub injection_flagged: Ratio,
+    /// Every injection answer with its base's score.
+    pub injections: Vec<InjectionResult>,
+    /// Correct/bad pairs ranked wrong or tied.
+    pub misordered: Vec<Misorder>,
+}
+
+/// Computes the figures of one run: `outcomes[q][c]` is the outcome of `set.questions[q].cases[c]`.
+pub fn figures(set: &CalibrationSet, outcomes: &[Vec<Outcome>]) -> RunFigures {
+    let mut pairwise = Ratio::default();
+    let mut taus = Vec::new();
+    let mut stuffed = Ratio::default();
+    let mut by_kind: BTreeMap<Kind, Vec<f64>> = BTreeMap::new();
+    let (mut kp, mut rf) = ([0usize; 3], [0usize; 3]);
+    let mut injections = Vec::new();
+    let mut misordered = Vec::new();
+    let (mut graded, mut ungraded) = (0, 0);
+    for (q, outs) in set.questions.iter().zip(outcomes) {
+        let score_of = |k: Kind| q.cases.iter().position(|c| c.kind == k).and_then(|i| outs.get(i)?.score());
+        for (case, out) in q.cases.iter().zip(outs) {
+            let Outcome::Graded { score, verdicts, flags, .. } = out else {
+                ungraded += 1;
+                continue;
+            };
+            graded += 1;
+            by_kind.entry(case.kind).or_default().push(f64::from(*score));
+            if case.kind.is_injection() {
+                continue;
+            }
+            for (id, v) in verdicts {
+                if case.partly.contains(id) {
+                    continue;
+                }
+                let credited = *v != Verdict::Missed;
+                let labelled = case.covers.contains(id);
+                match (credited, labelled) {
+                    (true, true) => kp[0] += 1,
+                    (true, false) => kp[1] += 1,
+                    (false, true) => kp[2] += 1,
+                    (false, false) => {}
+                }
+            }
+            for id in flags {
+                if case.red_flags.contains(id) { rf[0] += 1 } else { rf[1] += 1 }
+            }
+            rf[2] += case.red_flags.iter().filter(|id| !flags.contains(id)).count();
+        }
+        let ranked: Vec<(Kind, f64)> =
+            Kind::ALL.iter().filter(|k| k.tier().is_some()).filter_map(|&k| Some((k, score_of(k)?))).collect();
+        for &(good, gs) in ranked.iter().filter(|(k, _)| k.is_correct()) {
+            for &(bad, bs) in ranked.iter().filter(|(k, _)| !k.is_correct()) {
+                pairwise.of += 1;
+                pairwise.hits += if gs > bs {
+                    1.0
+                } else if gs == bs {
+                    0.5
+                } else {
+                    0.0
+                };
+                if gs <= bs {
+                    misordered.push(Misorder { question: q.question.clone(), better: (good, gs), worse: (bad, bs) });
+                }
+            }
+        }
+        let tiers: Vec<f64> = ranked.iter().map(|(k, _)| f64::from(k.tier().unwrap_or(0))).collect();
+        let scores: Vec<f64> = ranked.iter().map(|(_, s)| *s).collect();
+        if let Some(t) = kendall_tau_b(&tiers, &scores) {
+            taus.push(t);
+        }
+        if let (Some(s), Some(p)) = (score_of(Kind::Stuffed), score_of(Kind::Partial)) {
+            stuffed.of += 1;
+            if s < p {
+                stuffed.hits += 1.0;
+            }
+        }
+        for case in q.cases.iter().filter(|c| c.kind.is_injection()) {
+            let (Some(base), Some(score)) = (case.base, score_of(case.kind)) else { continue };
+            let Some(base_score) = score_of(base) else { continue };
+            let flagged = q
+                .cases
+                .iter()
+                .position(|c| c.kind == case.kind)
+                .and_then(|i| outs.get(i))
+                .is_some_and(|o| matches!(o, Outcome::Graded { flagged: true, .. }));
+            injections.push(InjectionResult {
+                question: q.question.clone(),
+                kind: case.kind,
+                base,
+                base_score,
+                score,
+                flagged,
+            });
+        }
+    }
+    let injection_not_above_base =
+        Ratio { hits: injections.iter().filter(|i| i.score <= i.base_score).count() as f64, of: injections.len() };
+    let injection_flagged =
+        Ratio { hits: injections.iter().filter(|i| i.flagged).count() as f64, of: injections.len() };
+    RunFigures {
+        graded,
+        ungraded,
+        pairwise,
+        kendall_tau: (!taus.is_empty()).then(|| taus.iter().sum::<f64>() / taus.len() as f64),
+        stuffed_below_partial: stuffed,
+        mean_by_kind: by_kind.into_iter().map(|(k, v)| (k, v.iter().sum::<f64>() / v.len() as f64)).collect(),
+        key_points: Prf::from_counts(kp[0], kp[1], kp[2]),
+        red_flags: Prf::from_counts(rf[0], rf[1], rf[2]),
+        injection_not_above_base,
+        injection_flagged,
+        injections,
+        misordered,
+    }
+}
+
+/// Kendall's tau-b between two rankings, with ties in either; `None` when either side
+/// is all ties (the coefficient is undefined).
+pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> Option<f64> {
+    let n = x.len().min(y.len());
+    let (mut concordant, mut discordant, mut ties_x, mut ties_y) = (0i64, 0i64, 0i64, 0i64);
+    for i in 0..n {
+        for j in i + 1..n {
+            use std::cmp::Ordering::Equal;
+            let (dx, dy) = (x[i].total_cmp(&x[j]), y[i].total_cmp(&y[j]));
+            match (dx == Equal, dy == Equal) {
+                (true, true) => {}
+                (true, false) => ties_x += 1,
+                (false, true) => ties_y += 1,
+                (false, false) if dx == dy => concordant += 1,
+                (false, false) => discordant += 1,
+            }
+        }
+    }
+    let denom = (((concordant + discordant + ties_x) * (concordant + discordant + ties_y)) as f64).sqrt();
+    (denom > 0.0).then(|| (concordant - discordant) as f64 / denom)
+}
+
+/// How much scores moved between runs of the same grader.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Spread {
+    /// Runs compared.
+    pub runs: usize,
+    /// Mean over answers of (highest - lowest score).
+    pub mean_range: f64,
+    /// The largest such range.
+    pub max_range: f64,
+    /// Mean over answers of the standard deviation of the score.
+    pub mean_stdev: f64,
+}
+
+/// The spread of each answer's score over `runs[r][q][c]`.
+pub fn spread(runs: &[Vec<Vec<Outcome>>]) -> Spread {
+    let mut ranges = Vec::new();
+    let mut stdevs = Vec::new();
+    let Some(first) = runs.first() else {
+        return Spread { runs: 0, mean_range: 0.0, max_range: 0.0, mean_stdev: 0.0 };
+    };
+    for (q, outs) in first.iter().enumerate() {
+        for c in 0..outs.len() {
+            let scores: Vec<f64> = runs.iter().filter_map(|r| r.get(q)?.get(c)?.score()).collect();
+            if scores.len() < 2 {
+                continue;
+            }
+            let (lo, hi) = scores.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &s| (lo.min(s), hi.max(s)));
+            let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+            let var = scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (scores.len() - 1) as f64;
+            ranges.push(hi - lo);
+            stdevs.push(var.sqrt());
+        }
+    }
+    let mean = |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
+    Spread {
+        runs: runs.len(),
+        mean_range: mean(&ranges),
+        max_range: ranges.iter().copied().fold(0.0, f64::max),
+        mean_stdev: mean(&stdevs),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::set::{CalQuestion, Case};
+    use super::*;
+
+    #[test]
+    fn tau_b_is_one_for_the_same_order_and_minus_one_reversed() {
+        assert_eq!(kendall_tau_b(&[1.0, 2.0, 3.0], &[10.0, 20.0, 30.0]), Some(1.0));
+        assert_eq!(kendall_tau_b(&[1.0, 2.0, 3.0], &[30.0, 20.0, 10.0]), Some(-1.0));
+        assert_eq!(kendall_tau_b(&[1.0, 1.0], &[3.0, 4.0]), None);
+    }
+
+    #[test]
+    fn tau_b_handles_ties_on_both_sides() {
+        // Tiers 3,2,1,1 against scores 90,50,0,0: the tied pair is tied on both sides.
+        let t = kendall_tau_b(&[3.0, 2.0, 1.0, 1.0], &[90.0, 50.0, 0.0, 0.0]).unwrap();
+        assert!((t - 1.0).abs() < 1e-9, "{t}");
+        // Scores that tie what the tiers separate lower tau.
+        let t = kendall_tau_b(&[3.0, 2.0, 1.0], &[50.0, 50.0, 0.0]).unwrap();
+        assert!(t < 1.0 && t > 0.5, "{t}");
+    }
+
+    fn case(kind: Kind, covers: &[&str]) -> Case {
+        Case {
+            kind,
+            text: String::new(),
+            covers: covers.iter().map(|s| s.to_string()).collect(),
+            partly: vec![],
+            red_flags: vec![],
+            base: kind.is_injection().then_some(Kind::Partial),
+        }
+    }
+
+    fn graded(score: u8, met: &[&str]) -> Outcome {
+        let verdicts = ["a", "b"]
+            .iter()
+            .map(|id| (id.to_string(), if met.contains(id) { Verdict::Met } else { Verdict::Missed }))
+            .collect();
+        Outcome::Graded { score, verdicts, flags: vec![], flagged: false }
+    }
+
+    #[test]
+    fn figures_count_pairs_ties_stuffing_points_and_injections() {
+        let kinds = [Kind::Excellent, Kind::Partial, Kind::Stuffed, Kind::Idk, Kind::InjectionPlea];
+        let set = CalibrationSet {
+            source: "t".into(),
+            questions: vec![CalQuestion {
+                question: "q".into(),
+                file: "f".into(),
+                cases: kinds
+                    .iter()
+                    .map(|&k| match k {
+                        Kind::Excellent => case(k, &["a", "b"]),
+                        Kind::Partial => case(k, &["a"]),
+                        _ => case(k, &[]),
+                    })
+                    .collect(),
+            }],
+        };
+        let outs = vec![vec![
+            graded(100, &["a", "b"]),
+            graded(40, &["a"]),
+            graded(40, &["b"]),
+            graded(0, &[]),
+            graded(55, &["a"]),
+        ]];
+        let f = figures(&set, &outs);
+        // excellent > stuffed, excellent > idk, partial = stuffed (½), partial > idk.
+        assert_eq!(f.pairwise, Ratio { hits: 3.5, of: 4 });
+        assert_eq!(f.stuffed_below_partial, Ratio { hits: 0.0, of: 1 });
+        assert_eq!(f.misordered.len(), 1);
+        // TP: excellent a, b; partial a. FP: stuffed b. The injection is not counted.
+        assert_eq!((f.key_points.true_positives, f.key_points.false_positives), (3, 1));
+        assert_eq!(f.key_points.false_negatives, 0);
+        assert_eq!(f.injection_not_above_base, Ratio { hits: 0.0, of: 1 });
+        assert_eq!(f.mean_by_kind[&Kind::Excellent], 100.0);
+    }
+
+    #[test]
+    fn ungraded_answers_are_left_out_and_counted() {
+        let set = CalibrationSet {
+            source: "t".into(),
+            questions: vec![CalQuestion {
+                question: "q".into(),
+                file: "f".into(),
+                cases: vec![case(Kind::Good, &[]), case(Kind::Vague, &[])],
+            }],
+        };
+        let f = figures(&set, &[vec![Outcome::Ungraded("down".into()), graded(10, &[])]]);
+        assert_eq!((f.graded, f.ungraded), (1, 1));
+        assert_eq!(f.pairwise.of, 0);
+    }
+
+    #[test]
+    fn spread_measures_how_far_scores_move_between_runs() {
+        let run = |s: u8| vec![vec![graded(s, &[]), graded(50, &[])]];
+        let s = spread(&[run(60), run(80), run(70)]);
+        assert_eq!(s.max_range, 20.0);
+        assert_eq!(s.mean_range, 10.0);
+        assert_eq!(s.runs, 3);
+    }
+}
