@@ -74,6 +74,8 @@ fn main() {
             started_at: at,
             updated_at: at,
             status: Status::Completed,
+            mode: Default::default(),
+            time_limit_secs: None,
             grader: GraderInfo::Offline { version: offline::GRADER_VERSION.into() },
             bank: "built-in bank".into(),
             selection: Default::default(),

@@ -70,6 +70,9 @@ pub enum GraderChoice {
 pub enum Command {
     /// Practise questions one at a time, graded after each answer (the default)
     Practice(PracticeArgs),
+    /// A mock interview: every question and follow-up first, graded in the background,
+    /// feedback at the end
+    Interview(InterviewArgs),
     /// Grade one answer, from a file or standard input
     Grade(GradeArgs),
     /// List and show past sessions
@@ -90,6 +93,19 @@ pub enum Command {
     Doctor(JsonFlag),
     /// Measure how fairly the grader in use ranks a labelled set of answers
     Eval(EvalArgs),
+}
+
+/// `grill interview`: the practice selection, plus a time limit.
+#[derive(Debug, Clone, Args)]
+pub struct InterviewArgs {
+    #[command(flatten)]
+    pub selection: PracticeArgs,
+    /// Ask no new question once this many seconds have passed (checked between answers)
+    #[arg(long, value_name = "SECS")]
+    pub time_limit: Option<u64>,
+    /// Answers graded at the same time, at most
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub jobs: u16,
 }
 
 /// `grill eval`: which set, how often, how to print.

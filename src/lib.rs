@@ -39,6 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         None => commands::practice::run(&ctx, &cli.practice),
         Some(Command::Practice(args)) => commands::practice::run(&ctx, &args),
+        Some(Command::Interview(args)) => commands::interview::run(&ctx, &args),
         Some(Command::Grade(args)) => commands::grade::run(&ctx, &args),
         Some(Command::Review(cmd)) => commands::review::run(&ctx, cmd),
         Some(Command::Bank(cmd)) => commands::bank::run(&ctx, cmd),

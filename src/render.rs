@@ -98,7 +98,7 @@ pub fn transcript(style: &Style, t: &Transcript, bank: &Bank) -> String {
             None => format!("{}. {}", i + 1, turn.question_id),
         };
         let _ = writeln!(out, "{}", style.bold(&label));
-        let _ = write!(out, "{}", wrap(&turn.prompt, WIDTH, "  Q: "));
+        out.push_str(&hanging(&turn.prompt, "  Q: "));
         match (&turn.answer, turn.skipped) {
             (_, true) => {
                 let _ = writeln!(out, "  {}", style.dim("(skipped)"));
@@ -145,4 +145,82 @@ pub fn transcript(style: &Style, t: &Transcript, bank: &Bank) -> String {
         }
     }
     out
+}
+
+/// The report that closes an interview: every answer's verdicts, a table of scores, the
+/// weakest key points (missed, heaviest first) and what to study next (the lowest-scoring
+/// questions' next steps).
+pub fn interview_report(style: &Style, t: &Transcript, bank: &Bank) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\n{}", style.bold(&format!("{:─<60}", "── Interview report ")));
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let mut weak: Vec<(u32, String, String)> = Vec::new();
+    let mut next: Vec<(u8, String, String)> = Vec::new();
+    for turn in &t.turns {
+        let Some(question) = bank.get(&turn.question_id) else { continue };
+        let prompt = crate::session::Prompt::for_turn(question, turn);
+        let rubric = prompt.rubric();
+        let label = match &turn.follow_up_id {
+            Some(f) => format!("  › {f}"),
+            None => turn.question_id.clone(),
+        };
+        let latest = turn.latest_grade();
+        let result = match (turn.skipped, &turn.answer, latest.map(|g| &g.grade)) {
+            (true, _, _) => "skipped".to_string(),
+            (_, None, _) => "not answered".to_string(),
+            (_, Some(_), Some(Grade::Graded { score, .. })) => format!("{score}/100"),
+            (_, Some(_), Some(Grade::Ungraded { .. })) => "ungraded".to_string(),
+            (_, Some(_), None) => "waiting for a grade".to_string(),
+        };
+        rows.push((label, result));
+        let Some(record) = latest.filter(|_| turn.answer.is_some()) else { continue };
+        let heading = match &turn.follow_up_id {
+            Some(f) => format!("{} › {f}", turn.question_id),
+            None => turn.question_id.clone(),
+        };
+        let _ = writeln!(out, "\n{}", style.bold(&heading));
+        out.push_str(&hanging(&turn.prompt, "  Q: "));
+        out.push_str(&grade(style, &rubric, record));
+        if let Grade::Graded { score, assessment } = &record.grade {
+            for v in assessment.key_points.iter().filter(|v| v.verdict == Verdict::Missed) {
+                if let Some(k) = rubric.key_points.iter().find(|k| k.id == v.id) {
+                    weak.push((k.weight, turn.question_id.clone(), k.point.clone()));
+                }
+            }
+            if turn.follow_up_id.is_none()
+                && let Some(step) = &assessment.feedback.next_step
+            {
+                next.push((*score, turn.question_id.clone(), step.clone()));
+            }
+        }
+    }
+    let _ = writeln!(out, "\n{}", style.bold("Scores"));
+    for (label, result) in &rows {
+        let _ = writeln!(out, "  {label:<48} {result}");
+    }
+    if let Some(mean) = t.mean_score() {
+        let _ = writeln!(out, "  {:<48} {mean:.0}/100", "mean of the graded answers");
+    }
+    if !weak.is_empty() {
+        weak.sort_by_key(|w| std::cmp::Reverse(w.0));
+        let _ = writeln!(out, "\n{}", style.bold("Weakest points (missed, heaviest first)"));
+        for (_, q, point) in weak.iter().take(6) {
+            out.push_str(&hanging(&format!("{q}: {point}"), "  ✗ "));
+        }
+    }
+    if !next.is_empty() {
+        next.sort_by_key(|n| n.0);
+        let _ = writeln!(out, "\n{}", style.bold("What to study next"));
+        for (i, (score, q, step)) in next.iter().take(3).enumerate() {
+            out.push_str(&hanging(&format!("{q} ({score}/100): {step}"), &format!("  {}. ", i + 1)));
+        }
+    }
+    out
+}
+
+/// `text` wrapped with `first` before its first line and as many spaces before the rest.
+fn hanging(text: &str, first: &str) -> String {
+    let rest = " ".repeat(first.chars().count());
+    let wrapped = wrap(text, WIDTH, &rest);
+    format!("{first}{}", &wrapped[rest.len().min(wrapped.len())..])
 }

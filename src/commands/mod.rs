@@ -7,6 +7,7 @@ pub mod config;
 pub mod doctor;
 pub mod eval;
 pub mod grade;
+pub mod interview;
 pub mod practice;
 pub mod regrade;
 pub mod resume;

@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use crate::bank::{Bank, Selection, select};
+use crate::bank::{Bank, Question, Selection, select};
 use crate::cli::PracticeArgs;
 use crate::error::ExitStatus;
 use crate::grade::grader::Grader;
@@ -10,7 +10,7 @@ use crate::review::{index, schedule};
 use crate::session::input::{AnswerSource, Blocks, Terminal};
 use crate::session::run::{Shell, drive};
 use crate::session::{GradeJob, Options, Session};
-use crate::transcript::{SCHEMA_VERSION, Status, Store, Transcript, now};
+use crate::transcript::{SCHEMA_VERSION, SessionMode, Status, Store, Transcript, now};
 
 use super::Context;
 
@@ -18,41 +18,11 @@ use super::Context;
 pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
     let bank = ctx.bank()?;
     let store = Store::new(&ctx.settings.transcripts.value);
-    let mut selection = Selection {
-        topics: args.topics.clone(),
-        questions: args.questions.clone(),
-        level: args.level,
-        count: args.count,
-        seed: args.seed.unwrap_or_else(|| fastrand::u64(..)),
-    };
-    if args.due {
-        match due_questions(&store, &bank, &selection) {
-            Ok(ids) => selection.questions = ids,
-            Err(message) => {
-                println!("{message}");
-                return Ok(ExitStatus::Success);
-            }
-        }
-    }
-    let questions = select(&bank, &selection)?;
+    let Some((questions, selection)) = choose(&store, &bank, args)? else { return Ok(ExitStatus::Success) };
     let rt = ctx.runtime()?;
     let chosen = ctx.grader(&rt)?;
     eprintln!("{}", ctx.err_style.dim(&chosen.announcement));
-    let started = now();
-    let transcript = Transcript {
-        schema_version: SCHEMA_VERSION,
-        grill_version: env!("CARGO_PKG_VERSION").to_string(),
-        id: format!("{:08x}", fastrand::u32(..)),
-        started_at: started,
-        updated_at: started,
-        status: Status::InProgress,
-        grader: chosen.grader.info(),
-        bank: bank.source().to_string(),
-        selection,
-        follow_ups: args.follow_ups,
-        plan: Vec::new(),
-        turns: Vec::new(),
-    };
+    let transcript = new_transcript(&bank, &chosen.grader, selection, args.follow_ups, SessionMode::Practice);
     let mut session = Session::start(
         questions,
         Options {
@@ -62,10 +32,67 @@ pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
         },
         transcript,
     );
-    let slug = session.transcript().slug(|id| bank.get(id).map(|q| q.topic.clone()));
-    let path = store.path_for(session.transcript(), &slug);
-
+    let path = new_path(&store, &bank, &session);
     run_session(ctx, &rt, chosen.grader, &store, path, &mut session)
+}
+
+/// The questions a new session asks, and the selection that chose them; `None` (after
+/// saying why) when `--due` finds nothing due.
+pub(super) fn choose<'b>(
+    store: &Store,
+    bank: &'b Bank,
+    args: &PracticeArgs,
+) -> anyhow::Result<Option<(Vec<&'b Question>, Selection)>> {
+    let mut selection = Selection {
+        topics: args.topics.clone(),
+        questions: args.questions.clone(),
+        level: args.level,
+        count: args.count,
+        seed: args.seed.unwrap_or_else(|| fastrand::u64(..)),
+    };
+    if args.due {
+        match due_questions(store, bank, &selection) {
+            Ok(ids) => selection.questions = ids,
+            Err(message) => {
+                println!("{message}");
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some((select(bank, &selection)?, selection)))
+}
+
+/// An empty transcript for a new session.
+pub(super) fn new_transcript(
+    bank: &Bank,
+    grader: &Grader,
+    selection: Selection,
+    follow_ups: usize,
+    mode: SessionMode,
+) -> Transcript {
+    let started = now();
+    Transcript {
+        schema_version: SCHEMA_VERSION,
+        grill_version: env!("CARGO_PKG_VERSION").to_string(),
+        id: format!("{:08x}", fastrand::u32(..)),
+        started_at: started,
+        updated_at: started,
+        status: Status::InProgress,
+        mode,
+        time_limit_secs: None,
+        grader: grader.info(),
+        bank: bank.source().to_string(),
+        selection,
+        follow_ups,
+        plan: Vec::new(),
+        turns: Vec::new(),
+    }
+}
+
+/// Where a new session is saved: its time, a slug of what it asks, and its id.
+pub(super) fn new_path(store: &Store, bank: &Bank, session: &Session<'_>) -> std::path::PathBuf {
+    let slug = session.transcript().slug(|id| bank.get(id).map(|q| q.topic.clone()));
+    store.path_for(session.transcript(), &slug)
 }
 
 /// The due questions that pass the topic and level filters, weakest first, at most

@@ -5,7 +5,7 @@ use crate::error::{ExitStatus, UserError};
 use crate::grade::grader::Grader;
 use crate::review::index;
 use crate::session::{Options, Session};
-use crate::transcript::{Status, Store};
+use crate::transcript::{SessionMode, Status, Store};
 
 use super::Context;
 
@@ -42,6 +42,11 @@ pub fn run(ctx: &Context, args: &ResumeArgs) -> anyhow::Result<ExitStatus> {
         "{}",
         ctx.err_style.dim(&format!("Resuming session {} ({} turns so far).", transcript.id, transcript.turns.len()))
     );
+    if transcript.mode == SessionMode::Interview {
+        // The time limit is not carried over: a resumed interview runs to its end.
+        let session = Session::resume(questions, super::interview::options(transcript.follow_ups), transcript);
+        return super::interview::run_session(ctx, &rt, &bank, &chosen.grader, &store, path, session, 2, None);
+    }
     let opts = Options {
         follow_ups: transcript.follow_ups,
         wait_for_grades: true,

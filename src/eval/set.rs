@@ -419,6 +419,14 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_set_labels_only_key_points_and_red_flags_the_bank_has() {
+        // Loading checks every label against the bank and that each question has every kind.
+        let set = embedded(&Bank::embedded().unwrap()).unwrap_or_else(|e| panic!("{:#?}", e.problems));
+        assert!(set.questions.len() >= 20, "{} questions", set.questions.len());
+        assert_eq!(set.len(), set.questions.len() * Kind::ALL.len());
+    }
+
+    #[test]
     fn tiers_put_correct_kinds_above_the_rest() {
         assert!(Kind::ALL.iter().filter(|k| k.is_correct()).all(|k| k.tier() > Kind::Stuffed.tier()));
         assert_eq!(Kind::InjectionTag.tier(), None);

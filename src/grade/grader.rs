@@ -34,8 +34,15 @@ impl Grader {
 
     /// Grades one answer. Never fails: errors become `Ungraded` with the reason.
     pub async fn grade(&self, asked: &Asked<'_>, answer: &str) -> GradeRecord {
+        self.grade_reporting(asked, answer).await.0
+    }
+
+    /// Grades one answer, and says whether the endpoint itself failed (so that grading
+    /// more answers now would fail too).
+    pub async fn grade_reporting(&self, asked: &Asked<'_>, answer: &str) -> (GradeRecord, bool) {
         let started = Instant::now();
         let injection: Vec<Marker> = guard::scan(answer);
+        let mut endpoint_failed = false;
         let (grade, mode, usage, server_ms) = if answer.len() > MAX_ANSWER_BYTES {
             let reason = format!(
                 "the answer is {:.1} MB, over the {} MiB that is graded; it is saved in the transcript",
@@ -49,11 +56,12 @@ impl Grader {
                 Grader::Offline => (offline::grade(&asked.rubric, &guard::strip(answer, &injection)), None, None, None),
                 Grader::Llm(g) => {
                     let o = g.grade(asked, answer).await;
+                    endpoint_failed = o.endpoint_failed;
                     (o.grade, o.mode, o.usage, Some(o.server_ms))
                 }
             }
         };
-        GradeRecord {
+        let record = GradeRecord {
             grader: self.info(),
             graded_at: now(),
             latency_ms: started.elapsed().as_millis() as u64,
@@ -62,7 +70,8 @@ impl Grader {
             usage,
             server_ms,
             injection,
-        }
+        };
+        (record, endpoint_failed)
     }
 
     /// A record for an answer whose grading was interrupted: kept, to be graded again.

@@ -28,6 +28,9 @@ pub struct Outcome {
     pub usage: Option<Usage>,
     /// Milliseconds spent waiting for the server.
     pub server_ms: u64,
+    /// Whether the endpoint itself failed (unreachable, an error status, a time-out), as
+    /// opposed to a reply that could not be used: the next answer would fail the same way.
+    pub endpoint_failed: bool,
 }
 
 /// What the grader needs to know about the question.
@@ -179,7 +182,7 @@ impl LlmGrader {
     pub async fn grade(&self, asked: &Asked<'_>, answer: &str) -> Outcome {
         let mut server_ms = 0;
         if answer.trim().is_empty() {
-            return Outcome { grade: empty(asked), mode: None, usage: None, server_ms };
+            return Outcome { grade: empty(asked), mode: None, usage: None, server_ms, endpoint_failed: false };
         }
         let nonce = format!("{:016x}", fastrand::u64(..));
         let mut messages = match self.messages(asked, answer, &nonce) {
@@ -190,6 +193,7 @@ impl LlmGrader {
                     mode: None,
                     usage: None,
                     server_ms,
+                    endpoint_failed: false,
                 };
             }
         };
@@ -210,7 +214,13 @@ impl LlmGrader {
                         None => e.to_string(),
                     };
                     let raw = if last_raw.is_empty() { None } else { Some(last_raw) };
-                    return Outcome { grade: ungraded(reason, raw), mode: None, usage: None, server_ms };
+                    return Outcome {
+                        grade: ungraded(reason, raw),
+                        mode: None,
+                        usage: None,
+                        server_ms,
+                        endpoint_failed: true,
+                    };
                 }
             };
             mode = used;
@@ -221,6 +231,7 @@ impl LlmGrader {
                         mode: Some(used),
                         usage,
                         server_ms,
+                        endpoint_failed: false,
                     };
                 }
                 Err(why) if attempt == 0 => {
@@ -230,7 +241,13 @@ impl LlmGrader {
                 }
                 Err(why) => {
                     let reason = format!("the model's reply failed validation twice: {why}");
-                    return Outcome { grade: ungraded(reason, Some(raw)), mode: Some(used), usage, server_ms };
+                    return Outcome {
+                        grade: ungraded(reason, Some(raw)),
+                        mode: Some(used),
+                        usage,
+                        server_ms,
+                        endpoint_failed: false,
+                    };
                 }
             }
         }
@@ -239,6 +256,7 @@ impl LlmGrader {
             mode: Some(mode),
             usage: None,
             server_ms,
+            endpoint_failed: false,
         }
     }
 

@@ -3,6 +3,7 @@
 //! and shows what it returns, and the transcript it keeps is saved by the caller.
 
 pub mod input;
+pub mod interview;
 pub mod run;
 
 use crate::bank::{FollowUp, KeyPoint, Question, Rubric};
@@ -187,7 +188,7 @@ impl<'b> Session<'b> {
             s.next_question();
         } else if lt.answer.is_none() {
             s.step = Step::Asking(last);
-        } else if lt.grades.is_empty() {
+        } else if lt.grades.is_empty() && s.opts.wait_for_grades {
             s.step = Step::Grading(last);
         } else {
             s.advance();
@@ -200,6 +201,19 @@ impl<'b> Session<'b> {
         let Step::Grading(turn) = self.step else { return None };
         let answer = self.transcript.turns[turn].answer.clone()?;
         Some(GradeJob { turn, prompt: self.prompt_of(turn), answer })
+    }
+
+    /// A grading job for every answer that has no grade yet, or only an ungraded one
+    /// (an interview grades them in the background, in any order).
+    pub fn ungraded_jobs(&self) -> Vec<GradeJob<'b>> {
+        self.transcript
+            .turns
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !matches!(t.latest_grade().map(|g| &g.grade), Some(crate::grade::Grade::Graded { .. })))
+            .filter(|(_, t)| self.questions.iter().any(|q| q.id == t.question_id))
+            .filter_map(|(i, t)| Some(GradeJob { turn: i, prompt: self.prompt_of(i), answer: t.answer.clone()? }))
+            .collect()
     }
 
     /// What the session is doing.
@@ -560,6 +574,8 @@ cues = ["gamma", "third letter"]
             started_at: now(),
             updated_at: now(),
             status: Status::InProgress,
+            mode: Default::default(),
+            time_limit_secs: None,
             grader: GraderInfo::Offline { version: offline::GRADER_VERSION.into() },
             bank: "test".into(),
             selection: Selection::default(),

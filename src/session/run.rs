@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use super::input::{AnswerSource, BLOCK_SEPARATOR, Command, END_OF_ANSWER, Input};
-use super::{GradeJob, Session, Step};
+use super::{GradeJob, Prompt, Session, Step};
 use crate::bank::Question;
 use crate::grade::Grade;
 use crate::render::{self, WIDTH};
@@ -81,25 +81,7 @@ pub fn drive(
         };
         if shown != Some(turn) {
             let prompt = session.prompt().expect("a turn is asking");
-            let header = match (prompt.follow_up, &prompt.generated) {
-                (None, None) => format!(
-                    "── Question {} of {} · {} · {} ",
-                    prompt.number, prompt.of, prompt.question.topic, prompt.question.level
-                ),
-                (Some(_), _) => format!("── Follow-up on {} ", prompt.question.id),
-                (None, Some(_)) => format!("── Follow-up on {} (asked by the model) ", prompt.question.id),
-            };
-            writeln!(shell.out, "\n{}", style.bold(&format!("{header:─<60}")))?;
-            write!(shell.out, "{}", wrap(prompt.text(), WIDTH, ""))?;
-            if interactive {
-                writeln!(
-                    shell.out,
-                    "{}",
-                    style.dim(&format!(
-                        "(finish with a line holding only \"{END_OF_ANSWER}\" · :hint :ref :skip :edit :help :quit)"
-                    ))
-                )?;
-            }
+            show_prompt(shell.out, style, &prompt, interactive, None)?;
             shown = Some(turn);
         }
         shell.out.flush()?;
@@ -124,17 +106,8 @@ pub fn drive(
                     show_reference(shell, q)?;
                 }
             }
-            Input::Command(Command::Hint) => {
-                let hint = session.hint().unwrap_or_else(|| "No more hints for this one.".into());
-                writeln!(shell.out, "  {}", style.bold("hint:"))?;
-                write!(shell.out, "{}", wrap(&hint, WIDTH, "    "))?;
-                shell.save(session)?;
-            }
-            Input::Command(Command::Ref) => {
-                if let Some(r) = session.reference() {
-                    writeln!(shell.out, "{}", style.bold("  Reference answer (noted in the transcript):"))?;
-                    write!(shell.out, "{}", wrap(r, WIDTH, "    "))?;
-                }
+            Input::Command(c @ (Command::Hint | Command::Ref)) => {
+                show_aside(shell.out, style, session, c)?;
                 shell.save(session)?;
             }
             Input::Command(Command::Skip) => {
@@ -145,17 +118,7 @@ pub fn drive(
                     show_reference(shell, q)?;
                 }
             }
-            Input::Command(Command::Help) => {
-                for (_, name, help) in Command::ALL {
-                    writeln!(shell.out, "  {name:<7} {help}")?;
-                }
-                let how = if interactive {
-                    format!("finish an answer with a line holding only \"{END_OF_ANSWER}\"")
-                } else {
-                    format!("separate answers with a line holding only \"{BLOCK_SEPARATOR}\"")
-                };
-                writeln!(shell.out, "  {how}")?;
-            }
+            Input::Command(Command::Help) => show_help(shell.out, interactive)?,
             Input::Command(Command::Edit) => {
                 writeln!(shell.out, "  :edit works in a terminal; here, answers come from standard input")?;
             }
@@ -174,6 +137,75 @@ pub fn drive(
     }
     summary(session, shell)?;
     Ok(session.transcript().status)
+}
+
+/// Prints what is asked: a rule with the question's number, topic and level (or that it
+/// is a follow-up), the text, and in a terminal how to finish an answer. `note` goes on
+/// the rule (an interview's time left).
+pub(crate) fn show_prompt(
+    out: &mut dyn Write,
+    style: Style,
+    prompt: &Prompt<'_>,
+    interactive: bool,
+    note: Option<&str>,
+) -> io::Result<()> {
+    let mut header = match (prompt.follow_up, &prompt.generated) {
+        (None, None) => {
+            format!(
+                "── Question {} of {} · {} · {} ",
+                prompt.number, prompt.of, prompt.question.topic, prompt.question.level
+            )
+        }
+        (Some(_), _) => format!("── Follow-up on {} ", prompt.question.id),
+        (None, Some(_)) => format!("── Follow-up on {} (asked by the model) ", prompt.question.id),
+    };
+    if let Some(note) = note {
+        header.push_str(&format!("· {note} "));
+    }
+    writeln!(out, "\n{}", style.bold(&format!("{header:─<60}")))?;
+    write!(out, "{}", wrap(prompt.text(), WIDTH, ""))?;
+    if interactive {
+        writeln!(
+            out,
+            "{}",
+            style.dim(&format!(
+                "(finish with a line holding only \"{END_OF_ANSWER}\" · :hint :ref :skip :edit :help :quit)"
+            ))
+        )?;
+    }
+    Ok(())
+}
+
+/// Answers `:hint` or `:ref` for the current turn (the session notes both).
+pub(crate) fn show_aside(out: &mut dyn Write, style: Style, session: &mut Session<'_>, c: Command) -> io::Result<()> {
+    match c {
+        Command::Hint => {
+            let hint = session.hint().unwrap_or_else(|| "No more hints for this one.".into());
+            writeln!(out, "  {}", style.bold("hint:"))?;
+            write!(out, "{}", wrap(&hint, WIDTH, "    "))
+        }
+        Command::Ref => match session.reference() {
+            Some(r) => {
+                writeln!(out, "{}", style.bold("  Reference answer (noted in the transcript):"))?;
+                write!(out, "{}", wrap(r, WIDTH, "    "))
+            }
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// Prints `:help`: the commands and how answers end.
+pub(crate) fn show_help(out: &mut dyn Write, interactive: bool) -> io::Result<()> {
+    for (_, name, help) in Command::ALL {
+        writeln!(out, "  {name:<7} {help}")?;
+    }
+    let how = if interactive {
+        format!("finish an answer with a line holding only \"{END_OF_ANSWER}\"")
+    } else {
+        format!("separate answers with a line holding only \"{BLOCK_SEPARATOR}\"")
+    };
+    writeln!(out, "  {how}")
 }
 
 fn show_reference(shell: &mut Shell<'_>, q: &Question) -> io::Result<()> {

@@ -15,8 +15,9 @@ pub use store::{Store, TranscriptError};
 
 /// The schema this build writes. Version 1 (offline grades only) is the first that
 /// shipped; version 2 adds model graders and per-grade mode, usage and injection
-/// markers. Every older version still loads.
-pub const SCHEMA_VERSION: u32 = 2;
+/// markers; version 3 adds the session's mode (practice or interview) and time limit.
+/// Every older version still loads.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Now, in local time with its offset, as transcripts record times.
 pub fn now() -> DateTime<FixedOffset> {
@@ -35,6 +36,17 @@ pub enum Status {
     Quit,
     /// Interrupted with Ctrl-C.
     Interrupted,
+}
+
+/// How a session was run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionMode {
+    /// Graded after each answer, with feedback straight away (schema 2 and before).
+    #[default]
+    Practice,
+    /// Everything asked first, graded in the background, feedback at the end.
+    Interview,
 }
 
 /// Which grader produced a grade.
@@ -150,6 +162,12 @@ pub struct Transcript {
     pub updated_at: DateTime<FixedOffset>,
     /// Where the session stands.
     pub status: Status,
+    /// Practice or interview.
+    #[serde(default)]
+    pub mode: SessionMode,
+    /// An interview's time limit in seconds, when one was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_limit_secs: Option<u64>,
     /// The grader used for the session's grades.
     pub grader: GraderInfo,
     /// The bank used: "built-in bank" or its folder.

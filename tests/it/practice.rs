@@ -21,7 +21,8 @@ fn issue_3_two_answers_on_stdin_are_graded_and_saved() {
     assert!(run.stdout.contains("Reference answer for gil"));
 
     let t = sb.only_transcript();
-    assert_eq!(t["schema_version"], 2);
+    assert_eq!(t["schema_version"], 3);
+    assert_eq!(t["mode"], "practice");
     assert_eq!(t["status"], "completed");
     assert_eq!(t["grader"]["kind"], "offline");
     let turns = t["turns"].as_array().unwrap();

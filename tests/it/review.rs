@@ -97,3 +97,21 @@ fn a_transcript_of_the_first_schema_version_still_loads() {
         run.stdout
     );
 }
+
+#[test]
+fn a_transcript_of_schema_version_2_still_loads_as_a_practice_session() {
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.transcripts()).unwrap();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/transcripts/schema-v2.json");
+    let file = sb.transcripts().join("2026-12-01T181947_colours_4f26dc4a.json");
+    std::fs::copy(&fixture, &file).unwrap();
+    let bank = fixture_bank();
+    let bank = bank.to_str().unwrap();
+    let run = sb.run(&["--bank", bank, "review", "show", "4f26", "--format", "json"], "");
+    run.success();
+    assert_eq!(run.json()["mode"], "practice", "a version 2 transcript is a practice session");
+    assert_eq!(run.json()["turns"][0]["grades"][0]["grade"]["status"], "graded");
+    let run = sb.run(&["--bank", bank, "review", "list", "--json"], "");
+    run.success();
+    assert_eq!(run.json()[0]["id"], "4f26dc4a");
+}
