@@ -88,15 +88,12 @@ pub(super) fn run_session(
         writeln!(stdout, "\n{} {why}", ctx.style.warn("Grading stopped:"))?;
     }
     if ended.pending > 0 {
-        writeln!(
-            stdout,
-            "{} answer(s) wait for a grade: `grill regrade --pending` grades them when the grader is back.",
-            ended.pending
-        )?;
+        writeln!(stdout, "{} answer(s) wait for a grade: `grill regrade --pending` grades them.", ended.pending)?;
     }
     if ended.time_up {
         writeln!(stdout, "The time limit ended the interview.")?;
     }
     writeln!(stdout, "Saved to {}", path.display())?;
-    Ok(if ended.status == Status::Interrupted { ExitStatus::Interrupted } else { ExitStatus::Success })
+    let interrupted = ended.status == Status::Interrupted || ended.wait_interrupted;
+    Ok(if interrupted { ExitStatus::Interrupted } else { ExitStatus::Success })
 }

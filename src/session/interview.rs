@@ -59,6 +59,8 @@ pub struct Ended {
     pub grading_stopped: Option<String>,
     /// Whether the time limit ended the interview.
     pub time_up: bool,
+    /// Whether Ctrl-C stopped the wait for the last grades.
+    pub wait_interrupted: bool,
 }
 
 /// What the grading thread reports when it is done.
@@ -67,6 +69,8 @@ struct GradingEnd {
     stopped: Option<String>,
     /// The first save that failed, if one did.
     save_error: Option<TranscriptError>,
+    /// Whether Ctrl-C ended it.
+    interrupted: bool,
 }
 
 /// Runs the interview to its end; answers already given but not graded (a resumed
@@ -77,14 +81,17 @@ pub fn drive(session: Session<'_>, source: &mut dyn AnswerSource, iv: Interview<
     let save = |s: &Session<'_>| store.save(s.transcript(), &path);
     let waiting = ProgressBar::hidden();
     let (tx, rx) = mpsc::unbounded_channel::<GradeJob<'_>>();
+    let input_done = tokio::sync::Notify::new();
     let (asked, grading) = std::thread::scope(|scope| {
-        let worker =
-            scope.spawn(|| rt.block_on(grade_in_background(rx, grader, &shared, &save, jobs, interactive, &waiting)));
+        let worker = scope.spawn(|| {
+            rt.block_on(grade_in_background(rx, &input_done, grader, &shared, &save, jobs, interactive, &waiting))
+        });
         for job in lock(&shared).ungraded_jobs() {
             let _ = tx.send(job);
         }
         let asked = ask_all(&shared, source, out, style, &save, &tx, time_limit, interactive);
         drop(tx);
+        input_done.notify_one();
         let left = lock(&shared).ungraded_jobs().len();
         if left > 0 && asked.is_ok() {
             if interactive {
@@ -111,7 +118,14 @@ pub fn drive(session: Session<'_>, source: &mut dyn AnswerSource, iv: Interview<
     }
     let transcript = session.transcript().clone();
     let pending = session.ungraded_jobs().len();
-    Ok(Ended { status: transcript.status, transcript, pending, grading_stopped: grading.stopped, time_up })
+    Ok(Ended {
+        status: transcript.status,
+        transcript,
+        pending,
+        grading_stopped: grading.stopped,
+        time_up,
+        wait_interrupted: grading.interrupted,
+    })
 }
 
 /// The session, even if a thread panicked while holding it: its transcript is still the
@@ -215,8 +229,10 @@ fn ask_all<'b>(
 /// comes. Once the endpoint itself fails, later answers are not sent: they stay pending
 /// for `grill regrade --pending`. After the input has closed, Ctrl-C (in a terminal)
 /// stops waiting and leaves the answers still out pending.
+#[allow(clippy::too_many_arguments)]
 async fn grade_in_background<'b>(
     mut rx: mpsc::UnboundedReceiver<GradeJob<'b>>,
+    input_done: &tokio::sync::Notify,
     grader: &Grader,
     shared: &Mutex<Session<'b>>,
     save: &(dyn Fn(&Session<'_>) -> Result<(), TranscriptError> + Sync),
@@ -226,7 +242,10 @@ async fn grade_in_background<'b>(
 ) -> GradingEnd {
     let mut running = FuturesUnordered::new();
     let mut open = true;
-    let mut end = GradingEnd { stopped: None, save_error: None };
+    // Set once the input has ended: only then is Ctrl-C this loop's to take (while the
+    // candidate types, the terminal reads Ctrl-C as a key and the session handles it).
+    let mut waiting_only = false;
+    let mut end = GradingEnd { stopped: None, save_error: None, interrupted: false };
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     loop {
@@ -258,7 +277,11 @@ async fn grade_in_background<'b>(
                 let left = s.ungraded_jobs().len();
                 waiting.set_message(format!("grading the last {left} answer(s)…"));
             },
-            _ = &mut ctrl_c, if !open && interactive => break,
+            _ = input_done.notified(), if !waiting_only => waiting_only = true,
+            _ = &mut ctrl_c, if waiting_only && interactive => {
+                end.interrupted = true;
+                break;
+            }
         }
     }
     end

@@ -210,7 +210,11 @@ fn with_the_server_failing_halfway_the_rest_stay_pending_and_are_graded_later() 
     assert_eq!(status(&turns[2]), Some(json!("ungraded")), "the answer the server failed on");
     assert_eq!(status(&turns[3]), None, "not sent once the endpoint failed");
     assert!(run.stdout.contains("Grading stopped:") && run.stdout.contains("503"), "{}", run.stdout);
-    assert!(run.stdout.contains("2 answer(s) wait for a grade: `grill regrade --pending`"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("2 answer(s) wait for a grade: `grill regrade --pending` grades them"),
+        "{}",
+        run.stdout
+    );
     for q in ["colours", "› screens", "tides", "› spring"] {
         assert!(run.stdout.contains(q), "the report lists {q}:\n{}", run.stdout);
     }
