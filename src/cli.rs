@@ -70,8 +70,7 @@ pub enum GraderChoice {
 pub enum Command {
     /// Practise questions one at a time, graded after each answer (the default)
     Practice(PracticeArgs),
-    /// A mock interview: every question and follow-up first, graded in the background,
-    /// feedback at the end
+    /// A mock interview: grades in the background, feedback only at the end
     Interview(InterviewArgs),
     /// Grade one answer, from a file or standard input
     Grade(GradeArgs),

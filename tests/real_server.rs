@@ -114,3 +114,46 @@ fn a_scripted_session_is_graded_by_llama_cpp_and_doctor_agrees() {
     assert_eq!(structured["ok"], true);
     assert!(structured["detail"].as_str().unwrap().starts_with("json_schema works"), "{doc}");
 }
+
+#[test]
+fn an_interview_is_graded_in_the_background_by_llama_cpp() {
+    let Some(url) = server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let model = "smollm2-135m-instruct";
+    let answer = "With `is` I check identity, that both names point at the same object; `==` calls __eq__ and \
+                  compares values. I use `is` for None and sentinels.\n";
+    let out = grill(
+        dir.path(),
+        &[
+            "--base-url",
+            &url,
+            "--model",
+            model,
+            "--timeout",
+            "900",
+            "interview",
+            "--question",
+            "is-vs-eq",
+            "--follow-ups",
+            "0",
+        ],
+        answer,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Interview report") && stdout.contains("is-vs-eq"), "{stdout}");
+    let file = std::fs::read_dir(dir.path().join("transcripts")).unwrap().next().unwrap().unwrap().path();
+    let t: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    assert_eq!(t["mode"], "interview");
+    let g = &t["turns"][0]["grades"][0];
+    eprintln!("interview: {} mode {} in {} ms", g["grade"]["status"], g["mode"], g["latency_ms"]);
+    // The grade came back through the grading thread from the real server: graded, or
+    // ungraded with the reason a tiny model's reply failed validation, never a lost answer.
+    assert_eq!(g["grader"]["model"], model);
+    match g["grade"]["status"].as_str().unwrap() {
+        "graded" => assert_eq!(g["mode"], "json_schema"),
+        "ungraded" => assert!(g["grade"]["reason"].as_str().unwrap().contains("validation"), "{g}"),
+        other => panic!("status {other}"),
+    }
+}
