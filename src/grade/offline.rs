@@ -38,7 +38,14 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         notes.push("the answer says the candidate does not know".to_string());
         return missed_everything(rubric, notes);
     }
-    let fragment_words: usize = segs.iter().filter(|s| s.kind == SegmentKind::Fragment).map(|s| s.tokens.len()).sum();
+    let mut found: Vec<Vec<Hit>> = rubric.key_points.iter().map(|k| find_cues(&k.cues, &segs)).collect();
+    let stuffed = unpack_packed_sentences(&segs, &mut found);
+    let fragment_words: usize = segs
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| s.kind == SegmentKind::Fragment || stuffed.contains(i))
+        .map(|(_, s)| s.tokens.len())
+        .sum();
     let list_like = words >= 6 && fragment_words as f64 >= LIST_SHARE * words as f64;
     if list_like {
         notes.push(
@@ -49,8 +56,8 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
     let key_points = rubric
         .key_points
         .iter()
-        .map(|k| {
-            let found = find_cues(&k.cues, &segs);
+        .zip(&found)
+        .map(|(k, found)| {
             // Sentences carry full weight; code shows knowledge but explains nothing, so it
             // counts like a list of terms.
             let strong: Vec<&Hit> = found.iter().filter(|h| h.kind == SegmentKind::Prose).collect();
@@ -86,6 +93,47 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
 
     let feedback = feedback(rubric, &key_points);
     Assessment { key_points, red_flags, holistic: None, feedback, notes, analysis: None }
+}
+
+/// A sentence naming this many key points or more may be packed with terms rather than
+/// explaining them.
+const PACKED_POINTS: usize = 3;
+/// Words a sentence needs per key point it names to read as an explanation: a real
+/// sentence spends words on each thing it relates, a stuffed one strings terms together.
+const WORDS_PER_POINT: usize = 10;
+
+/// Finds the sentences that string together the cues of several key points in too few
+/// words ("the semaphore pickles the event loop so the GIL becomes I/O-bound"). Such a
+/// sentence has the shape of an explanation but can explain one thing at most: when one
+/// point has several cues in it and every other point is a passing mention, it is about
+/// that point and keeps its cues for it; when several points have several cues each, it
+/// is a list of terms dressed as a sentence and counts for none. Returns the indices of
+/// the latter: their words count as a list's when judging whether the answer is a list.
+fn unpack_packed_sentences(segs: &[Segment], found: &mut [Vec<Hit>]) -> Vec<usize> {
+    let mut packed = Vec::new();
+    for (si, seg) in segs.iter().enumerate().filter(|(_, s)| s.kind == SegmentKind::Prose) {
+        // (distinct cues here, point) for every key point with a cue in this sentence.
+        let mut named: Vec<(usize, usize)> = found
+            .iter()
+            .enumerate()
+            .map(|(ki, hits)| (distinct(hits.iter().filter(|h| h.segment == si).map(|h| h.cue)), ki))
+            .filter(|&(cues, _)| cues > 0)
+            .collect();
+        if named.len() < PACKED_POINTS || seg.tokens.len() >= WORDS_PER_POINT * named.len() {
+            continue;
+        }
+        named.sort_by_key(|&(cues, ki)| (std::cmp::Reverse(cues), ki));
+        let about = (named[0].0 >= 2 && named[1].0 == 1).then_some(named[0].1);
+        for (ki, hits) in found.iter_mut().enumerate() {
+            if Some(ki) != about {
+                hits.retain(|h| h.segment != si);
+            }
+        }
+        if about.is_none() {
+            packed.push(si);
+        }
+    }
+    packed
 }
 
 /// Phrases that report a claim in order to reject it ("people think X, but ..."): a
@@ -284,6 +332,21 @@ mod tests {
             "Python frees memory with reference counting, so when the refcount drops to zero the object goes away.",
         );
         assert!(s < partial, "stuffing {s} vs partial {partial}");
+    }
+
+    #[test]
+    fn a_sentence_stringing_many_points_together_explains_one_at_most() {
+        let (k, f) = rubric_parts();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let met = |answer: &str| -> Vec<Verdict> { assess(&r, answer).key_points.iter().map(|v| v.verdict).collect() };
+        // Two cues of each point in 15 words: the shape of a sentence, no explanation.
+        let packed = "The refcount drops to zero in the arenas so generations of pymalloc run gc.collect.";
+        assert_eq!(met(packed), [Verdict::Missed; 3]);
+        // Dense but about one point, naming the others in passing: credit for that point.
+        let dense = "The refcount drops to zero and the object is freed immediately, unlike generations in pymalloc.";
+        assert_eq!(met(dense), [Verdict::Met, Verdict::Missed, Verdict::Missed]);
+        // The same terms with the words a real explanation spends on each point.
+        assert_eq!(score_of(STRONG), 100);
     }
 
     #[test]
