@@ -6,7 +6,7 @@
 //! an explanation is right, only whether it covers the rubric's points in sentences;
 //! everything it shows is labelled offline.
 
-use super::text::{Cue, Segment, SegmentKind, is_negated, segments};
+use super::text::{Cue, Segment, SegmentKind, content_roots, is_negated, segments, tokenize};
 use super::{Assessment, Feedback, FlagHit, Grade, PointVerdict, Verdict};
 use crate::bank::Rubric;
 
@@ -53,18 +53,23 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         );
     }
 
+    let restated = restatements(rubric, &segs, &stuffed);
     let key_points = rubric
         .key_points
         .iter()
         .zip(&found)
-        .map(|(k, found)| {
+        .zip(&restated)
+        .map(|((k, found), restated)| {
             // Sentences carry full weight; code shows knowledge but explains nothing, so it
             // counts like a list of terms.
             let strong: Vec<&Hit> = found.iter().filter(|h| h.kind == SegmentKind::Prose).collect();
             let strong_cues = distinct(strong.iter().map(|h| h.cue));
             let weak_cues = if list_like { 0 } else { distinct(found.iter().map(|h| h.cue)) - strong_cues };
-            let value = strong_cues as f64 + 0.5 * weak_cues as f64;
-            let verdict = if value >= 2.0 && strong_cues >= 1 {
+            // A sentence restating the point in other words weighs like a cue in a sentence:
+            // a correct answer in its own words is still an explanation.
+            let restatements = restated.len().min(2);
+            let value = strong_cues as f64 + 0.5 * weak_cues as f64 + restatements as f64;
+            let verdict = if value >= 2.0 && strong_cues + restatements >= 1 {
                 Verdict::Met
             } else if value >= 1.0 {
                 Verdict::Partial
@@ -72,8 +77,9 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
                 Verdict::Missed
             };
             let evidence = (verdict != Verdict::Missed)
-                .then(|| strong.first().copied().or(found.first()).map(|h| quote(&segs[h.segment])))
-                .flatten();
+                .then(|| strong.first().copied().or(found.first()).map(|h| h.segment).or(restated.first().copied()))
+                .flatten()
+                .map(|si| quote(&segs[si]));
             PointVerdict { id: k.id.clone(), verdict, evidence, note: None }
         })
         .collect::<Vec<_>>();
@@ -134,6 +140,52 @@ fn unpack_packed_sentences(segs: &[Segment], found: &mut [Vec<Hit>]) -> Vec<usiz
         }
     }
     packed
+}
+
+/// How much of a key point's own wording a sentence must share to restate it: the sum,
+/// over the point's content words found in the sentence, of one over the number of
+/// points whose wording uses that word. Two words that only this point uses is enough.
+const RESTATEMENT: f64 = 2.0;
+
+/// For each key point, the sentences that restate it in other words than its cues: a
+/// sentence restates the point whose wording it shares most with (and no other, so one
+/// sentence supports one point), when it shares enough. Words used by more than half of
+/// the points are the question's topic rather than any point's, and do not count.
+fn restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec<Vec<usize>> {
+    let vocab: Vec<Vec<String>> = rubric.key_points.iter().map(|k| content_roots(&tokenize(&k.point))).collect();
+    let topical = (vocab.len() / 2).max(1);
+    let weights: Vec<Vec<(&str, f64)>> = vocab
+        .iter()
+        .map(|words| {
+            words
+                .iter()
+                .filter_map(|w| {
+                    let n = vocab.iter().filter(|v| v.contains(w)).count();
+                    (n <= topical).then(|| (w.as_str(), 1.0 / n as f64))
+                })
+                .collect()
+        })
+        .collect();
+    let mut out = vec![Vec::new(); vocab.len()];
+    for (si, seg) in segs.iter().enumerate() {
+        if seg.kind != SegmentKind::Prose || stuffed.contains(&si) {
+            continue;
+        }
+        let roots = content_roots(&seg.tokens);
+        let shared: Vec<f64> = weights
+            .iter()
+            .map(|ws| {
+                ws.iter().filter(|(w, _)| roots.binary_search_by(|r| r.as_str().cmp(w)).is_ok()).map(|(_, x)| x).sum()
+            })
+            .collect();
+        let best = shared.iter().copied().fold(0.0, f64::max);
+        let at_best: Vec<usize> = (0..shared.len()).filter(|&i| shared[i] == best).collect();
+        // A sentence that restates two points equally well says which neither is.
+        if best >= RESTATEMENT && at_best.len() == 1 {
+            out[at_best[0]].push(si);
+        }
+    }
+    out
 }
 
 /// Phrases that report a claim in order to reject it ("people think X, but ..."): a
@@ -347,6 +399,45 @@ mod tests {
         assert_eq!(met(dense), [Verdict::Met, Verdict::Missed, Verdict::Missed]);
         // The same terms with the words a real explanation spends on each point.
         assert_eq!(score_of(STRONG), 100);
+    }
+
+    #[test]
+    fn a_point_restated_in_other_words_earns_credit() {
+        let kp = |id: &str, point: &str, cues: &[&str]| KeyPoint {
+            id: id.into(),
+            point: point.into(),
+            weight: 1,
+            cues: cues.iter().map(|s| s.to_string()).collect(),
+        };
+        let k = [
+            kp(
+                "refcount",
+                "Every object counts its references and is freed the moment the count drops to zero.",
+                &["refcount*"],
+            ),
+            kp("cycles", "A cyclic collector finds groups of objects that only reference each other.", &["gc.collect"]),
+            kp("pymalloc", "Small allocations come from pools carved out of larger arenas.", &["pymalloc"]),
+        ];
+        let r = Rubric { testing: "", key_points: &k, red_flags: &[] };
+        let verdicts = |a: &str| -> Vec<Verdict> { assess(&r, a).key_points.iter().map(|v| v.verdict).collect() };
+        // No cue at all, but the point's own distinctive words: partial.
+        assert_eq!(
+            verdicts("Each object keeps a tally of references and is freed as soon as it drops to zero."),
+            [Verdict::Partial, Verdict::Missed, Verdict::Missed]
+        );
+        // Restated twice: met.
+        assert_eq!(
+            verdicts(
+                "Each object keeps a tally of references and is freed as soon as it drops to zero. \
+                 Once the count of references drops to zero, the memory is freed right away."
+            ),
+            [Verdict::Met, Verdict::Missed, Verdict::Missed]
+        );
+        // Talking about the topic in general words restates nothing.
+        assert_eq!(
+            verdicts("Python manages memory for you, so objects come and go as the program runs."),
+            [Verdict::Missed; 3]
+        );
     }
 
     #[test]
