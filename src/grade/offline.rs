@@ -1,9 +1,13 @@
-//! The offline grader: decides each key point from its cues, without a model.
+//! The offline grader: decides each key point from its cues and its wording, without a
+//! model.
 //!
 //! It is deliberately hard to fool cheaply: a cue under a negation does not count, cues
 //! in a bare list of terms count for half (and for nothing when the whole answer is such
-//! a list), and a key point needs two different cues to be met. It cannot judge whether
-//! an explanation is right, only whether it covers the rubric's points in sentences;
+//! a list), a sentence that strings the cues of several points together counts for one
+//! point at most, and a key point needs two pieces of evidence to be met. A sentence
+//! that restates a point in other words is evidence too, so a correct answer that avoids
+//! the rubric's vocabulary is not scored like a blank. It cannot judge whether an
+//! explanation is right, only whether it covers the rubric's points in sentences;
 //! everything it shows is labelled offline.
 
 use super::text::{Cue, Segment, SegmentKind, content_roots, is_negated, segments, tokenize};
@@ -12,7 +16,7 @@ use crate::bank::Rubric;
 
 /// The offline grader's name and version, recorded in transcripts: a change to its rules
 /// bumps the version, so old grades can be told apart.
-pub const GRADER_VERSION: &str = "offline-2";
+pub const GRADER_VERSION: &str = "offline-3";
 
 /// Share of an answer's words in list fragments above which the answer reads as a list.
 const LIST_SHARE: f64 = 0.6;
