@@ -1,18 +1,22 @@
-//! The offline grader: decides each key point from its cues, without a model.
+//! The offline grader: decides each key point from its cues and its wording, without a
+//! model.
 //!
 //! It is deliberately hard to fool cheaply: a cue under a negation does not count, cues
 //! in a bare list of terms count for half (and for nothing when the whole answer is such
-//! a list), and a key point needs two different cues to be met. It cannot judge whether
-//! an explanation is right, only whether it covers the rubric's points in sentences;
+//! a list), a sentence that strings the cues of several points together counts for one
+//! point at most, and a key point needs two pieces of evidence to be met. A sentence
+//! that restates a point in other words is evidence too, so a correct answer that avoids
+//! the rubric's vocabulary is not scored like a blank. It cannot judge whether an
+//! explanation is right, only whether it covers the rubric's points in sentences;
 //! everything it shows is labelled offline.
 
-use super::text::{Cue, Segment, SegmentKind, is_negated, segments};
+use super::text::{Cue, Segment, SegmentKind, content_roots, is_negated, segments, tokenize};
 use super::{Assessment, Feedback, FlagHit, Grade, PointVerdict, Verdict};
 use crate::bank::Rubric;
 
 /// The offline grader's name and version, recorded in transcripts: a change to its rules
 /// bumps the version, so old grades can be told apart.
-pub const GRADER_VERSION: &str = "offline-2";
+pub const GRADER_VERSION: &str = "offline-3";
 
 /// Share of an answer's words in list fragments above which the answer reads as a list.
 const LIST_SHARE: f64 = 0.6;
@@ -38,7 +42,14 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         notes.push("the answer says the candidate does not know".to_string());
         return missed_everything(rubric, notes);
     }
-    let fragment_words: usize = segs.iter().filter(|s| s.kind == SegmentKind::Fragment).map(|s| s.tokens.len()).sum();
+    let mut found: Vec<Vec<Hit>> = rubric.key_points.iter().map(|k| find_cues(&k.cues, &segs)).collect();
+    let stuffed = unpack_packed_sentences(&segs, &mut found);
+    let fragment_words: usize = segs
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| s.kind == SegmentKind::Fragment || stuffed.contains(i))
+        .map(|(_, s)| s.tokens.len())
+        .sum();
     let list_like = words >= 6 && fragment_words as f64 >= LIST_SHARE * words as f64;
     if list_like {
         notes.push(
@@ -46,18 +57,23 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         );
     }
 
+    let restated = restatements(rubric, &segs, &stuffed);
     let key_points = rubric
         .key_points
         .iter()
-        .map(|k| {
-            let found = find_cues(&k.cues, &segs);
+        .zip(&found)
+        .zip(&restated)
+        .map(|((k, found), restated)| {
             // Sentences carry full weight; code shows knowledge but explains nothing, so it
             // counts like a list of terms.
             let strong: Vec<&Hit> = found.iter().filter(|h| h.kind == SegmentKind::Prose).collect();
             let strong_cues = distinct(strong.iter().map(|h| h.cue));
             let weak_cues = if list_like { 0 } else { distinct(found.iter().map(|h| h.cue)) - strong_cues };
-            let value = strong_cues as f64 + 0.5 * weak_cues as f64;
-            let verdict = if value >= 2.0 && strong_cues >= 1 {
+            // A sentence restating the point in other words weighs like a cue in a sentence:
+            // a correct answer in its own words is still an explanation.
+            let restatements = restated.len().min(2);
+            let value = strong_cues as f64 + 0.5 * weak_cues as f64 + restatements as f64;
+            let verdict = if value >= 2.0 && strong_cues + restatements >= 1 {
                 Verdict::Met
             } else if value >= 1.0 {
                 Verdict::Partial
@@ -65,8 +81,9 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
                 Verdict::Missed
             };
             let evidence = (verdict != Verdict::Missed)
-                .then(|| strong.first().copied().or(found.first()).map(|h| quote(&segs[h.segment])))
-                .flatten();
+                .then(|| strong.first().copied().or(found.first()).map(|h| h.segment).or(restated.first().copied()))
+                .flatten()
+                .map(|si| quote(&segs[si]));
             PointVerdict { id: k.id.clone(), verdict, evidence, note: None }
         })
         .collect::<Vec<_>>();
@@ -86,6 +103,93 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
 
     let feedback = feedback(rubric, &key_points);
     Assessment { key_points, red_flags, holistic: None, feedback, notes, analysis: None }
+}
+
+/// A sentence naming this many key points or more may be packed with terms rather than
+/// explaining them.
+const PACKED_POINTS: usize = 3;
+/// Words a sentence needs per key point it names to read as an explanation: a real
+/// sentence spends words on each thing it relates, a stuffed one strings terms together.
+const WORDS_PER_POINT: usize = 10;
+
+/// Finds the sentences that string together the cues of several key points in too few
+/// words ("the semaphore pickles the event loop so the GIL becomes I/O-bound"). Such a
+/// sentence has the shape of an explanation but can explain one thing at most: when one
+/// point has several cues in it and every other point is a passing mention, it is about
+/// that point and keeps its cues for it; when several points have several cues each, it
+/// is a list of terms dressed as a sentence and counts for none. Returns the indices of
+/// the latter: their words count as a list's when judging whether the answer is a list.
+fn unpack_packed_sentences(segs: &[Segment], found: &mut [Vec<Hit>]) -> Vec<usize> {
+    let mut packed = Vec::new();
+    for (si, seg) in segs.iter().enumerate().filter(|(_, s)| s.kind == SegmentKind::Prose) {
+        // (distinct cues here, point) for every key point with a cue in this sentence.
+        let mut named: Vec<(usize, usize)> = found
+            .iter()
+            .enumerate()
+            .map(|(ki, hits)| (distinct(hits.iter().filter(|h| h.segment == si).map(|h| h.cue)), ki))
+            .filter(|&(cues, _)| cues > 0)
+            .collect();
+        if named.len() < PACKED_POINTS || seg.tokens.len() >= WORDS_PER_POINT * named.len() {
+            continue;
+        }
+        named.sort_by_key(|&(cues, ki)| (std::cmp::Reverse(cues), ki));
+        let about = (named[0].0 >= 2 && named[1].0 == 1).then_some(named[0].1);
+        for (ki, hits) in found.iter_mut().enumerate() {
+            if Some(ki) != about {
+                hits.retain(|h| h.segment != si);
+            }
+        }
+        if about.is_none() {
+            packed.push(si);
+        }
+    }
+    packed
+}
+
+/// How much of a key point's own wording a sentence must share to restate it: the sum,
+/// over the point's content words found in the sentence, of one over the number of
+/// points whose wording uses that word. Two words that only this point uses is enough.
+const RESTATEMENT: f64 = 2.0;
+
+/// For each key point, the sentences that restate it in other words than its cues: a
+/// sentence restates the point whose wording it shares most with (and no other, so one
+/// sentence supports one point), when it shares enough. Words used by more than half of
+/// the points are the question's topic rather than any point's, and do not count.
+fn restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec<Vec<usize>> {
+    let vocab: Vec<Vec<String>> = rubric.key_points.iter().map(|k| content_roots(&tokenize(&k.point))).collect();
+    let topical = (vocab.len() / 2).max(1);
+    let weights: Vec<Vec<(&str, f64)>> = vocab
+        .iter()
+        .map(|words| {
+            words
+                .iter()
+                .filter_map(|w| {
+                    let n = vocab.iter().filter(|v| v.contains(w)).count();
+                    (n <= topical).then(|| (w.as_str(), 1.0 / n as f64))
+                })
+                .collect()
+        })
+        .collect();
+    let mut out = vec![Vec::new(); vocab.len()];
+    for (si, seg) in segs.iter().enumerate() {
+        if seg.kind != SegmentKind::Prose || stuffed.contains(&si) {
+            continue;
+        }
+        let roots = content_roots(&seg.tokens);
+        let shared: Vec<f64> = weights
+            .iter()
+            .map(|ws| {
+                ws.iter().filter(|(w, _)| roots.binary_search_by(|r| r.as_str().cmp(w)).is_ok()).map(|(_, x)| x).sum()
+            })
+            .collect();
+        let best = shared.iter().copied().fold(0.0, f64::max);
+        let at_best: Vec<usize> = (0..shared.len()).filter(|&i| shared[i] == best).collect();
+        // A sentence that restates two points equally well says which neither is.
+        if best >= RESTATEMENT && at_best.len() == 1 {
+            out[at_best[0]].push(si);
+        }
+    }
+    out
 }
 
 /// Phrases that report a claim in order to reject it ("people think X, but ..."): a
@@ -284,6 +388,60 @@ mod tests {
             "Python frees memory with reference counting, so when the refcount drops to zero the object goes away.",
         );
         assert!(s < partial, "stuffing {s} vs partial {partial}");
+    }
+
+    #[test]
+    fn a_sentence_stringing_many_points_together_explains_one_at_most() {
+        let (k, f) = rubric_parts();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let met = |answer: &str| -> Vec<Verdict> { assess(&r, answer).key_points.iter().map(|v| v.verdict).collect() };
+        // Two cues of each point in 15 words: the shape of a sentence, no explanation.
+        let packed = "The refcount drops to zero in the arenas so generations of pymalloc run gc.collect.";
+        assert_eq!(met(packed), [Verdict::Missed; 3]);
+        // Dense but about one point, naming the others in passing: credit for that point.
+        let dense = "The refcount drops to zero and the object is freed immediately, unlike generations in pymalloc.";
+        assert_eq!(met(dense), [Verdict::Met, Verdict::Missed, Verdict::Missed]);
+        // The same terms with the words a real explanation spends on each point.
+        assert_eq!(score_of(STRONG), 100);
+    }
+
+    #[test]
+    fn a_point_restated_in_other_words_earns_credit() {
+        let kp = |id: &str, point: &str, cues: &[&str]| KeyPoint {
+            id: id.into(),
+            point: point.into(),
+            weight: 1,
+            cues: cues.iter().map(|s| s.to_string()).collect(),
+        };
+        let k = [
+            kp(
+                "refcount",
+                "Every object counts its references and is freed the moment the count drops to zero.",
+                &["refcount*"],
+            ),
+            kp("cycles", "A cyclic collector finds groups of objects that only reference each other.", &["gc.collect"]),
+            kp("pymalloc", "Small allocations come from pools carved out of larger arenas.", &["pymalloc"]),
+        ];
+        let r = Rubric { testing: "", key_points: &k, red_flags: &[] };
+        let verdicts = |a: &str| -> Vec<Verdict> { assess(&r, a).key_points.iter().map(|v| v.verdict).collect() };
+        // No cue at all, but the point's own distinctive words: partial.
+        assert_eq!(
+            verdicts("Each object keeps a tally of references and is freed as soon as it drops to zero."),
+            [Verdict::Partial, Verdict::Missed, Verdict::Missed]
+        );
+        // Restated twice: met.
+        assert_eq!(
+            verdicts(
+                "Each object keeps a tally of references and is freed as soon as it drops to zero. \
+                 Once the count of references drops to zero, the memory is freed right away."
+            ),
+            [Verdict::Met, Verdict::Missed, Verdict::Missed]
+        );
+        // Talking about the topic in general words restates nothing.
+        assert_eq!(
+            verdicts("Python manages memory for you, so objects come and go as the program runs."),
+            [Verdict::Missed; 3]
+        );
     }
 
     #[test]

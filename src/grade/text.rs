@@ -23,6 +23,66 @@ const FUNCTION_WORDS: &[&str] = &[
     "my", "your", "our", "them", "his", "her", "me", "us",
 ];
 
+/// Words too common in any answer to show what it is about, beyond the function words.
+const FILLER_WORDS: &[&str] = &[
+    "way",
+    "thing",
+    "something",
+    "lot",
+    "very",
+    "much",
+    "many",
+    "really",
+    "actually",
+    "often",
+    "usually",
+    "always",
+    "never",
+    "whole",
+    "new",
+    "first",
+    "here",
+    "now",
+    "then",
+    "both",
+    "either",
+    "such",
+    "e",
+    "g",
+    "etc",
+    "s",
+    "t",
+];
+
+/// The content words of `tokens` reduced to a rough root ("released", "releases" and
+/// "releasing" all become "releas"), for comparing what a sentence says with what a key
+/// point says. Coarser than cue folding, which bank authors rely on to be exact.
+pub fn content_roots(tokens: &[Token]) -> Vec<String> {
+    let mut out: Vec<String> = tokens
+        .iter()
+        .filter(|t| {
+            t.raw.len() > 1 && t.raw.chars().all(|c| c.is_alphanumeric()) && !t.raw.chars().all(|c| c.is_ascii_digit())
+        })
+        .filter(|t| !FUNCTION_WORDS.contains(&t.raw.as_str()) && !FILLER_WORDS.contains(&t.raw.as_str()))
+        .map(|t| root(&t.stem))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Strips one common suffix, keeping at least four letters.
+fn root(stem: &str) -> String {
+    for suffix in ["ation", "ing", "ed", "er", "ly", "es", "e"] {
+        if let Some(base) = stem.strip_suffix(suffix)
+            && base.len() >= 4
+        {
+            return base.to_string();
+        }
+    }
+    stem.to_string()
+}
+
 /// A word of the text, folded for matching.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
@@ -468,6 +528,15 @@ mod tests {
         }
         assert_eq!(segments("@functools.cache")[0].kind, SegmentKind::Code);
         assert_eq!(segments("@app.get(\"/items\")")[0].kind, SegmentKind::Code);
+    }
+
+    #[test]
+    fn content_roots_drop_function_words_and_fold_endings() {
+        let roots = |s: &str| content_roots(&tokenize(s));
+        assert_eq!(roots("The lock is released"), roots("releasing locks"));
+        assert_eq!(roots("it is a lot of the way"), Vec::<String>::new());
+        assert_eq!(roots("a cache, caches, caching"), ["cach"]);
+        assert_eq!(roots("wait 10 ms"), ["ms", "wait"]);
     }
 
     #[test]
