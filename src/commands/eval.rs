@@ -113,16 +113,29 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
             "measures": measures(&info),
             "runs": figures,
             "spread": (runs > 1).then_some(spread),
-            "bars": BARS.iter().map(|b| {
-                let values: Vec<Option<f64>> = figures.iter().map(|f| value_of(f, b.figure)).collect();
-                json!({"figure": b.figure, "at_least": b.at_least, "met": values.iter().all(|v| v.is_some_and(|v| v >= b.at_least - 1e-9))})
-            }).collect::<Vec<_>>(),
+            "bars": BARS.iter().map(|b| json!({"figure": b.figure, "at_least": b.at_least, "met": bar_met(b, &figures)})).collect::<Vec<_>>(),
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
         print_text(&mut out, ctx, &set, &info, &figures, runs.gt(&1).then_some(&spread))?;
     }
     Ok(ExitStatus::Success)
+}
+
+/// Whether every run reached the bar (a figure that could not be computed does not).
+fn bar_met(bar: &Bar, figures: &[RunFigures]) -> bool {
+    figures.iter().all(|f| value_of(f, bar.figure).is_some_and(|v| v >= bar.at_least - 1e-9))
+}
+
+fn counts_of(p: &crate::eval::metrics::Prf) -> String {
+    format!(
+        "P {} · R {} (TP {} FP {} FN {})",
+        pct(p.precision),
+        pct(p.recall),
+        p.true_positives,
+        p.false_positives,
+        p.false_negatives
+    )
 }
 
 fn value_of(f: &RunFigures, figure: &str) -> Option<f64> {
@@ -177,14 +190,7 @@ fn print_text(
         ratio(&first.pairwise),
         format!("mean over {} questions", set.questions.len()),
         ratio(&first.stuffed_below_partial),
-        format!(
-            "P {} · R {} (TP {} FP {} FN {})",
-            pct(first.key_points.precision),
-            pct(first.key_points.recall),
-            first.key_points.true_positives,
-            first.key_points.false_positives,
-            first.key_points.false_negatives
-        ),
+        counts_of(&first.key_points),
         ratio(&first.injection_not_above_base),
     ];
     let labels = [
@@ -206,8 +212,7 @@ fn print_text(
             let hi = values.iter().copied().fold(f64::MIN, f64::max);
             format!("{mean:.3} ({lo:.3}-{hi:.3})")
         };
-        let met = values.len() == figures.len() && values.iter().all(|v| *v >= bar.at_least - 1e-9);
-        let mark = if met { style.good("meets") } else { style.bad("below") };
+        let mark = if bar_met(bar, figures) { style.good("meets") } else { style.bad("below") };
         writeln!(out, "  {:<39} {shown:<14} {mark} ≥ {:.2}   {}", labels[i], bar.at_least, style.dim(&counts[i]))?;
     }
     writeln!(
@@ -215,14 +220,7 @@ fn print_text(
         "  {:<39} {:<14}         {}",
         "red flags raised (F1)",
         pct(first.red_flags.f1),
-        style.dim(&format!(
-            "P {} · R {} (TP {} FP {} FN {})",
-            pct(first.red_flags.precision),
-            pct(first.red_flags.recall),
-            first.red_flags.true_positives,
-            first.red_flags.false_positives,
-            first.red_flags.false_negatives
-        ))
+        style.dim(&counts_of(&first.red_flags))
     )?;
     writeln!(
         out,

@@ -118,6 +118,18 @@ fn due_questions(store: &Store, bank: &Bank, sel: &Selection) -> Result<Vec<Stri
     })
 }
 
+/// Where answers come from: the terminal (with history), or blocks on piped standard
+/// input; and whether it is the terminal.
+pub(super) fn answer_source(ctx: &Context) -> anyhow::Result<(Box<dyn AnswerSource>, bool)> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        let history = ctx.settings.data_dir.as_ref().map(|d| d.join("history.txt"));
+        Ok((Box::new(Terminal::new(history)?), true))
+    } else {
+        Ok((Box::new(Blocks::new(stdin.lock())), false))
+    }
+}
+
 /// Drives `session` in the terminal (or on piped stdin) to its end, saving to `path`.
 pub(super) fn run_session(
     ctx: &Context,
@@ -127,14 +139,7 @@ pub(super) fn run_session(
     path: std::path::PathBuf,
     session: &mut Session<'_>,
 ) -> anyhow::Result<ExitStatus> {
-    let stdin = std::io::stdin();
-    let interactive = stdin.is_terminal();
-    let mut source: Box<dyn AnswerSource> = if interactive {
-        let history = ctx.settings.data_dir.as_ref().map(|d| d.join("history.txt"));
-        Box::new(Terminal::new(history)?)
-    } else {
-        Box::new(Blocks::new(stdin.lock()))
-    };
+    let (mut source, interactive) = answer_source(ctx)?;
     let mut grade = |job: &GradeJob<'_>| ctx.grade(rt, &grader, &job.prompt.asked(), &job.answer, interactive);
     let mut follow_up = |prompt: &str, point: &str| match &grader {
         Grader::Llm(g) => rt.block_on(g.follow_up(prompt, point)).ok(),
