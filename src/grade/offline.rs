@@ -16,7 +16,7 @@ use crate::bank::Rubric;
 
 /// The offline grader's name and version, recorded in transcripts: a change to its rules
 /// bumps the version, so old grades can be told apart.
-pub const GRADER_VERSION: &str = "offline-3";
+pub const GRADER_VERSION: &str = "offline-4";
 
 /// Share of an answer's words in list fragments above which the answer reads as a list.
 const LIST_SHARE: f64 = 0.6;
@@ -229,10 +229,26 @@ static REPORTING: std::sync::LazyLock<Vec<Cue>> = std::sync::LazyLock::new(|| {
     .collect()
 });
 
-/// Whether the words before `at` in the segment report a claim rather than make it.
+/// Phrases that set what follows them aside ("rather than sprinkle X everywhere"): they
+/// reach only the few words after them in their clause, as a negation does.
+static SETTING_ASIDE: std::sync::LazyLock<Vec<Cue>> = std::sync::LazyLock::new(|| {
+    ["rather than", "instead of", "as opposed to", "in place of"].iter().filter_map(|c| Cue::parse(c)).collect()
+});
+/// How many words after the end of a setting-aside phrase it still reaches.
+const SETTING_ASIDE_WINDOW: usize = 3;
+
+/// Whether the words before `at` in the segment report a claim rather than make it, or
+/// set it aside.
 fn reported(seg: &Segment, at: usize) -> bool {
     let before = &seg.tokens[..at];
     REPORTING.iter().any(|c| !c.find_in(before).is_empty())
+        || SETTING_ASIDE.iter().any(|c| {
+            c.find_in(before).into_iter().any(|start| {
+                let end = start + c.len();
+                at - end <= SETTING_ASIDE_WINDOW
+                    && seg.tokens.get(at).is_some_and(|t| t.clause == seg.tokens[end - 1].clause)
+            })
+        })
 }
 
 /// One place a cue was found.
@@ -460,6 +476,17 @@ mod tests {
             assess(&r, "Some people think there is no reference counting in Python, but every object has a refcount.");
         assert!(a.red_flags.is_empty(), "{:?}", a.red_flags);
         let a = assess(&r, "Honestly there is only a garbage collector in Python.");
+        assert_eq!(a.red_flags.len(), 1);
+    }
+
+    #[test]
+    fn a_claim_set_aside_raises_no_red_flag() {
+        let (k, f) = rubric_parts();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let a = assess(&r, "Rather than assume there is only a garbage collector, check gc.get_referrers.");
+        assert!(a.red_flags.is_empty(), "{:?}", a.red_flags);
+        // Setting aside reaches a few words only: a claim further on is still made.
+        let a = assess(&r, "Instead of a long story, the truth is simple: there is only a garbage collector.");
         assert_eq!(a.red_flags.len(), 1);
     }
 
