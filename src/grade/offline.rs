@@ -92,11 +92,11 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         .red_flags
         .iter()
         .filter_map(|f| {
-            let found = find_cues(&f.cues, &segs);
-            found.iter().find(|h| !reported(&segs[h.segment], h.start)).map(|h| FlagHit {
+            let found = find_cues_spread(&f.cues, &segs, FLAG_CUE_GAP);
+            found.iter().find(|h| !reported(&segs[h.segment], h.start)).map(|h| h.segment).map(|si| FlagHit {
                 id: f.id.clone(),
                 severity: f.severity,
-                evidence: Some(quote(&segs[h.segment])),
+                evidence: Some(quote(&segs[si])),
             })
         })
         .collect::<Vec<_>>();
@@ -263,13 +263,23 @@ struct Hit {
 /// Every non-negated place where one of `cues` occurs. Where two cues overlap (as
 /// "reference count" and "count" do), only the longer counts, so one phrase is one cue.
 fn find_cues(cues: &[String], segs: &[Segment]) -> Vec<Hit> {
+    find_cues_spread(cues, segs, 0)
+}
+
+/// Up to this many words may stand between two words of a red-flag cue. A red flag's cues
+/// are whole claims of several words, which people pad ("a descriptor is basically a
+/// decorator"); a key point's cues are short terms, matched exactly.
+const FLAG_CUE_GAP: usize = 2;
+
+/// Like [`find_cues`], with up to `gap` words allowed between two words of a cue.
+fn find_cues_spread(cues: &[String], segs: &[Segment], gap: usize) -> Vec<Hit> {
     let mut hits: Vec<Hit> = Vec::new();
     for (ci, cue) in cues.iter().enumerate() {
         let Some(cue) = Cue::parse(cue) else { continue };
         for (si, seg) in segs.iter().enumerate() {
-            for start in cue.find_in(&seg.tokens) {
+            for (start, len) in cue.find_spread(&seg.tokens, gap) {
                 if !is_negated(&seg.tokens, start) {
-                    hits.push(Hit { cue: ci, segment: si, start, len: cue.len(), kind: seg.kind });
+                    hits.push(Hit { cue: ci, segment: si, start, len, kind: seg.kind });
                 }
             }
         }
@@ -477,6 +487,21 @@ mod tests {
         assert!(a.red_flags.is_empty(), "{:?}", a.red_flags);
         let a = assess(&r, "Honestly there is only a garbage collector in Python.");
         assert_eq!(a.red_flags.len(), 1);
+    }
+
+    fn flags_of(rubric: (Vec<KeyPoint>, Vec<RedFlag>), answer: &str) -> Vec<String> {
+        let (k, f) = rubric;
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        assess(&r, answer).red_flags.into_iter().map(|h| h.id).collect()
+    }
+
+    #[test]
+    fn red_flag_cues_allow_a_few_padding_words() {
+        let flags = |a: &str| flags_of(rubric_parts(), a);
+        assert_eq!(flags("In CPython there is only a tracing garbage collector."), ["gc-only"]);
+        assert_eq!(flags("In CPython there is only a big, slow garbage collector."), ["gc-only"]);
+        // More than two words of padding make it another sentence.
+        assert!(flags("In CPython there is only a refcount, with a backup garbage collector.").is_empty());
     }
 
     #[test]
