@@ -193,11 +193,12 @@ impl Cue {
 
     /// Every place where the cue occurs with up to `gap` other words between two of its
     /// words ("catch CancelledError, log it and continue" for `catch cancellederror and
-    /// continue`), none of them a negation: (start, words spanned). With no gap, the same
-    /// places as [`Cue::find_in`].
+    /// continue`), none of them a negation, and its words matched by their root ("never
+    /// needed" for `never need`): (start, words spanned). With no gap, the same places as
+    /// [`Cue::find_in`].
     pub fn find_spread(&self, tokens: &[Token], gap: usize) -> Vec<(usize, usize)> {
         let matches = |w: &CueWord, t: &Token| match w {
-            CueWord::Exact(s) => &t.stem == s,
+            CueWord::Exact(s) => &t.stem == s || (gap > 0 && root(&t.stem) == root(s)),
             CueWord::Prefix(p) => t.raw.starts_with(p.as_str()),
         };
         let mut out = Vec::new();
@@ -546,6 +547,8 @@ mod tests {
         assert_eq!(spread(cue, "I catch CancelledError, log it and just continue", 2), [(1, 7)]);
         assert!(spread(cue, "I catch CancelledError, log it and just continue", 1).is_empty());
         assert!(spread(cue, "I catch CancelledError and never continue", 2).is_empty());
+        // With a gap, word endings fold as in `content_roots`: a claim is made in any tense.
+        assert_eq!(spread("never need locks", "I never needed a lock", 2), [(1, 4)]);
         // No gap: exactly the places `find_in` finds.
         assert_eq!(spread(cue, "catch CancelledError and continue", 0), [(0, 4)]);
         assert!(spread(cue, "catch CancelledError and then continue", 0).is_empty());
