@@ -200,7 +200,7 @@ fn restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec
 
 /// Shared wording a sentence needs to restate a red flag: more than for a key point, as
 /// a false flag costs a correct answer far more than a missed one costs a wrong answer.
-const FLAG_RESTATEMENT: f64 = 3.0;
+const FLAG_RESTATEMENT: f64 = 2.75;
 
 /// Verbs red-flag points open with to say what the candidate does ("Claims ...",
 /// "Believes ..."): they describe the act, not the claim, and a sentence that uses them
@@ -631,7 +631,7 @@ mod tests {
 
     #[test]
     fn a_restated_red_flag_needs_more_of_its_wording_than_a_key_point() {
-        // Two of the flag's own words would restate a key point; a flag needs three.
+        // Two of the flag's own words would restate a key point; a flag needs nearly three.
         assert!(flags_of(worded_rubric(), "Files can hold a lot of memory while they are open.").is_empty());
     }
 
