@@ -154,8 +154,10 @@ fn unpack_packed_sentences(segs: &[Segment], found: &mut [Vec<Hit>]) -> Vec<usiz
 
 /// How much of a key point's own wording a sentence must share to restate it: the sum,
 /// over the point's content words found in the sentence, of one over the number of
-/// points whose wording uses that word. Two words that only this point uses is enough.
-const RESTATEMENT: f64 = 2.0;
+/// points whose wording uses that word. A word that only this point uses and one it
+/// shares with one other point is enough: paraphrases keep few of a point's words, and
+/// the sentence must still share more with this point than with any other.
+const RESTATEMENT: f64 = 1.5;
 
 /// For each key point, the sentences that restate it in other words than its cues: a
 /// sentence restates the point whose wording it shares most with (and no other, so one
@@ -552,6 +554,21 @@ mod tests {
             ),
             [Verdict::Met, Verdict::Missed, Verdict::Missed]
         );
+        // One word only this point uses and one it shares with another point: partial.
+        let four = [
+            k[0].clone(),
+            k[1].clone(),
+            k[2].clone(),
+            kp("large", "Large blocks skip the pools and go straight to the system allocator.", &["malloc"]),
+        ];
+        let r4 = Rubric { testing: "", key_points: &four, red_flags: &[] };
+        let verdicts4 = |a: &str| -> Vec<Verdict> { assess(&r4, a).key_points.iter().map(|v| v.verdict).collect() };
+        assert_eq!(
+            verdicts4("Memory for tiny things is carved from pools."),
+            [Verdict::Missed, Verdict::Missed, Verdict::Partial, Verdict::Missed]
+        );
+        // A single word of the point is not enough.
+        assert_eq!(verdicts4("Memory for tiny things is carved up."), [Verdict::Missed; 4]);
         // Talking about the topic in general words restates nothing.
         assert_eq!(
             verdicts("Python manages memory for you, so objects come and go as the program runs."),
