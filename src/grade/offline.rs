@@ -6,14 +6,11 @@
 //! a list), a sentence that strings the cues of several points together counts for one
 //! point at most, and a key point needs two pieces of evidence to be met. A sentence
 //! that restates a point in other words is evidence too, so a correct answer that avoids
-//! the rubric's vocabulary is not scored like a blank. Red flags are raised the same two
-//! ways, more strictly, since a false one costs a correct answer most of its score. It
-//! cannot judge whether an explanation is right, only whether it covers the rubric's
-//! points in sentences; everything it shows is labelled offline.
+//! the rubric's vocabulary is not scored like a blank. It cannot judge whether an
+//! explanation is right, only whether it covers the rubric's points in sentences;
+//! everything it shows is labelled offline.
 
-use super::text::{
-    Cue, Segment, SegmentKind, content_roots, denied_roots, is_negated, polar_roots, segments, tokenize,
-};
+use super::text::{Cue, Segment, SegmentKind, content_roots, is_negated, segments, tokenize};
 use super::{Assessment, Feedback, FlagHit, Grade, PointVerdict, Verdict};
 use crate::bank::Rubric;
 
@@ -91,19 +88,16 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         })
         .collect::<Vec<_>>();
 
-    let flag_restated = flag_restatements(rubric, &segs, &stuffed);
     let red_flags = rubric
         .red_flags
         .iter()
-        .zip(&flag_restated)
-        .filter_map(|(f, restated)| {
+        .filter_map(|f| {
             let found = find_cues_spread(&f.cues, &segs, FLAG_CUE_GAP);
-            found
-                .iter()
-                .find(|h| !reported(&segs[h.segment], h.start))
-                .map(|h| h.segment)
-                .or(*restated)
-                .map(|si| FlagHit { id: f.id.clone(), severity: f.severity, evidence: Some(quote(&segs[si])) })
+            found.iter().find(|h| !reported(&segs[h.segment], h.start)).map(|h| h.segment).map(|si| FlagHit {
+                id: f.id.clone(),
+                severity: f.severity,
+                evidence: Some(quote(&segs[si])),
+            })
         })
         .collect::<Vec<_>>();
 
@@ -195,89 +189,6 @@ fn restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec
         // A sentence that restates two points equally well says which neither is.
         if best >= RESTATEMENT && at_best.len() == 1 {
             out[at_best[0]].push(si);
-        }
-    }
-    out
-}
-
-/// Shared wording a sentence needs to restate a red flag: more than for a key point, as
-/// a false flag costs a correct answer far more than a missed one costs a wrong answer.
-const FLAG_RESTATEMENT: f64 = 2.75;
-
-/// Verbs red-flag points open with to say what the candidate does ("Claims ...",
-/// "Believes ..."): they describe the act, not the claim, and a sentence that uses them
-/// is about the claim rather than making it.
-const CLAIM_VERBS: &[&str] = &[
-    "claim",
-    "say",
-    "believ",
-    "think",
-    "treat",
-    "recommend",
-    "describ",
-    "stat",
-    "suggest",
-    "assum",
-    "insist",
-    "propos",
-    "present",
-    "expect",
-    "confus",
-    "conflat",
-];
-
-/// For each red flag, a sentence that restates it: one the flag's `point` shares more of
-/// its wording with than any key point or other flag does, weighed as for key points
-/// (see [`restatements`]) but counting a word only with the polarity it has in the point
-/// ("asyncio cannot have race conditions" is not restated by "asyncio can have race
-/// conditions"). A correct answer often uses a red flag's words to deny it ("anything
-/// the child sets stays in the child; the parent never sees it"), so a sentence with one
-/// of the claim's words in a negated clause, or reporting the claim, restates nothing.
-fn flag_restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec<Option<usize>> {
-    let mut vocab: Vec<Vec<(String, bool)>> =
-        rubric.key_points.iter().map(|k| polar_roots(&tokenize(&k.point))).collect();
-    let points = vocab.len();
-    vocab.extend(rubric.red_flags.iter().map(|f| {
-        let mut words = polar_roots(&tokenize(&f.point));
-        words.retain(|(w, _)| !CLAIM_VERBS.contains(&w.as_str()));
-        words
-    }));
-    let topical = (vocab.len() / 2).max(1);
-    let weights: Vec<Vec<(&(String, bool), f64)>> = vocab
-        .iter()
-        .map(|words| {
-            words
-                .iter()
-                .filter_map(|w| {
-                    let n = vocab.iter().filter(|v| v.iter().any(|x| x.0 == w.0)).count();
-                    (n <= topical).then(|| (w, 1.0 / n as f64))
-                })
-                .collect()
-        })
-        .collect();
-    let mut out = vec![None; rubric.red_flags.len()];
-    for (si, seg) in segs.iter().enumerate() {
-        if seg.kind != SegmentKind::Prose || stuffed.contains(&si) {
-            continue;
-        }
-        let roots = polar_roots(&seg.tokens);
-        let shared: Vec<f64> = weights
-            .iter()
-            .map(|ws| ws.iter().filter(|(w, _)| roots.binary_search(w).is_ok()).map(|(_, x)| x).sum())
-            .collect();
-        let best = shared.iter().copied().fold(0.0, f64::max);
-        let at_best: Vec<usize> = (0..shared.len()).filter(|&i| shared[i] == best).collect();
-        let denied = denied_roots(&seg.tokens);
-        // Any of the claim's words counts here, topical or not: "threads don't help" denies
-        // "threads speed it up" however common `thread` is in the question.
-        let denies = |i: usize| vocab[i].iter().any(|(w, negated)| !negated && denied.contains(w));
-        if best >= FLAG_RESTATEMENT
-            && at_best.len() == 1
-            && at_best[0] >= points
-            && !denies(at_best[0])
-            && !reported(seg, seg.tokens.len())
-        {
-            out[at_best[0] - points].get_or_insert(si);
         }
     }
     out
@@ -595,61 +506,10 @@ mod tests {
         assert_eq!(a.red_flags.len(), 1);
     }
 
-    /// Memory key points with a minor red flag, every `point` in plain words.
-    fn worded_rubric() -> (Vec<KeyPoint>, Vec<RedFlag>) {
-        let kp = |id: &str, point: &str, cues: &[&str]| KeyPoint {
-            id: id.into(),
-            point: point.into(),
-            weight: 1,
-            cues: cues.iter().map(|s| s.to_string()).collect(),
-        };
-        (
-            vec![
-                kp(
-                    "refcount",
-                    "Every object counts its references and is freed the moment the count drops to zero.",
-                    &["refcount*"],
-                ),
-                kp(
-                    "cycles",
-                    "A cyclic collector finds groups of objects that only reference each other.",
-                    &["gc.collect"],
-                ),
-                kp("pymalloc", "Small allocations come from pools carved out of larger arenas.", &["pymalloc"]),
-            ],
-            vec![RedFlag {
-                id: "files-leak".into(),
-                point: "Claims memory held by closed files leaks until the process exits.".into(),
-                severity: Severity::Minor,
-                cues: vec!["closed files leak memory".into()],
-            }],
-        )
-    }
-
     fn flags_of(rubric: (Vec<KeyPoint>, Vec<RedFlag>), answer: &str) -> Vec<String> {
         let (k, f) = rubric;
         let r = Rubric { testing: "", key_points: &k, red_flags: &f };
         assess(&r, answer).red_flags.into_iter().map(|h| h.id).collect()
-    }
-
-    #[test]
-    fn a_red_flag_restated_in_other_words_is_raised() {
-        let flags = |a: &str| flags_of(worded_rubric(), a);
-        assert_eq!(
-            flags("The memory held by your files leaks until the process exits, even once you close them."),
-            ["files-leak"]
-        );
-        // The same words denied, or reported in order to reject them, claim nothing.
-        assert!(flags("Memory held by a file does not leak until the process exits; closing it frees it.").is_empty());
-        assert!(flags("Some people think memory held by closed files leaks until the process exits.").is_empty());
-        // A sentence about a key point is not read as the flag's claim.
-        assert!(flags("Every object counts its references and is freed once that count drops to zero.").is_empty());
-    }
-
-    #[test]
-    fn a_restated_red_flag_needs_more_of_its_wording_than_a_key_point() {
-        // Two of the flag's own words would restate a key point; a flag needs nearly three.
-        assert!(flags_of(worded_rubric(), "Files can hold a lot of memory while they are open.").is_empty());
     }
 
     #[test]

@@ -58,36 +58,17 @@ const FILLER_WORDS: &[&str] = &[
 /// "releasing" all become "releas"), for comparing what a sentence says with what a key
 /// point says. Coarser than cue folding, which bank authors rely on to be exact.
 pub fn content_roots(tokens: &[Token]) -> Vec<String> {
-    let mut out: Vec<String> = polar_roots(tokens).into_iter().map(|(r, _)| r).collect();
-    out.dedup();
-    out
-}
-
-/// Like [`content_roots`], each root paired with whether a negation reaches it there
-/// ("no race conditions": `race` and `condition` negated), sorted: a claim and its denial
-/// share their words but not their polarity.
-pub fn polar_roots(tokens: &[Token]) -> Vec<(String, bool)> {
-    let mut out: Vec<(String, bool)> = tokens
+    let mut out: Vec<String> = tokens
         .iter()
-        .enumerate()
-        .filter(|(_, t)| {
+        .filter(|t| {
             t.raw.len() > 1 && t.raw.chars().all(|c| c.is_alphanumeric()) && !t.raw.chars().all(|c| c.is_ascii_digit())
         })
-        .filter(|(_, t)| !FUNCTION_WORDS.contains(&t.raw.as_str()) && !FILLER_WORDS.contains(&t.raw.as_str()))
-        .map(|(i, t)| (root(&t.stem), is_negated(tokens, i)))
+        .filter(|t| !FUNCTION_WORDS.contains(&t.raw.as_str()) && !FILLER_WORDS.contains(&t.raw.as_str()))
+        .map(|t| root(&t.stem))
         .collect();
     out.sort_unstable();
     out.dedup();
     out
-}
-
-/// The roots of [`content_roots`] that stand in a clause with a negation anywhere in it
-/// ("the parent never sees it": `parent`), where a sentence denies what those words say.
-pub fn denied_roots(tokens: &[Token]) -> Vec<String> {
-    let negated_clauses: Vec<usize> =
-        (0..tokens.len()).filter(|&i| negates(tokens, i)).map(|i| tokens[i].clause).collect();
-    let in_negated: Vec<Token> = tokens.iter().filter(|t| negated_clauses.contains(&t.clause)).cloned().collect();
-    content_roots(&in_negated)
 }
 
 /// Whether the token at `i` is a negation ("not only X" affirms X).
@@ -552,16 +533,6 @@ mod tests {
         // No gap: exactly the places `find_in` finds.
         assert_eq!(spread(cue, "catch CancelledError and continue", 0), [(0, 4)]);
         assert!(spread(cue, "catch CancelledError and then continue", 0).is_empty());
-    }
-
-    #[test]
-    fn polarity_follows_negation_and_denial_takes_the_whole_clause() {
-        let t = tokenize("asyncio cannot have race conditions, so locks are rare");
-        let polar = polar_roots(&t);
-        assert!(polar.contains(&("race".to_string(), true)) && polar.contains(&("lock".to_string(), false)));
-        let denied = denied_roots(&tokenize("the child sets it; the parent never sees it"));
-        assert_eq!(denied, ["parent", "see"]);
-        assert!(denied_roots(&tokenize("not only the parent sees it")).is_empty());
     }
 
     #[test]
