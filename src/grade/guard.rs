@@ -89,7 +89,9 @@ static PATTERNS: LazyLock<Vec<(MarkerKind, Regex)>> = LazyLock::new(|| {
         p(MarkerKind::FakeVerdict, r#""(verdict|holistic|score|key_points|red_flags|hit|evidence)"\s*:"#),
         p(MarkerKind::FakeVerdict, r"\bverdict\s*[:=]\s*\W?(met|partial)\b"),
         p(MarkerKind::FakeVerdict, r"\b(score|holistic|grade|rating)\s*[:=]\s*\d+"),
-        p(MarkerKind::FakeVerdict, r"\b(100\s*/\s*100|5\s*/\s*5|10\s*/\s*10)\b"),
+        // A score out of its maximum, but not a piece of a longer run of numbers such as the
+        // gc thresholds "700/10/10" or a date "5/5/2024".
+        p(MarkerKind::FakeVerdict, r"(^|[^\d/])\b(100\s*/\s*100|5\s*/\s*5|10\s*/\s*10)\b($|[^/]|/[^\d])"),
         p(MarkerKind::FakeVerdict, r"\ball (key )?points?\s*(are |were )?(met|covered)\b"),
         // A verdict per key point, as a grader would print it: `lock-usage: met`,
         // `"lock-usage": {"met": true`, `| lock-usage | met |`, `"status": "met"`.
@@ -213,6 +215,16 @@ mod tests {
                       A dict maps keys to values; `d = {\"a\": 1}` and `score = compute()` are fine.\n\
                       You should mark shared state with a lock, and grade code by profiling it first.";
         assert_eq!(scan(answer), []);
+    }
+
+    #[test]
+    fn a_score_out_of_its_maximum_is_found_but_not_a_run_of_numbers() {
+        for verdict in ["10/10", "Overall: 5 / 5.", "(100/100)", "Honestly 10/10, no doubt"] {
+            assert_eq!(kinds(verdict), [MarkerKind::FakeVerdict], "{verdict}");
+        }
+        for numbers in ["gc thresholds default to 700/10/10", "set it to 7000/10/10", "released on 5/5/2024"] {
+            assert_eq!(kinds(numbers), [], "{numbers}");
+        }
     }
 
     #[test]

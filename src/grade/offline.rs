@@ -16,7 +16,7 @@ use crate::bank::Rubric;
 
 /// The offline grader's name and version, recorded in transcripts: a change to its rules
 /// bumps the version, so old grades can be told apart.
-pub const GRADER_VERSION: &str = "offline-3";
+pub const GRADER_VERSION: &str = "offline-4";
 
 /// Share of an answer's words in list fragments above which the answer reads as a list.
 const LIST_SHARE: f64 = 0.6;
@@ -92,11 +92,11 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         .red_flags
         .iter()
         .filter_map(|f| {
-            let found = find_cues(&f.cues, &segs);
-            found.iter().find(|h| !reported(&segs[h.segment], h.start)).map(|h| FlagHit {
+            let found = find_cues_spread(&f.cues, &segs, FLAG_CUE_GAP);
+            found.iter().find(|h| !reported(&segs[h.segment], h.start)).map(|h| h.segment).map(|si| FlagHit {
                 id: f.id.clone(),
                 severity: f.severity,
-                evidence: Some(quote(&segs[h.segment])),
+                evidence: Some(quote(&segs[si])),
             })
         })
         .collect::<Vec<_>>();
@@ -148,8 +148,10 @@ fn unpack_packed_sentences(segs: &[Segment], found: &mut [Vec<Hit>]) -> Vec<usiz
 
 /// How much of a key point's own wording a sentence must share to restate it: the sum,
 /// over the point's content words found in the sentence, of one over the number of
-/// points whose wording uses that word. Two words that only this point uses is enough.
-const RESTATEMENT: f64 = 2.0;
+/// points whose wording uses that word. A word that only this point uses and one it
+/// shares with one other point is enough: paraphrases keep few of a point's words, and
+/// the sentence must still share more with this point than with any other.
+const RESTATEMENT: f64 = 1.5;
 
 /// For each key point, the sentences that restate it in other words than its cues: a
 /// sentence restates the point whose wording it shares most with (and no other, so one
@@ -229,10 +231,26 @@ static REPORTING: std::sync::LazyLock<Vec<Cue>> = std::sync::LazyLock::new(|| {
     .collect()
 });
 
-/// Whether the words before `at` in the segment report a claim rather than make it.
+/// Phrases that set what follows them aside ("rather than sprinkle X everywhere"): they
+/// reach only the few words after them in their clause, as a negation does.
+static SETTING_ASIDE: std::sync::LazyLock<Vec<Cue>> = std::sync::LazyLock::new(|| {
+    ["rather than", "instead of", "as opposed to", "in place of"].iter().filter_map(|c| Cue::parse(c)).collect()
+});
+/// How many words after the end of a setting-aside phrase it still reaches.
+const SETTING_ASIDE_WINDOW: usize = 3;
+
+/// Whether the words before `at` in the segment report a claim rather than make it, or
+/// set it aside.
 fn reported(seg: &Segment, at: usize) -> bool {
     let before = &seg.tokens[..at];
     REPORTING.iter().any(|c| !c.find_in(before).is_empty())
+        || SETTING_ASIDE.iter().any(|c| {
+            c.find_in(before).into_iter().any(|start| {
+                let end = start + c.len();
+                at - end <= SETTING_ASIDE_WINDOW
+                    && seg.tokens.get(at).is_some_and(|t| t.clause == seg.tokens[end - 1].clause)
+            })
+        })
 }
 
 /// One place a cue was found.
@@ -247,13 +265,23 @@ struct Hit {
 /// Every non-negated place where one of `cues` occurs. Where two cues overlap (as
 /// "reference count" and "count" do), only the longer counts, so one phrase is one cue.
 fn find_cues(cues: &[String], segs: &[Segment]) -> Vec<Hit> {
+    find_cues_spread(cues, segs, 0)
+}
+
+/// Up to this many words may stand between two words of a red-flag cue. A red flag's cues
+/// are whole claims of several words, which people pad ("a descriptor is basically a
+/// decorator"); a key point's cues are short terms, matched exactly.
+const FLAG_CUE_GAP: usize = 2;
+
+/// Like [`find_cues`], with up to `gap` words allowed between two words of a cue.
+fn find_cues_spread(cues: &[String], segs: &[Segment], gap: usize) -> Vec<Hit> {
     let mut hits: Vec<Hit> = Vec::new();
     for (ci, cue) in cues.iter().enumerate() {
         let Some(cue) = Cue::parse(cue) else { continue };
         for (si, seg) in segs.iter().enumerate() {
-            for start in cue.find_in(&seg.tokens) {
+            for (start, len) in cue.find_spread(&seg.tokens, gap) {
                 if !is_negated(&seg.tokens, start) {
-                    hits.push(Hit { cue: ci, segment: si, start, len: cue.len(), kind: seg.kind });
+                    hits.push(Hit { cue: ci, segment: si, start, len, kind: seg.kind });
                 }
             }
         }
@@ -437,6 +465,21 @@ mod tests {
             ),
             [Verdict::Met, Verdict::Missed, Verdict::Missed]
         );
+        // One word only this point uses and one it shares with another point: partial.
+        let four = [
+            k[0].clone(),
+            k[1].clone(),
+            k[2].clone(),
+            kp("large", "Large blocks skip the pools and go straight to the system allocator.", &["malloc"]),
+        ];
+        let r4 = Rubric { testing: "", key_points: &four, red_flags: &[] };
+        let verdicts4 = |a: &str| -> Vec<Verdict> { assess(&r4, a).key_points.iter().map(|v| v.verdict).collect() };
+        assert_eq!(
+            verdicts4("Memory for tiny things is carved from pools."),
+            [Verdict::Missed, Verdict::Missed, Verdict::Partial, Verdict::Missed]
+        );
+        // A single word of the point is not enough.
+        assert_eq!(verdicts4("Memory for tiny things is carved up."), [Verdict::Missed; 4]);
         // Talking about the topic in general words restates nothing.
         assert_eq!(
             verdicts("Python manages memory for you, so objects come and go as the program runs."),
@@ -460,6 +503,32 @@ mod tests {
             assess(&r, "Some people think there is no reference counting in Python, but every object has a refcount.");
         assert!(a.red_flags.is_empty(), "{:?}", a.red_flags);
         let a = assess(&r, "Honestly there is only a garbage collector in Python.");
+        assert_eq!(a.red_flags.len(), 1);
+    }
+
+    fn flags_of(rubric: (Vec<KeyPoint>, Vec<RedFlag>), answer: &str) -> Vec<String> {
+        let (k, f) = rubric;
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        assess(&r, answer).red_flags.into_iter().map(|h| h.id).collect()
+    }
+
+    #[test]
+    fn red_flag_cues_allow_a_few_padding_words() {
+        let flags = |a: &str| flags_of(rubric_parts(), a);
+        assert_eq!(flags("In CPython there is only a tracing garbage collector."), ["gc-only"]);
+        assert_eq!(flags("In CPython there is only a big, slow garbage collector."), ["gc-only"]);
+        // More than two words of padding make it another sentence.
+        assert!(flags("In CPython there is only a refcount, with a backup garbage collector.").is_empty());
+    }
+
+    #[test]
+    fn a_claim_set_aside_raises_no_red_flag() {
+        let (k, f) = rubric_parts();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let a = assess(&r, "Rather than assume there is only a garbage collector, check gc.get_referrers.");
+        assert!(a.red_flags.is_empty(), "{:?}", a.red_flags);
+        // Setting aside reaches a few words only: a claim further on is still made.
+        let a = assess(&r, "Instead of a long story, the truth is simple: there is only a garbage collector.");
         assert_eq!(a.red_flags.len(), 1);
     }
 

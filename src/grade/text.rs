@@ -71,6 +71,12 @@ pub fn content_roots(tokens: &[Token]) -> Vec<String> {
     out
 }
 
+/// Whether the token at `i` is a negation ("not only X" affirms X).
+fn negates(tokens: &[Token], i: usize) -> bool {
+    NEGATORS.contains(&tokens[i].stem.as_str())
+        && !(tokens[i].stem == "not" && tokens.get(i + 1).is_some_and(|n| n.stem == "only"))
+}
+
 /// Strips one common suffix, keeping at least four letters.
 fn root(stem: &str) -> String {
     for suffix in ["ation", "ing", "ed", "er", "ly", "es", "e"] {
@@ -166,6 +172,35 @@ impl Cue {
             .collect()
     }
 
+    /// Every place where the cue occurs with up to `gap` other words between two of its
+    /// words ("catch CancelledError, log it and continue" for `catch cancellederror and
+    /// continue`), none of them a negation, and its words matched by their root ("never
+    /// needed" for `never need`): (start, words spanned). With no gap, the same places as
+    /// [`Cue::find_in`].
+    pub fn find_spread(&self, tokens: &[Token], gap: usize) -> Vec<(usize, usize)> {
+        let matches = |w: &CueWord, t: &Token| match w {
+            CueWord::Exact(s) => &t.stem == s || (gap > 0 && root(&t.stem) == root(s)),
+            CueWord::Prefix(p) => t.raw.starts_with(p.as_str()),
+        };
+        let mut out = Vec::new();
+        for start in 0..tokens.len() {
+            if !matches(&self.words[0], &tokens[start]) {
+                continue;
+            }
+            let mut at = start;
+            let found = self.words[1..].iter().all(|w| {
+                let next = (at + 1..tokens.len().min(at + 2 + gap))
+                    .take_while(|&i| matches(w, &tokens[i]) || !negates(tokens, i))
+                    .find(|&i| matches(w, &tokens[i]));
+                next.map(|i| at = i).is_some()
+            });
+            if found {
+                out.push((start, at + 1 - start));
+            }
+        }
+        out
+    }
+
     /// How many words the cue spans.
     pub fn len(&self) -> usize {
         self.words.len()
@@ -181,13 +216,7 @@ impl Cue {
 pub fn is_negated(tokens: &[Token], at: usize) -> bool {
     let clause = tokens[at].clause;
     let from = at.saturating_sub(NEGATION_WINDOW);
-    (from..at).any(|i| {
-        let t = &tokens[i];
-        t.clause == clause
-            && NEGATORS.contains(&t.stem.as_str())
-            // "not only X but also Y" affirms X.
-            && !(t.stem == "not" && tokens.get(i + 1).is_some_and(|n| n.stem == "only"))
-    })
+    (from..at).any(|i| tokens[i].clause == clause && negates(tokens, i))
 }
 
 /// A raw lexical piece: a run of word characters or of operator characters.
@@ -490,6 +519,20 @@ mod tests {
         assert_eq!(hits("**kwargs", "def f(**kwargs):"), 1);
         assert_eq!(hits(":=", "while (chunk := f.read()):"), 1);
         assert_eq!(hits("reference count*", "reference counting"), 1);
+    }
+
+    #[test]
+    fn a_spread_cue_skips_up_to_its_gap_but_no_negation() {
+        let spread = |cue: &str, text: &str, gap: usize| Cue::parse(cue).unwrap().find_spread(&tokenize(text), gap);
+        let cue = "catch cancellederror and continue";
+        assert_eq!(spread(cue, "I catch CancelledError, log it and just continue", 2), [(1, 7)]);
+        assert!(spread(cue, "I catch CancelledError, log it and just continue", 1).is_empty());
+        assert!(spread(cue, "I catch CancelledError and never continue", 2).is_empty());
+        // With a gap, word endings fold as in `content_roots`: a claim is made in any tense.
+        assert_eq!(spread("never need locks", "I never needed a lock", 2), [(1, 4)]);
+        // No gap: exactly the places `find_in` finds.
+        assert_eq!(spread(cue, "catch CancelledError and continue", 0), [(0, 4)]);
+        assert!(spread(cue, "catch CancelledError and then continue", 0).is_empty());
     }
 
     #[test]

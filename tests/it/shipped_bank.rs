@@ -250,3 +250,38 @@ fn offline_grader_ranks_strong_above_partial_above_wrong_and_stuffed() {
     }
     println!("{}", table.join("\n"));
 }
+
+#[test]
+fn every_reference_answer_scores_full_marks_offline_with_no_red_flag() {
+    // A false red flag on the bank's own model answer would show the grader punishing
+    // exactly what it asks for; follow-up answers are short, so only their flags count.
+    let bank = bank();
+    let mut problems = Vec::new();
+    for q in bank.questions() {
+        let grade = offline::grade(&q.rubric(), &q.reference_answer);
+        let flags: Vec<&str> = grade
+            .assessment()
+            .expect("an offline grade has an assessment")
+            .red_flags
+            .iter()
+            .map(|f| f.id.as_str())
+            .collect();
+        if grade.score() != Some(100) || !flags.is_empty() {
+            problems.push(format!("{}: {:?} {flags:?}", q.id, grade.score()));
+        }
+        for f in &q.follow_ups {
+            let grade = offline::grade(&f.rubric(), &f.answer);
+            let flags: Vec<&str> = grade
+                .assessment()
+                .expect("an offline grade has an assessment")
+                .red_flags
+                .iter()
+                .map(|f| f.id.as_str())
+                .collect();
+            if !flags.is_empty() {
+                problems.push(format!("{} / {}: {flags:?}", q.id, f.id));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
