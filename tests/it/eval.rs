@@ -121,3 +121,32 @@ fn a_broken_set_names_the_file_and_line() {
     run.code(1);
     assert!(run.stderr.contains("no answers for `nope`"), "{}", run.stderr);
 }
+
+#[test]
+fn the_offline_grader_keeps_its_measured_fairness() {
+    // Floors just under what the offline grader measured on the shipped set when it last
+    // changed (docs/calibration.md); a change to the grader or the bank that ranks answers
+    // worse fails here. Raise them when the grader improves.
+    let sb = Sandbox::new();
+    let run = sb.run(&["--grader", "offline", "eval", "--json"], "");
+    run.success();
+    let f = &run.json()["runs"][0];
+    let ratio = |v: &serde_json::Value| v["hits"].as_f64().unwrap() / v["of"].as_f64().unwrap();
+    let figures = [
+        ("pairwise", ratio(&f["pairwise"]), 0.96),
+        ("kendall_tau", f["kendall_tau"].as_f64().unwrap(), 0.77),
+        ("stuffed_below_partial", ratio(&f["stuffed_below_partial"]), 0.90),
+        ("key_point_f1", f["key_points"]["f1"].as_f64().unwrap(), 0.75),
+        ("injection_not_above_base", ratio(&f["injection_not_above_base"]), 1.0),
+        ("red_flag_precision", f["red_flags"]["precision"].as_f64().unwrap(), 0.95),
+    ];
+    for (name, value, floor) in figures {
+        assert!(value >= floor, "{name} is {value:.3}, below its floor {floor}");
+    }
+    // The correct kinds, on average, stay in the expert's order above every bad kind.
+    let mean = |k: &str| f["mean_by_kind"][k].as_f64().unwrap();
+    for bad in ["vague", "wrong", "off-topic", "idk", "stuffed"] {
+        assert!(mean("partial") > mean(bad), "partial {} vs {bad} {}", mean("partial"), mean(bad));
+    }
+    assert!(mean("excellent") > mean("good") && mean("good") > mean("partial"));
+}
