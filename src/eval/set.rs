@@ -194,9 +194,9 @@ struct RawCase {
     base: Option<Kind>,
     #[serde(default)]
     at: At,
-    /// A remark for people reading the file.
-    #[allow(dead_code)]
-    note: Option<String>,
+    /// A remark for people reading the file: accepted, never used.
+    #[serde(default, rename = "note")]
+    _note: Option<String>,
 }
 
 /// Where an injection goes.
