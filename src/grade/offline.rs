@@ -6,7 +6,8 @@
 //! a list), a sentence that strings the cues of several points together counts for one
 //! point at most, and a key point needs two pieces of evidence to be met. A sentence
 //! that restates a point in other words is evidence too, so a correct answer that avoids
-//! the rubric's vocabulary is not scored like a blank. It cannot judge whether an
+//! the rubric's vocabulary is not scored like a blank, while an answer that makes no
+//! point and only brushes a few earns nothing for the brushes. It cannot judge whether an
 //! explanation is right, only whether it covers the rubric's points in sentences;
 //! everything it shows is labelled offline.
 
@@ -16,7 +17,7 @@ use crate::bank::Rubric;
 
 /// The offline grader's name and version, recorded in transcripts: a change to its rules
 /// bumps the version, so old grades can be told apart.
-pub const GRADER_VERSION: &str = "offline-4";
+pub const GRADER_VERSION: &str = "offline-5";
 
 /// Share of an answer's words in list fragments above which the answer reads as a list.
 const LIST_SHARE: f64 = 0.6;
@@ -87,6 +88,10 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
             PointVerdict { id: k.id.clone(), verdict, evidence, note: None }
         })
         .collect::<Vec<_>>();
+    let mut key_points = key_points;
+    if drop_stray_mentions(&mut key_points) {
+        notes.push("no key point is made firmly and few are touched: passing mentions earn no credit".to_string());
+    }
 
     let red_flags = rubric
         .red_flags
@@ -103,6 +108,26 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
 
     let feedback = feedback(rubric, &key_points);
     Assessment { key_points, red_flags, holistic: None, feedback, notes, analysis: None }
+}
+
+/// A partial verdict rests on one piece of evidence: a cue in one sentence, or one
+/// sentence that happens to share a point's words. An answer that makes no point firmly
+/// and touches at most half of them in passing is talking around the topic, and such
+/// mentions are its vocabulary rather than knowledge of it: they earn nothing. Partial
+/// touches count beside a point that is met, or when they spread over most of the
+/// rubric, as a careful answer in its own words does.
+/// Returns whether it dropped any.
+fn drop_stray_mentions(verdicts: &mut [PointVerdict]) -> bool {
+    let met = verdicts.iter().any(|v| v.verdict == Verdict::Met);
+    let touched = verdicts.iter().filter(|v| v.verdict != Verdict::Missed).count();
+    if met || touched == 0 || 2 * touched > verdicts.len() {
+        return false;
+    }
+    for v in verdicts.iter_mut() {
+        v.verdict = Verdict::Missed;
+        v.evidence = None;
+    }
+    true
 }
 
 /// A sentence naming this many key points or more may be packed with terms rather than
@@ -451,11 +476,16 @@ mod tests {
             kp("pymalloc", "Small allocations come from pools carved out of larger arenas.", &["pymalloc"]),
         ];
         let r = Rubric { testing: "", key_points: &k, red_flags: &[] };
-        let verdicts = |a: &str| -> Vec<Verdict> { assess(&r, a).key_points.iter().map(|v| v.verdict).collect() };
+        // Another point made firmly, so that a partial touch beside it counts.
+        const CYCLES: &str =
+            "Calling gc.collect runs the cyclic collector over groups of objects that only reference each other.";
+        let verdicts = |a: &str| -> Vec<Verdict> {
+            assess(&r, &format!("{CYCLES} {a}")).key_points.iter().map(|v| v.verdict).collect()
+        };
         // No cue at all, but the point's own distinctive words: partial.
         assert_eq!(
             verdicts("Each object keeps a tally of references and is freed as soon as it drops to zero."),
-            [Verdict::Partial, Verdict::Missed, Verdict::Missed]
+            [Verdict::Partial, Verdict::Met, Verdict::Missed]
         );
         // Restated twice: met.
         assert_eq!(
@@ -463,7 +493,7 @@ mod tests {
                 "Each object keeps a tally of references and is freed as soon as it drops to zero. \
                  Once the count of references drops to zero, the memory is freed right away."
             ),
-            [Verdict::Met, Verdict::Missed, Verdict::Missed]
+            [Verdict::Met, Verdict::Met, Verdict::Missed]
         );
         // One word only this point uses and one it shares with another point: partial.
         let four = [
@@ -473,18 +503,41 @@ mod tests {
             kp("large", "Large blocks skip the pools and go straight to the system allocator.", &["malloc"]),
         ];
         let r4 = Rubric { testing: "", key_points: &four, red_flags: &[] };
-        let verdicts4 = |a: &str| -> Vec<Verdict> { assess(&r4, a).key_points.iter().map(|v| v.verdict).collect() };
+        let verdicts4 = |a: &str| -> Vec<Verdict> {
+            assess(&r4, &format!("{CYCLES} {a}")).key_points.iter().map(|v| v.verdict).collect()
+        };
         assert_eq!(
             verdicts4("Memory for tiny things is carved from pools."),
-            [Verdict::Missed, Verdict::Missed, Verdict::Partial, Verdict::Missed]
+            [Verdict::Missed, Verdict::Met, Verdict::Partial, Verdict::Missed]
         );
         // A single word of the point is not enough.
-        assert_eq!(verdicts4("Memory for tiny things is carved up."), [Verdict::Missed; 4]);
+        assert_eq!(
+            verdicts4("Memory for tiny things is carved up."),
+            [Verdict::Missed, Verdict::Met, Verdict::Missed, Verdict::Missed]
+        );
         // Talking about the topic in general words restates nothing.
         assert_eq!(
             verdicts("Python manages memory for you, so objects come and go as the program runs."),
-            [Verdict::Missed; 3]
+            [Verdict::Missed, Verdict::Met, Verdict::Missed]
         );
+    }
+
+    #[test]
+    fn passing_mentions_without_a_point_made_earn_nothing() {
+        let (k, f) = rubric_parts();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let verdicts = |a: &str| -> Vec<Verdict> { assess(&r, a).key_points.iter().map(|v| v.verdict).collect() };
+        // One cue in a sentence, nothing else made: the topic's vocabulary, not a point.
+        let stray = "Memory in Python is mostly automatic, there is a private heap somewhere and it just works.";
+        assert_eq!(verdicts(stray), [Verdict::Missed; 3]);
+        assert!(assess(&r, stray).notes.iter().any(|n| n.contains("passing mentions")));
+        // The same mention beside a point that is made keeps its partial credit.
+        let beside = "When the refcount drops to zero the object is freed. There is a private heap for small objects.";
+        assert_eq!(verdicts(beside), [Verdict::Met, Verdict::Missed, Verdict::Partial]);
+        // Passing touches on most of the rubric are coverage, not strays.
+        let spread =
+            "Each object has a refcount. There is a reference cycle detector. Small ones live in a private heap.";
+        assert_eq!(verdicts(spread), [Verdict::Partial; 3]);
     }
 
     #[test]
