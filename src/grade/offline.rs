@@ -72,9 +72,9 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
             let weak_cues = if list_like { 0 } else { distinct(found.iter().map(|h| h.cue)) - strong_cues };
             // A sentence restating the point in other words weighs like a cue in a sentence:
             // a correct answer in its own words is still an explanation.
-            let restatements = restated.len().min(2);
-            let value = strong_cues as f64 + 0.5 * weak_cues as f64 + restatements as f64;
-            let verdict = if value >= 2.0 && strong_cues + restatements >= 1 {
+            let restatements = restated.iter().map(|&(_, w)| w).sum::<f64>().min(2.0);
+            let value = strong_cues as f64 + 0.5 * weak_cues as f64 + restatements;
+            let verdict = if value >= 2.0 && (strong_cues >= 1 || restatements >= 1.0) {
                 Verdict::Met
             } else if value >= 1.0 {
                 Verdict::Partial
@@ -82,7 +82,9 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
                 Verdict::Missed
             };
             let evidence = (verdict != Verdict::Missed)
-                .then(|| strong.first().copied().or(found.first()).map(|h| h.segment).or(restated.first().copied()))
+                .then(|| {
+                    strong.first().copied().or(found.first()).map(|h| h.segment).or(restated.first().map(|&(si, _)| si))
+                })
                 .flatten()
                 .map(|si| quote(&segs[si]));
             PointVerdict { id: k.id.clone(), verdict, evidence, note: None }
@@ -177,12 +179,17 @@ fn unpack_packed_sentences(segs: &[Segment], found: &mut [Vec<Hit>]) -> Vec<usiz
 /// shares with one other point is enough: paraphrases keep few of a point's words, and
 /// the sentence must still share more with this point than with any other.
 const RESTATEMENT: f64 = 1.5;
+/// A sentence whose closest point is this one, by a word no other point uses, leans
+/// towards restating it and counts for half: a paraphrase spends several sentences on
+/// a point it names in different words each time, and two such sentences together say
+/// as much as one that shares more of its wording.
+const NEAR_RESTATEMENT: f64 = 1.0;
 
 /// For each key point, the sentences that restate it in other words than its cues: a
 /// sentence restates the point whose wording it shares most with (and no other, so one
 /// sentence supports one point), when it shares enough. Words used by more than half of
 /// the points are the question's topic rather than any point's, and do not count.
-fn restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec<Vec<usize>> {
+fn restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec<Vec<(usize, f64)>> {
     let vocab: Vec<Vec<String>> = rubric.key_points.iter().map(|k| content_roots(&tokenize(&k.point))).collect();
     let topical = (vocab.len() / 2).max(1);
     let weights: Vec<Vec<(&str, f64)>> = vocab
@@ -197,7 +204,7 @@ fn restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec
                 .collect()
         })
         .collect();
-    let mut out = vec![Vec::new(); vocab.len()];
+    let mut out: Vec<Vec<(usize, f64)>> = vec![Vec::new(); vocab.len()];
     for (si, seg) in segs.iter().enumerate() {
         if seg.kind != SegmentKind::Prose || stuffed.contains(&si) {
             continue;
@@ -212,9 +219,18 @@ fn restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec
         let best = shared.iter().copied().fold(0.0, f64::max);
         let at_best: Vec<usize> = (0..shared.len()).filter(|&i| shared[i] == best).collect();
         // A sentence that restates two points equally well says which neither is.
-        if best >= RESTATEMENT && at_best.len() == 1 {
-            out[at_best[0]].push(si);
+        if at_best.len() != 1 {
+            continue;
         }
+        if best >= RESTATEMENT {
+            out[at_best[0]].push((si, 1.0));
+        } else if best >= NEAR_RESTATEMENT {
+            out[at_best[0]].push((si, 0.5));
+        }
+    }
+    // Full restatements first, so the evidence quoted is the clearest.
+    for r in &mut out {
+        r.sort_by(|a, b| b.1.total_cmp(&a.1));
     }
     out
 }
@@ -493,6 +509,17 @@ mod tests {
                 "Each object keeps a tally of references and is freed as soon as it drops to zero. \
                  Once the count of references drops to zero, the memory is freed right away."
             ),
+            [Verdict::Met, Verdict::Met, Verdict::Missed]
+        );
+        // A sentence closest to the point by one word only it uses leans towards it: alone
+        // it is not enough, two count as one restatement, and they add to a full one.
+        assert_eq!(verdicts("Memory is freed at once."), [Verdict::Missed, Verdict::Met, Verdict::Missed]);
+        let leaning = "Memory is freed at once. Nothing waits for a later sweep when the tally hits zero.";
+        assert_eq!(verdicts(leaning), [Verdict::Partial, Verdict::Met, Verdict::Missed]);
+        assert_eq!(
+            verdicts(&format!(
+                "Each object keeps a tally of references and is freed as soon as it drops to zero. {leaning}"
+            )),
             [Verdict::Met, Verdict::Met, Verdict::Missed]
         );
         // One word only this point uses and one it shares with another point: partial.
