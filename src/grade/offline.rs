@@ -6,7 +6,8 @@
 //! a list), a sentence that strings the cues of several points together counts for one
 //! point at most, and a key point needs two pieces of evidence to be met. A sentence
 //! that restates a point in other words is evidence too, so a correct answer that avoids
-//! the rubric's vocabulary is not scored like a blank. It cannot judge whether an
+//! the rubric's vocabulary is not scored like a blank, while an answer that makes no
+//! point and only brushes a few earns nothing for the brushes. It cannot judge whether an
 //! explanation is right, only whether it covers the rubric's points in sentences;
 //! everything it shows is labelled offline.
 
@@ -16,7 +17,7 @@ use crate::bank::Rubric;
 
 /// The offline grader's name and version, recorded in transcripts: a change to its rules
 /// bumps the version, so old grades can be told apart.
-pub const GRADER_VERSION: &str = "offline-4";
+pub const GRADER_VERSION: &str = "offline-5";
 
 /// Share of an answer's words in list fragments above which the answer reads as a list.
 const LIST_SHARE: f64 = 0.6;
@@ -71,9 +72,9 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
             let weak_cues = if list_like { 0 } else { distinct(found.iter().map(|h| h.cue)) - strong_cues };
             // A sentence restating the point in other words weighs like a cue in a sentence:
             // a correct answer in its own words is still an explanation.
-            let restatements = restated.len().min(2);
-            let value = strong_cues as f64 + 0.5 * weak_cues as f64 + restatements as f64;
-            let verdict = if value >= 2.0 && strong_cues + restatements >= 1 {
+            let restatements = restated.iter().map(|&(_, w)| w).sum::<f64>().min(2.0);
+            let value = strong_cues as f64 + 0.5 * weak_cues as f64 + restatements;
+            let verdict = if value >= 2.0 && (strong_cues >= 1 || restatements >= 1.0) {
                 Verdict::Met
             } else if value >= 1.0 {
                 Verdict::Partial
@@ -81,12 +82,18 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
                 Verdict::Missed
             };
             let evidence = (verdict != Verdict::Missed)
-                .then(|| strong.first().copied().or(found.first()).map(|h| h.segment).or(restated.first().copied()))
+                .then(|| {
+                    strong.first().copied().or(found.first()).map(|h| h.segment).or(restated.first().map(|&(si, _)| si))
+                })
                 .flatten()
                 .map(|si| quote(&segs[si]));
             PointVerdict { id: k.id.clone(), verdict, evidence, note: None }
         })
         .collect::<Vec<_>>();
+    let mut key_points = key_points;
+    if drop_stray_mentions(&mut key_points) {
+        notes.push("no key point is made firmly and few are touched: passing mentions earn no credit".to_string());
+    }
 
     let red_flags = rubric
         .red_flags
@@ -103,6 +110,26 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
 
     let feedback = feedback(rubric, &key_points);
     Assessment { key_points, red_flags, holistic: None, feedback, notes, analysis: None }
+}
+
+/// A partial verdict rests on one piece of evidence: a cue in one sentence, or one
+/// sentence that happens to share a point's words. An answer that makes no point firmly
+/// and touches at most half of them in passing is talking around the topic, and such
+/// mentions are its vocabulary rather than knowledge of it: they earn nothing. Partial
+/// touches count beside a point that is met, or when they spread over most of the
+/// rubric, as a careful answer in its own words does.
+/// Returns whether it dropped any.
+fn drop_stray_mentions(verdicts: &mut [PointVerdict]) -> bool {
+    let met = verdicts.iter().any(|v| v.verdict == Verdict::Met);
+    let touched = verdicts.iter().filter(|v| v.verdict != Verdict::Missed).count();
+    if met || touched == 0 || 2 * touched > verdicts.len() {
+        return false;
+    }
+    for v in verdicts.iter_mut() {
+        v.verdict = Verdict::Missed;
+        v.evidence = None;
+    }
+    true
 }
 
 /// A sentence naming this many key points or more may be packed with terms rather than
@@ -152,12 +179,17 @@ fn unpack_packed_sentences(segs: &[Segment], found: &mut [Vec<Hit>]) -> Vec<usiz
 /// shares with one other point is enough: paraphrases keep few of a point's words, and
 /// the sentence must still share more with this point than with any other.
 const RESTATEMENT: f64 = 1.5;
+/// A sentence whose closest point is this one, by a word no other point uses, leans
+/// towards restating it and counts for half: a paraphrase spends several sentences on
+/// a point it names in different words each time, and two such sentences together say
+/// as much as one that shares more of its wording.
+const NEAR_RESTATEMENT: f64 = 1.0;
 
 /// For each key point, the sentences that restate it in other words than its cues: a
 /// sentence restates the point whose wording it shares most with (and no other, so one
 /// sentence supports one point), when it shares enough. Words used by more than half of
 /// the points are the question's topic rather than any point's, and do not count.
-fn restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec<Vec<usize>> {
+fn restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec<Vec<(usize, f64)>> {
     let vocab: Vec<Vec<String>> = rubric.key_points.iter().map(|k| content_roots(&tokenize(&k.point))).collect();
     let topical = (vocab.len() / 2).max(1);
     let weights: Vec<Vec<(&str, f64)>> = vocab
@@ -172,7 +204,7 @@ fn restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec
                 .collect()
         })
         .collect();
-    let mut out = vec![Vec::new(); vocab.len()];
+    let mut out: Vec<Vec<(usize, f64)>> = vec![Vec::new(); vocab.len()];
     for (si, seg) in segs.iter().enumerate() {
         if seg.kind != SegmentKind::Prose || stuffed.contains(&si) {
             continue;
@@ -187,9 +219,18 @@ fn restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec
         let best = shared.iter().copied().fold(0.0, f64::max);
         let at_best: Vec<usize> = (0..shared.len()).filter(|&i| shared[i] == best).collect();
         // A sentence that restates two points equally well says which neither is.
-        if best >= RESTATEMENT && at_best.len() == 1 {
-            out[at_best[0]].push(si);
+        if at_best.len() != 1 {
+            continue;
         }
+        if best >= RESTATEMENT {
+            out[at_best[0]].push((si, 1.0));
+        } else if best >= NEAR_RESTATEMENT {
+            out[at_best[0]].push((si, 0.5));
+        }
+    }
+    // Full restatements first, so the evidence quoted is the clearest.
+    for r in &mut out {
+        r.sort_by(|a, b| b.1.total_cmp(&a.1));
     }
     out
 }
@@ -451,11 +492,16 @@ mod tests {
             kp("pymalloc", "Small allocations come from pools carved out of larger arenas.", &["pymalloc"]),
         ];
         let r = Rubric { testing: "", key_points: &k, red_flags: &[] };
-        let verdicts = |a: &str| -> Vec<Verdict> { assess(&r, a).key_points.iter().map(|v| v.verdict).collect() };
+        // Another point made firmly, so that a partial touch beside it counts.
+        const CYCLES: &str =
+            "Calling gc.collect runs the cyclic collector over groups of objects that only reference each other.";
+        let verdicts = |a: &str| -> Vec<Verdict> {
+            assess(&r, &format!("{CYCLES} {a}")).key_points.iter().map(|v| v.verdict).collect()
+        };
         // No cue at all, but the point's own distinctive words: partial.
         assert_eq!(
             verdicts("Each object keeps a tally of references and is freed as soon as it drops to zero."),
-            [Verdict::Partial, Verdict::Missed, Verdict::Missed]
+            [Verdict::Partial, Verdict::Met, Verdict::Missed]
         );
         // Restated twice: met.
         assert_eq!(
@@ -463,7 +509,18 @@ mod tests {
                 "Each object keeps a tally of references and is freed as soon as it drops to zero. \
                  Once the count of references drops to zero, the memory is freed right away."
             ),
-            [Verdict::Met, Verdict::Missed, Verdict::Missed]
+            [Verdict::Met, Verdict::Met, Verdict::Missed]
+        );
+        // A sentence closest to the point by one word only it uses leans towards it: alone
+        // it is not enough, two count as one restatement, and they add to a full one.
+        assert_eq!(verdicts("Memory is freed at once."), [Verdict::Missed, Verdict::Met, Verdict::Missed]);
+        let leaning = "Memory is freed at once. Nothing waits for a later sweep when the tally hits zero.";
+        assert_eq!(verdicts(leaning), [Verdict::Partial, Verdict::Met, Verdict::Missed]);
+        assert_eq!(
+            verdicts(&format!(
+                "Each object keeps a tally of references and is freed as soon as it drops to zero. {leaning}"
+            )),
+            [Verdict::Met, Verdict::Met, Verdict::Missed]
         );
         // One word only this point uses and one it shares with another point: partial.
         let four = [
@@ -473,18 +530,41 @@ mod tests {
             kp("large", "Large blocks skip the pools and go straight to the system allocator.", &["malloc"]),
         ];
         let r4 = Rubric { testing: "", key_points: &four, red_flags: &[] };
-        let verdicts4 = |a: &str| -> Vec<Verdict> { assess(&r4, a).key_points.iter().map(|v| v.verdict).collect() };
+        let verdicts4 = |a: &str| -> Vec<Verdict> {
+            assess(&r4, &format!("{CYCLES} {a}")).key_points.iter().map(|v| v.verdict).collect()
+        };
         assert_eq!(
             verdicts4("Memory for tiny things is carved from pools."),
-            [Verdict::Missed, Verdict::Missed, Verdict::Partial, Verdict::Missed]
+            [Verdict::Missed, Verdict::Met, Verdict::Partial, Verdict::Missed]
         );
         // A single word of the point is not enough.
-        assert_eq!(verdicts4("Memory for tiny things is carved up."), [Verdict::Missed; 4]);
+        assert_eq!(
+            verdicts4("Memory for tiny things is carved up."),
+            [Verdict::Missed, Verdict::Met, Verdict::Missed, Verdict::Missed]
+        );
         // Talking about the topic in general words restates nothing.
         assert_eq!(
             verdicts("Python manages memory for you, so objects come and go as the program runs."),
-            [Verdict::Missed; 3]
+            [Verdict::Missed, Verdict::Met, Verdict::Missed]
         );
+    }
+
+    #[test]
+    fn passing_mentions_without_a_point_made_earn_nothing() {
+        let (k, f) = rubric_parts();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let verdicts = |a: &str| -> Vec<Verdict> { assess(&r, a).key_points.iter().map(|v| v.verdict).collect() };
+        // One cue in a sentence, nothing else made: the topic's vocabulary, not a point.
+        let stray = "Memory in Python is mostly automatic, there is a private heap somewhere and it just works.";
+        assert_eq!(verdicts(stray), [Verdict::Missed; 3]);
+        assert!(assess(&r, stray).notes.iter().any(|n| n.contains("passing mentions")));
+        // The same mention beside a point that is made keeps its partial credit.
+        let beside = "When the refcount drops to zero the object is freed. There is a private heap for small objects.";
+        assert_eq!(verdicts(beside), [Verdict::Met, Verdict::Missed, Verdict::Partial]);
+        // Passing touches on most of the rubric are coverage, not strays.
+        let spread =
+            "Each object has a refcount. There is a reference cycle detector. Small ones live in a private heap.";
+        assert_eq!(verdicts(spread), [Verdict::Partial; 3]);
     }
 
     #[test]
