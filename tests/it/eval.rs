@@ -134,9 +134,9 @@ fn the_offline_grader_keeps_its_measured_fairness() {
     let ratio = |v: &serde_json::Value| v["hits"].as_f64().unwrap() / v["of"].as_f64().unwrap();
     let figures = [
         ("pairwise", ratio(&f["pairwise"]), 0.96),
-        ("kendall_tau", f["kendall_tau"].as_f64().unwrap(), 0.77),
+        ("kendall_tau", f["kendall_tau"].as_f64().unwrap(), 0.81),
         ("stuffed_below_partial", ratio(&f["stuffed_below_partial"]), 0.90),
-        ("key_point_f1", f["key_points"]["f1"].as_f64().unwrap(), 0.75),
+        ("key_point_f1", f["key_points"]["f1"].as_f64().unwrap(), 0.85),
         ("injection_not_above_base", ratio(&f["injection_not_above_base"]), 1.0),
         ("red_flag_precision", f["red_flags"]["precision"].as_f64().unwrap(), 0.95),
     ];
