@@ -120,7 +120,8 @@ fn header(t: &Transcript) -> (String, String) {
     let title = format!("grill session {} — {}", t.id, t.started_at.format("%Y-%m-%d %H:%M"));
     let mean = t.mean_score().map_or("–".into(), |m| format!("{m:.0}/100"));
     let meta = format!(
-        "status: {:?} · answered: {} · mean score: {mean} · grader: {} · bank: {}",
+        "{} · status: {:?} · answered: {} · mean score: {mean} · grader: {} · bank: {}",
+        t.mode,
         t.status,
         t.answered(),
         t.grader,

@@ -89,11 +89,7 @@ pub fn transcript(style: &Style, t: &Transcript, bank: &Bank) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", style.bold(&format!("Session {} — {}", t.id, t.started_at.format("%Y-%m-%d %H:%M"))));
     let mean = t.mean_score().map_or("-".to_string(), |m| format!("{m:.0}/100"));
-    let mode = match t.mode {
-        crate::transcript::SessionMode::Practice => "practice",
-        crate::transcript::SessionMode::Interview => "interview",
-    };
-    let _ = writeln!(out, "{mode} · status: {:?}   answered: {}   mean score: {mean}", t.status, t.answered());
+    let _ = writeln!(out, "{} · status: {:?}   answered: {}   mean score: {mean}", t.mode, t.status, t.answered());
     let _ = writeln!(out, "grader: {}   bank: {}", t.grader, t.bank);
     for (i, turn) in t.turns.iter().enumerate() {
         let _ = writeln!(out);

@@ -49,6 +49,15 @@ pub enum SessionMode {
     Interview,
 }
 
+impl std::fmt::Display for SessionMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SessionMode::Practice => "practice",
+            SessionMode::Interview => "interview",
+        })
+    }
+}
+
 /// Which grader produced a grade.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
