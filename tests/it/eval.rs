@@ -139,6 +139,7 @@ fn the_offline_grader_keeps_its_measured_fairness() {
         ("key_point_f1", f["key_points"]["f1"].as_f64().unwrap(), 0.85),
         ("injection_not_above_base", ratio(&f["injection_not_above_base"]), 1.0),
         ("red_flag_precision", f["red_flags"]["precision"].as_f64().unwrap(), 0.95),
+        ("red_flag_recall", f["red_flags"]["recall"].as_f64().unwrap(), 0.45),
     ];
     for (name, value, floor) in figures {
         assert!(value >= floor, "{name} is {value:.3}, below its floor {floor}");
