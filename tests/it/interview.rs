@@ -3,7 +3,6 @@
 //! server that fails halfway leaving the rest pending for `grill regrade --pending`.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -81,15 +80,22 @@ fn grades_arrive_while_later_answers_are_typed_and_the_report_lists_every_questi
     grading(&fake, Duration::from_millis(300));
     let sb = Sandbox::new();
     let bank = fixture_bank();
-    let mut child = sb
-        .command()
-        .args(["--bank", bank.to_str().unwrap(), "--base-url", &fake.base(), "--model", "fake-model"])
-        .args(["interview", "--question", "colours", "--question", "tides", "--follow-ups", "1"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let base = fake.base();
+    let mut child = sb.spawn(&[
+        "--bank",
+        bank.to_str().unwrap(),
+        "--base-url",
+        &base,
+        "--model",
+        "fake-model",
+        "interview",
+        "--question",
+        "colours",
+        "--question",
+        "tides",
+        "--follow-ups",
+        "1",
+    ]);
     let mut stdin = child.stdin.take().unwrap();
     let answers = [
         "Blue and yellow pigments make green because each absorbs what the other reflects.",
@@ -266,15 +272,21 @@ fn the_time_limit_stops_new_questions() {
     let sb = Sandbox::new();
     let bank = fixture_bank();
     let bank = bank.to_str().unwrap();
-    let mut child = sb
-        .command()
-        .args(["--bank", bank, "--grader", "offline", "interview", "--question", "colours", "--question", "tides"])
-        .args(["--follow-ups", "0", "--time-limit", "1"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = sb.spawn(&[
+        "--bank",
+        bank,
+        "--grader",
+        "offline",
+        "interview",
+        "--question",
+        "colours",
+        "--question",
+        "tides",
+        "--follow-ups",
+        "0",
+        "--time-limit",
+        "1",
+    ]);
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut seen = String::new();

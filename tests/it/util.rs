@@ -68,6 +68,12 @@ impl Sandbox {
         c
     }
 
+    /// Starts grill with `args` and every stream piped, for a test that feeds standard
+    /// input bit by bit while it runs.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+    }
+
     /// Runs grill with `args`, feeding `stdin`.
     pub fn run(&self, args: &[&str], stdin: &str) -> Run {
         self.run_with(args, stdin, &[])
