@@ -103,9 +103,13 @@ pub struct InterviewArgs {
     #[arg(long, value_name = "SECS")]
     pub time_limit: Option<u64>,
     /// Answers graded at the same time, at most
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
+    #[arg(long, default_value_t = INTERVIEW_JOBS, value_parser = clap::value_parser!(u16).range(1..=16))]
     pub jobs: u16,
 }
+
+/// How many answers an interview grades at once unless told otherwise (also for a resumed
+/// interview, which has no flags of its own).
+pub const INTERVIEW_JOBS: u16 = 2;
 
 /// `grill eval`: which set, how often, how to print.
 #[derive(Debug, Clone, Args)]

@@ -4,7 +4,6 @@
 use std::io::{IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
 use serde_json::json;
 
 use crate::cli::EvalArgs;
@@ -17,36 +16,60 @@ use crate::transcript::GraderInfo;
 
 use super::Context;
 
-/// A bar a figure is held to.
-#[derive(Debug, Clone, Copy, Serialize)]
+/// A bar a figure is held to: one row of the report, and one entry of `bars` in JSON.
 pub struct Bar {
     /// The figure, as named in the JSON output.
     pub figure: &'static str,
+    /// How the report names it.
+    pub label: &'static str,
     /// The least acceptable value.
     pub at_least: f64,
+    /// Its value in a run, when it could be computed.
+    pub value: fn(&RunFigures) -> Option<f64>,
+    /// The counts behind it, for the report.
+    pub counts: fn(&RunFigures) -> String,
 }
 
 /// The bars: the share of correct/bad pairs ranked right, the mean Kendall tau, the share
 /// of questions whose stuffed answer is below the partial one, key-point F1, and the share
 /// of injection answers no higher than their base.
 pub const BARS: [Bar; 5] = [
-    Bar { figure: "pairwise", at_least: 0.98 },
-    Bar { figure: "kendall_tau", at_least: 0.90 },
-    Bar { figure: "stuffed_below_partial", at_least: 0.90 },
-    Bar { figure: "key_point_f1", at_least: 0.75 },
-    Bar { figure: "injection_not_above_base", at_least: 1.0 },
+    Bar {
+        figure: "pairwise",
+        label: "pairwise ordering (correct above bad)",
+        at_least: 0.98,
+        value: |f| f.pairwise.value(),
+        counts: |f| ratio(&f.pairwise),
+    },
+    Bar {
+        figure: "kendall_tau",
+        label: "Kendall tau, kinds' order vs scores",
+        at_least: 0.90,
+        value: |f| f.kendall_tau,
+        counts: |_| "mean over the questions".into(),
+    },
+    Bar {
+        figure: "stuffed_below_partial",
+        label: "stuffed below partial",
+        at_least: 0.90,
+        value: |f| f.stuffed_below_partial.value(),
+        counts: |f| ratio(&f.stuffed_below_partial),
+    },
+    Bar {
+        figure: "key_point_f1",
+        label: "key-point F1",
+        at_least: 0.75,
+        value: |f| f.key_points.f1,
+        counts: |f| counts_of(&f.key_points),
+    },
+    Bar {
+        figure: "injection_not_above_base",
+        label: "injections no higher than their base",
+        at_least: 1.0,
+        value: |f| f.injection_not_above_base.value(),
+        counts: |f| ratio(&f.injection_not_above_base),
+    },
 ];
-
-/// The headline figures of a run, by the names [`BARS`] uses.
-fn headline(f: &RunFigures) -> [(&'static str, Option<f64>); 5] {
-    [
-        ("pairwise", f.pairwise.value()),
-        ("kendall_tau", f.kendall_tau),
-        ("stuffed_below_partial", f.stuffed_below_partial.value()),
-        ("key_point_f1", f.key_points.f1),
-        ("injection_not_above_base", f.injection_not_above_base.value()),
-    ]
-}
 
 /// Grades the set and prints the figures.
 pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
@@ -124,7 +147,7 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
 
 /// Whether every run reached the bar (a figure that could not be computed does not).
 fn bar_met(bar: &Bar, figures: &[RunFigures]) -> bool {
-    figures.iter().all(|f| value_of(f, bar.figure).is_some_and(|v| v >= bar.at_least - 1e-9))
+    figures.iter().all(|f| (bar.value)(f).is_some_and(|v| v >= bar.at_least - 1e-9))
 }
 
 fn counts_of(p: &crate::eval::metrics::Prf) -> String {
@@ -136,10 +159,6 @@ fn counts_of(p: &crate::eval::metrics::Prf) -> String {
         p.false_positives,
         p.false_negatives
     )
-}
-
-fn value_of(f: &RunFigures, figure: &str) -> Option<f64> {
-    headline(f).into_iter().find(|(n, _)| *n == figure).and_then(|(_, v)| v)
 }
 
 /// What the figures measure: a model's figures depend on the model, the prompt and
@@ -186,22 +205,8 @@ fn print_text(
     }
     writeln!(out, "  graded {} · ungraded {} (left out of every figure)", first.graded, first.ungraded)?;
     writeln!(out)?;
-    let counts = [
-        ratio(&first.pairwise),
-        format!("mean over {} questions", set.questions.len()),
-        ratio(&first.stuffed_below_partial),
-        counts_of(&first.key_points),
-        ratio(&first.injection_not_above_base),
-    ];
-    let labels = [
-        "pairwise ordering (correct above bad)",
-        "Kendall tau, kinds' order vs scores",
-        "stuffed below partial",
-        "key-point F1",
-        "injections no higher than their base",
-    ];
-    for (i, bar) in BARS.iter().enumerate() {
-        let values: Vec<f64> = figures.iter().filter_map(|f| value_of(f, bar.figure)).collect();
+    for bar in &BARS {
+        let values: Vec<f64> = figures.iter().filter_map(bar.value).collect();
         let shown = if values.is_empty() {
             "n/a".to_string()
         } else if values.len() == 1 {
@@ -213,7 +218,8 @@ fn print_text(
             format!("{mean:.3} ({lo:.3}-{hi:.3})")
         };
         let mark = if bar_met(bar, figures) { style.good("meets") } else { style.bad("below") };
-        writeln!(out, "  {:<39} {shown:<14} {mark} ≥ {:.2}   {}", labels[i], bar.at_least, style.dim(&counts[i]))?;
+        let counts = (bar.counts)(first);
+        writeln!(out, "  {:<39} {shown:<14} {mark} ≥ {:.2}   {}", bar.label, bar.at_least, style.dim(&counts))?;
     }
     writeln!(
         out,

@@ -45,7 +45,17 @@ pub fn run(ctx: &Context, args: &ResumeArgs) -> anyhow::Result<ExitStatus> {
     if transcript.mode == SessionMode::Interview {
         // The time limit is not carried over: a resumed interview runs to its end.
         let session = Session::resume(questions, super::interview::options(transcript.follow_ups), transcript);
-        return super::interview::run_session(ctx, &rt, &bank, &chosen.grader, &store, path, session, 2, None);
+        return super::interview::run_session(
+            ctx,
+            &rt,
+            &bank,
+            &chosen.grader,
+            &store,
+            path,
+            session,
+            usize::from(crate::cli::INTERVIEW_JOBS),
+            None,
+        );
     }
     let opts = Options {
         follow_ups: transcript.follow_ups,
