@@ -68,6 +68,31 @@ fn grading(fake: &Fake, delay: Duration) {
     fake.mount(Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(Scripted { delay }));
 }
 
+/// `colours` and `tides` with one follow-up each, graded by the model at `base`.
+fn interview_args(base: &str, extra: &[&str]) -> Vec<String> {
+    let bank = fixture_bank().to_str().unwrap().to_string();
+    let mut args: Vec<String> = [
+        "--bank",
+        &bank,
+        "--base-url",
+        base,
+        "--model",
+        "fake-model",
+        "interview",
+        "--question",
+        "colours",
+        "--question",
+        "tides",
+        "--follow-ups",
+        "1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
 fn transcript_now(sb: &Sandbox) -> Option<Value> {
     let files = sb.transcript_files();
     let f = files.first()?;
@@ -79,23 +104,8 @@ fn grades_arrive_while_later_answers_are_typed_and_the_report_lists_every_questi
     let fake = Fake::start();
     grading(&fake, Duration::from_millis(300));
     let sb = Sandbox::new();
-    let bank = fixture_bank();
     let base = fake.base();
-    let mut child = sb.spawn(&[
-        "--bank",
-        bank.to_str().unwrap(),
-        "--base-url",
-        &base,
-        "--model",
-        "fake-model",
-        "interview",
-        "--question",
-        "colours",
-        "--question",
-        "tides",
-        "--follow-ups",
-        "1",
-    ]);
+    let mut child = sb.spawn(&interview_args(&base, &[]));
     let mut stdin = child.stdin.take().unwrap();
     let answers = [
         "Blue and yellow pigments make green because each absorbs what the other reflects.",
@@ -183,30 +193,11 @@ fn with_the_server_failing_halfway_the_rest_stay_pending_and_are_graded_later() 
     let bank = bank.to_str().unwrap();
     let stdin = "Blue and yellow make green.\n---\nScreens add light together.\n---\n\
                  The moon pulls the water.\n---\nSun and moon in line give spring tides.\n";
-    let run = sb.run_with(
-        &[
-            "--bank",
-            bank,
-            "--base-url",
-            &fake.base(),
-            "--model",
-            "fake-model",
-            "interview",
-            "--question",
-            "colours",
-            "--question",
-            "tides",
-            "--follow-ups",
-            "1",
-            "--jobs",
-            "1",
-        ],
-        stdin,
-        &[("GRILL_RETRY_BASE_MS", "5")],
-    );
+    let run = sb.run_with(&interview_args(&fake.base(), &["--jobs", "1"]), stdin, &[("GRILL_RETRY_BASE_MS", "5")]);
     run.success();
     let files = sb.transcript_files();
-    let file = files.iter().find(|f| std::fs::read_to_string(f).unwrap().contains("\"interview\"")).unwrap();
+    assert_eq!(files.len(), 1);
+    let file = &files[0];
     let t: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
     let turns = t["turns"].as_array().unwrap();
     assert_eq!(turns.len(), 4, "every answer is recorded");

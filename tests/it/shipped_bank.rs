@@ -253,31 +253,23 @@ fn offline_grader_ranks_strong_above_partial_above_wrong_and_stuffed() {
 
 #[test]
 fn every_reference_answer_scores_full_marks_offline_with_no_red_flag() {
+    fn flags_of(grade: &grill::grade::Grade) -> Vec<String> {
+        let a = grade.assessment().expect("an offline grade has an assessment");
+        a.red_flags.iter().map(|f| f.id.clone()).collect()
+    }
     // A false red flag on the bank's own model answer would show the grader punishing
     // exactly what it asks for; follow-up answers are short, so only their flags count.
     let bank = bank();
     let mut problems = Vec::new();
     for q in bank.questions() {
         let grade = offline::grade(&q.rubric(), &q.reference_answer);
-        let flags: Vec<&str> = grade
-            .assessment()
-            .expect("an offline grade has an assessment")
-            .red_flags
-            .iter()
-            .map(|f| f.id.as_str())
-            .collect();
+        let flags = flags_of(&grade);
         if grade.score() != Some(100) || !flags.is_empty() {
             problems.push(format!("{}: {:?} {flags:?}", q.id, grade.score()));
         }
         for f in &q.follow_ups {
             let grade = offline::grade(&f.rubric(), &f.answer);
-            let flags: Vec<&str> = grade
-                .assessment()
-                .expect("an offline grade has an assessment")
-                .red_flags
-                .iter()
-                .map(|f| f.id.as_str())
-                .collect();
+            let flags = flags_of(&grade);
             if !flags.is_empty() {
                 problems.push(format!("{} / {}: {flags:?}", q.id, f.id));
             }

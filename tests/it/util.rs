@@ -70,7 +70,7 @@ impl Sandbox {
 
     /// Starts grill with `args` and every stream piped, for a test that feeds standard
     /// input bit by bit while it runs.
-    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+    pub fn spawn<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> std::process::Child {
         self.command().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
     }
 
@@ -79,7 +79,7 @@ impl Sandbox {
         self.run_with(args, stdin, &[])
     }
 
-    pub fn run_with(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
+    pub fn run_with<S: AsRef<std::ffi::OsStr>>(&self, args: &[S], stdin: &str, env: &[(&str, &str)]) -> Run {
         let mut c = self.command();
         c.args(args).envs(env.iter().copied()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = c.spawn().unwrap();
