@@ -18,9 +18,12 @@ use crate::cli::{GlobalArgs, GraderChoice};
 pub struct Secret(String);
 
 impl Secret {
-    /// Wraps a key.
+    /// Wraps a key, and registers it with [`crate::scrub`] so that no text shown or
+    /// stored from then on can carry it, whatever a server sends back.
     pub fn new(s: impl Into<String>) -> Secret {
-        Secret(s.into())
+        let s = s.into();
+        crate::scrub::secret(&s);
+        Secret(s)
     }
 
     /// The key itself, for the one place that sends it.

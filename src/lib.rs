@@ -16,6 +16,7 @@ pub mod llm;
 pub mod prompts;
 pub mod render;
 pub mod review;
+pub mod scrub;
 pub mod session;
 pub mod style;
 pub mod transcript;
