@@ -1,22 +1,18 @@
 //! Against a server nobody here wrote: llama.cpp's own OpenAI-compatible server with a
 //! real (tiny) model, started by `scripts/real-server-up` (as `.ci/run` does), whose URL
-//! arrives in GRILL_REAL_SERVER_URL. In CI a missing server is a failure, not a skip.
+//! arrives in GRILL_REAL_SERVER_URL. The tier is `#[ignore]`d, so a plain `cargo test`
+//! reports it as ignored rather than passing it silently; `.ci/run` starts the server and
+//! runs it with `--ignored`, and there a missing server is a failure.
 //!
 //! A 135M model's grades mean nothing; this tier tests the protocol: structured output
 //! negotiation, reply validation, usage and prompt-cache figures, doctor.
 
 use std::process::{Command, Stdio};
 
-fn server() -> Option<String> {
+fn server() -> String {
     match std::env::var("GRILL_REAL_SERVER_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("CI must run this tier: start the server with `eval \"$(scripts/real-server-up)\"` (.ci/run does)")
-        }
-        _ => {
-            eprintln!("SKIPPED: GRILL_REAL_SERVER_URL is not set; run `eval \"$(scripts/real-server-up)\"` first");
-            None
-        }
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!("GRILL_REAL_SERVER_URL is not set: start the server with `eval \"$(scripts/real-server-up)\"`"),
     }
 }
 
@@ -40,8 +36,9 @@ fn grill(dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Out
 }
 
 #[test]
+#[ignore = "needs llama.cpp's server: eval \"$(scripts/real-server-up)\", then cargo test -- --ignored"]
 fn a_scripted_session_is_graded_by_llama_cpp_and_doctor_agrees() {
-    let Some(url) = server() else { return };
+    let url = server();
     let dir = tempfile::tempdir().unwrap();
     let model = "smollm2-135m-instruct";
     let answers = "The GIL is a mutex in CPython, so only one thread executes bytecode at a time. It exists because \
@@ -116,8 +113,9 @@ fn a_scripted_session_is_graded_by_llama_cpp_and_doctor_agrees() {
 }
 
 #[test]
+#[ignore = "needs llama.cpp's server: eval \"$(scripts/real-server-up)\", then cargo test -- --ignored"]
 fn an_interview_is_graded_in_the_background_by_llama_cpp() {
-    let Some(url) = server() else { return };
+    let url = server();
     let dir = tempfile::tempdir().unwrap();
     let model = "smollm2-135m-instruct";
     let answer = "With `is` I check identity, that both names point at the same object; `==` calls __eq__ and \

@@ -116,13 +116,13 @@ fn every_inventory_id_is_present_exactly_once() {
     assert_eq!(ids.len(), INVENTORY_IDS.len(), "the bank has questions the inventory does not list");
 }
 
+/// The inventory lives beside the checkout, not in it: a plain `cargo test` reports this
+/// test as ignored instead of passing it without its file; `.ci/run` runs it.
 #[test]
+#[ignore = "needs ../shared/inventory.md beside the checkout; cargo test -- --ignored"]
 fn the_id_list_matches_the_inventory_file() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/inventory.md");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("{} not found: the constant list stands alone", path.display());
-        return;
-    };
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     // Section 2 rows read "| 12 | `mro-super` | ...".
     let listed: Vec<String> = text
         .lines()
