@@ -19,6 +19,7 @@ pub mod review;
 pub mod scrub;
 pub mod session;
 pub mod style;
+pub mod text;
 pub mod transcript;
 pub mod util;
 

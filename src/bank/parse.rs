@@ -6,7 +6,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Example, FollowUp, KeyPoint, Level, Origin, Problem, Question, RedFlag, Severity};
-use crate::grade::text::Cue;
+use crate::text::Cue;
 
 /// What one file yielded: the questions that parsed, and every problem found.
 #[derive(Debug, Default)]

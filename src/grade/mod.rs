@@ -8,7 +8,6 @@ pub mod guard;
 pub mod llm;
 pub mod offline;
 pub mod reply;
-pub mod text;
 
 use serde::{Deserialize, Serialize};
 

@@ -11,9 +11,9 @@
 //! explanation is right, only whether it covers the rubric's points in sentences;
 //! everything it shows is labelled offline.
 
-use super::text::{Cue, Segment, SegmentKind, content_roots, is_negated, segments, tokenize};
 use super::{Assessment, Feedback, FlagHit, Grade, PointVerdict, Verdict};
 use crate::bank::Rubric;
+use crate::text::{Cue, Segment, SegmentKind, content_roots, is_negated, segments, tokenize};
 
 /// The offline grader's name and version, recorded in transcripts: a change to its rules
 /// bumps the version, so old grades can be told apart.

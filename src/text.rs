@@ -1,5 +1,7 @@
 //! Text as the offline grader sees it: words folded to a canonical form, grouped into
 //! segments (sentences, list fragments, code) and clauses, and cues matched against them.
+//! It stands apart from both of its users, the bank (which checks that every cue parses)
+//! and the offline grader (which matches them), so neither imports the other.
 //!
 //! The folding rules are documented for bank authors in `docs/bank-format.md` ("Cues");
 //! keep the two in step.
