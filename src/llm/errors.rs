@@ -144,6 +144,12 @@ pub fn error_message(body: &str) -> String {
             return m;
         }
     }
+    // A body cut at the read cap is no longer JSON, but its message is still at the front.
+    if trimmed.starts_with('{')
+        && let Some(m) = cut_message(trimmed)
+    {
+        return m;
+    }
     let first = trimmed.lines().next().unwrap_or("").trim();
     if first.is_empty() {
         "(empty body)".into()
@@ -152,6 +158,33 @@ pub fn error_message(body: &str) -> String {
     } else {
         first.chars().take(300).collect()
     }
+}
+
+/// The string after the first `"message":` of a JSON text that may be cut short.
+fn cut_message(body: &str) -> Option<String> {
+    let at = body.find("\"message\"")?;
+    let rest = body[at + "\"message\"".len()..].trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
+    let mut end = rest.len();
+    let mut escaped = false;
+    for (i, c) in rest.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let mut s = &rest[..end];
+    // An escape the cut broke in two.
+    if let Some(i) = s.rfind('\\')
+        && s.len() - i < 6
+    {
+        s = &s[..i];
+    }
+    serde_json::from_str::<String>(&format!("\"{s}\"")).ok()
 }
 
 #[cfg(test)]
@@ -173,6 +206,8 @@ mod tests {
         assert_eq!(error_message("Internal Server Error\ntrace"), "Internal Server Error");
         assert!(error_message("<html><body>502 Bad Gateway</body></html>").contains("HTML page"));
         assert_eq!(error_message(""), "(empty body)");
+        assert_eq!(error_message(r#"{"error":{"message":"Invalid key \u00e9xx"#), "Invalid key éxx");
+        assert_eq!(error_message(r#"{"error":{"message":"cut in an escape \u00"#), "cut in an escape ");
     }
 
     #[test]

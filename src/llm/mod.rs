@@ -376,6 +376,77 @@ mod tests {
     }
 
     #[test]
+    fn reply_caps_follow_max_tokens_with_a_floor() {
+        assert_eq!(reply_cap(1000), 256 << 10);
+        assert_eq!(reply_cap(100_000), 100_000 * 16 + (16 << 10));
+        assert_eq!(content_cap(1000), 16_000);
+        assert_eq!(content_cap(10), 4 << 10);
+    }
+
+    /// A server streaming a 500 MB reply in chunks, with no Content-Length to refuse it
+    /// by: the client must stop reading near the cap and hang up. Returns how many body
+    /// bytes the server managed to hand over.
+    fn streaming_server(total: usize) -> (u16, std::thread::JoinHandle<usize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let served = std::thread::spawn(move || {
+            let (mut sock, _) = listener.accept().unwrap();
+            let mut request = [0u8; 64 << 10];
+            let _ = sock.read(&mut request);
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+            if sock.write_all(head.as_bytes()).is_err() {
+                return 0;
+            }
+            let chunk = vec![b' '; 64 << 10];
+            let size = format!("{:x}\r\n", chunk.len());
+            let mut sent = 0;
+            while sent < total {
+                let ok = sock
+                    .write_all(size.as_bytes())
+                    .and_then(|_| sock.write_all(&chunk))
+                    .and_then(|_| sock.write_all(b"\r\n"));
+                if ok.is_err() {
+                    break;
+                }
+                sent += chunk.len();
+            }
+            sent
+        });
+        (port, served)
+    }
+
+    #[test]
+    fn a_streamed_flood_is_refused_after_about_the_cap() {
+        let (port, served) = streaming_server(500 << 20);
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let endpoint = Endpoint::new(&format!("http://127.0.0.1:{port}/v1"), None).unwrap();
+        let client = Client::new(endpoint, Limits::default(), Arc::new(|_| {}));
+        let request = ChatRequest {
+            model: "m".into(),
+            messages: vec![Message::user("hi")],
+            temperature: 0.0,
+            max_tokens: 1000,
+            frequency_penalty: None,
+            response_format: None,
+            stream: false,
+        };
+        let err = rt.block_on(client.chat(&request, &Deadline::after(Duration::from_secs(60)))).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the reply from http://127.0.0.1:{port}/v1/chat/completions is larger than 256 KiB, the most grill \
+                 reads for it; it was refused"
+            )
+        );
+        drop(client);
+        drop(rt);
+        let sent = served.join().unwrap();
+        // What the sockets' buffers hold on top of the cap, not the 500 MB on offer.
+        assert!(sent < 32 << 20, "the server handed over {sent} bytes");
+    }
+
+    #[test]
     fn retry_after_reads_seconds() {
         assert_eq!(parse_retry_after(&HeaderValue::from_static("2")), Some(Duration::from_secs(2)));
         assert_eq!(parse_retry_after(&HeaderValue::from_static("soon")), None);
