@@ -7,6 +7,13 @@ use std::fmt::Write;
 use crate::bank::{Bank, Severity};
 use crate::grade::{Grade, Verdict};
 use crate::render::grader_label;
+use crate::scrub;
+
+/// Text from a transcript or a bank without control characters: a document must not carry
+/// escape sequences into the terminal that `cat`s it, or into a browser.
+fn clean(s: &str) -> String {
+    scrub::controls(s).into_owned()
+}
 use crate::transcript::Transcript;
 
 struct PointView {
@@ -48,18 +55,20 @@ fn views(t: &Transcript, bank: &Bank) -> Vec<TurnView> {
                 fu.map(|f| &f.key_points)
                     .or(q.map(|q| &q.key_points))
                     .and_then(|ks| ks.iter().find(|k| k.id == id))
-                    .map_or_else(|| id.to_string(), |k| k.point.clone())
+                    .map_or_else(|| clean(id), |k| clean(&k.point))
             };
             let flag_text = |id: &str| {
                 fu.map(|f| &f.red_flags)
                     .or(q.map(|q| &q.red_flags))
                     .and_then(|fs| fs.iter().find(|f| f.id == id))
-                    .map_or_else(|| id.to_string(), |f| f.point.clone())
+                    .map_or_else(|| clean(id), |f| clean(&f.point))
             };
             let title = match (&turn.follow_up_id, &turn.generated_for) {
-                (Some(f), _) => format!("{}. {} — follow-up {f}", i + 1, turn.question_id),
-                (None, Some(_)) => format!("{}. {} — follow-up asked by the model", i + 1, turn.question_id),
-                _ => format!("{}. {}", i + 1, turn.question_id),
+                (Some(f), _) => format!("{}. {} — follow-up {}", i + 1, clean(&turn.question_id), clean(f)),
+                (None, Some(_)) => {
+                    format!("{}. {} — follow-up asked by the model", i + 1, clean(&turn.question_id))
+                }
+                _ => format!("{}. {}", i + 1, clean(&turn.question_id)),
             };
             let grades = turn
                 .grades
@@ -67,7 +76,7 @@ fn views(t: &Transcript, bank: &Bank) -> Vec<TurnView> {
                 .map(|g| {
                     let mut v = GradeView {
                         when: g.graded_at.format("%Y-%m-%d %H:%M").to_string(),
-                        grader: grader_label(&g.grader),
+                        grader: clean(&grader_label(&g.grader)),
                         score: g.grade.score(),
                         reason: None,
                         points: vec![],
@@ -75,10 +84,14 @@ fn views(t: &Transcript, bank: &Bank) -> Vec<TurnView> {
                         strengths: vec![],
                         gaps: vec![],
                         next_step: None,
-                        injection: g.injection.iter().map(|m| format!("line {}: {}", m.line, m.excerpt)).collect(),
+                        injection: g
+                            .injection
+                            .iter()
+                            .map(|m| format!("line {}: {}", m.line, clean(&m.excerpt)))
+                            .collect(),
                     };
                     match &g.grade {
-                        Grade::Ungraded { reason, .. } => v.reason = Some(reason.clone()),
+                        Grade::Ungraded { reason, .. } => v.reason = Some(clean(reason)),
                         Grade::Graded { assessment: a, .. } => {
                             v.points = a
                                 .key_points
@@ -86,24 +99,30 @@ fn views(t: &Transcript, bank: &Bank) -> Vec<TurnView> {
                                 .map(|p| PointView {
                                     text: kp_text(&p.id),
                                     verdict: p.verdict,
-                                    evidence: p.evidence.clone(),
-                                    note: p.note.clone(),
+                                    evidence: p.evidence.as_deref().map(clean),
+                                    note: p.note.as_deref().map(clean),
                                 })
                                 .collect();
                             v.flags = a
                                 .red_flags
                                 .iter()
-                                .map(|f| (flag_text(&f.id), f.severity, f.evidence.clone()))
+                                .map(|f| (flag_text(&f.id), f.severity, f.evidence.as_deref().map(clean)))
                                 .collect();
-                            v.strengths = a.feedback.strengths.clone();
-                            v.gaps = a.feedback.gaps.clone();
-                            v.next_step = a.feedback.next_step.clone();
+                            v.strengths = a.feedback.strengths.iter().map(|s| clean(s)).collect();
+                            v.gaps = a.feedback.gaps.iter().map(|s| clean(s)).collect();
+                            v.next_step = a.feedback.next_step.as_deref().map(clean);
                         }
                     }
                     v
                 })
                 .collect();
-            TurnView { title, prompt: turn.prompt.clone(), answer: turn.answer.clone(), skipped: turn.skipped, grades }
+            TurnView {
+                title,
+                prompt: clean(&turn.prompt),
+                answer: turn.answer.as_deref().map(clean),
+                skipped: turn.skipped,
+                grades,
+            }
         })
         .collect()
 }
@@ -117,15 +136,15 @@ fn mark(v: Verdict) -> &'static str {
 }
 
 fn header(t: &Transcript) -> (String, String) {
-    let title = format!("grill session {} — {}", t.id, t.started_at.format("%Y-%m-%d %H:%M"));
+    let title = format!("grill session {} — {}", clean(&t.id), t.started_at.format("%Y-%m-%d %H:%M"));
     let mean = t.mean_score().map_or("–".into(), |m| format!("{m:.0}/100"));
     let meta = format!(
         "{} · status: {:?} · answered: {} · mean score: {mean} · grader: {} · bank: {}",
         t.mode,
         t.status,
         t.answered(),
-        t.grader,
-        t.bank
+        clean(&t.grader.to_string()),
+        clean(&t.bank.to_string())
     );
     (title, meta)
 }
@@ -194,7 +213,7 @@ pub fn markdown(t: &Transcript, bank: &Bank) -> String {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    clean(s).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 const CSS: &str = "body{font:15px/1.5 system-ui,-apple-system,Segoe UI,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d1d1f}\

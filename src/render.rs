@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use crate::bank::{Bank, Rubric, Severity};
 use crate::grade::{Grade, Verdict};
+use crate::scrub::controls as c;
 use crate::style::{Style, wrap};
 use crate::transcript::{GradeRecord, GraderInfo, Transcript};
 
@@ -17,22 +18,24 @@ pub fn grader_label(g: &GraderInfo) -> String {
         GraderInfo::Offline { .. } => {
             "offline grader: key-point coverage from cues, not a model's judgement".to_string()
         }
-        GraderInfo::Llm { model, endpoint, .. } => format!("graded by {model} at {endpoint}"),
+        GraderInfo::Llm { model, endpoint, .. } => format!("graded by {} at {}", c(model), c(endpoint)),
     }
 }
 
-/// A grade, with each key point's verdict and the red flags raised.
+/// A grade, with each key point's verdict and the red flags raised. Every piece of text
+/// from a transcript, a bank or a model goes through [`c`] (control characters out) even
+/// though it was scrubbed on the way in: a transcript file can be edited by hand.
 pub fn grade(style: &Style, rubric: &Rubric<'_>, record: &GradeRecord) -> String {
     let mut out = String::new();
     if !record.injection.is_empty() {
         let _ = writeln!(out, "  {}", style.bad("⚠ text addressed to the grader was found; it earns nothing:"));
         for m in &record.injection {
-            let _ = writeln!(out, "      {}", style.dim(&format!("line {}: {}", m.line, m.excerpt)));
+            let _ = writeln!(out, "      {}", style.dim(&format!("line {}: {}", m.line, c(&m.excerpt))));
         }
     }
     match &record.grade {
         Grade::Ungraded { reason, .. } => {
-            let _ = writeln!(out, "  {} {}", style.warn("Not graded:"), reason);
+            let _ = writeln!(out, "  {} {}", style.warn("Not graded:"), c(reason));
             let _ = writeln!(out, "  {}", style.dim("The answer is saved; grade it again later."));
         }
         Grade::Graded { score, assessment } => {
@@ -55,10 +58,10 @@ pub fn grade(style: &Style, rubric: &Rubric<'_>, record: &GradeRecord) -> String
                     Verdict::Partial => style.warn("~ partial"),
                     Verdict::Missed => style.bad("✗ missed "),
                 };
-                let body = wrap(text, WIDTH, "             ");
+                let body = wrap(&c(text), WIDTH, "             ");
                 let _ = write!(out, "  {mark}  {}", body.trim_start());
                 if let Some(note) = &v.note {
-                    let _ = writeln!(out, "             {}", style.dim(note));
+                    let _ = writeln!(out, "             {}", style.dim(&c(note)));
                 }
             }
             for hit in &assessment.red_flags {
@@ -68,16 +71,16 @@ pub fn grade(style: &Style, rubric: &Rubric<'_>, record: &GradeRecord) -> String
                     Severity::Critical => "critical",
                     Severity::Minor => "minor",
                 };
-                let _ = writeln!(out, "  {} {}", style.bad(&format!("! red flag ({sev}):")), text);
+                let _ = writeln!(out, "  {} {}", style.bad(&format!("! red flag ({sev}):")), c(text));
                 if let Some(e) = &hit.evidence {
-                    let _ = writeln!(out, "      {}", style.dim(&format!("“{e}”")));
+                    let _ = writeln!(out, "      {}", style.dim(&format!("“{}”", c(e))));
                 }
             }
             for note in &assessment.notes {
-                let _ = writeln!(out, "  {} {}", style.warn("note:"), note);
+                let _ = writeln!(out, "  {} {}", style.warn("note:"), c(note));
             }
             if let Some(next) = &assessment.feedback.next_step {
-                let _ = write!(out, "{}", wrap(&format!("Next: {next}"), WIDTH, "  "));
+                let _ = write!(out, "{}", wrap(&format!("Next: {}", c(next)), WIDTH, "  "));
             }
         }
     }
@@ -87,15 +90,16 @@ pub fn grade(style: &Style, rubric: &Rubric<'_>, record: &GradeRecord) -> String
 /// A whole transcript: every turn with its answer and latest grade.
 pub fn transcript(style: &Style, t: &Transcript, bank: &Bank) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}", style.bold(&format!("Session {} — {}", t.id, t.started_at.format("%Y-%m-%d %H:%M"))));
+    let _ =
+        writeln!(out, "{}", style.bold(&format!("Session {} — {}", c(&t.id), t.started_at.format("%Y-%m-%d %H:%M"))));
     let mean = t.mean_score().map_or("-".to_string(), |m| format!("{m:.0}/100"));
     let _ = writeln!(out, "{} · status: {:?}   answered: {}   mean score: {mean}", t.mode, t.status, t.answered());
-    let _ = writeln!(out, "grader: {}   bank: {}", t.grader, t.bank);
+    let _ = writeln!(out, "grader: {}   bank: {}", c(&t.grader.to_string()), c(&t.bank.to_string()));
     for (i, turn) in t.turns.iter().enumerate() {
         let _ = writeln!(out);
         let label = match &turn.follow_up_id {
-            Some(f) => format!("{}. {} › follow-up {}", i + 1, turn.question_id, f),
-            None => format!("{}. {}", i + 1, turn.question_id),
+            Some(f) => format!("{}. {} › follow-up {}", i + 1, c(&turn.question_id), c(f)),
+            None => format!("{}. {}", i + 1, c(&turn.question_id)),
         };
         let _ = writeln!(out, "{}", style.bold(&label));
         out.push_str(&hanging(&turn.prompt, "  Q: "));
@@ -105,7 +109,7 @@ pub fn transcript(style: &Style, t: &Transcript, bank: &Bank) -> String {
             }
             (Some(a), _) => {
                 let _ = writeln!(out, "  {}", style.dim("Answer:"));
-                let _ = write!(out, "{}", wrap(a, WIDTH, "    "));
+                let _ = write!(out, "{}", wrap(&c(a), WIDTH, "    "));
             }
             (None, _) => {
                 let _ = writeln!(out, "  {}", style.dim("(not answered)"));
@@ -161,8 +165,8 @@ pub fn interview_report(style: &Style, t: &Transcript, bank: &Bank) -> String {
         let prompt = crate::session::Prompt::for_turn(question, turn);
         let rubric = prompt.rubric();
         let label = match &turn.follow_up_id {
-            Some(f) => format!("  › {f}"),
-            None => turn.question_id.clone(),
+            Some(f) => format!("  › {}", c(f)),
+            None => c(&turn.question_id).into_owned(),
         };
         let latest = turn.latest_grade();
         let result = match (turn.skipped, &turn.answer, latest.map(|g| &g.grade)) {
@@ -175,8 +179,8 @@ pub fn interview_report(style: &Style, t: &Transcript, bank: &Bank) -> String {
         rows.push((label, result));
         let Some(record) = latest.filter(|_| turn.answer.is_some()) else { continue };
         let heading = match &turn.follow_up_id {
-            Some(f) => format!("{} › {f}", turn.question_id),
-            None => turn.question_id.clone(),
+            Some(f) => format!("{} › {}", c(&turn.question_id), c(f)),
+            None => c(&turn.question_id).into_owned(),
         };
         let _ = writeln!(out, "\n{}", style.bold(&heading));
         out.push_str(&hanging(&turn.prompt, "  Q: "));
@@ -218,9 +222,10 @@ pub fn interview_report(style: &Style, t: &Transcript, bank: &Bank) -> String {
     out
 }
 
-/// `text` wrapped with `first` before its first line and as many spaces before the rest.
+/// `text` (without control characters) wrapped with `first` before its first line and as
+/// many spaces before the rest.
 fn hanging(text: &str, first: &str) -> String {
     let rest = " ".repeat(first.chars().count());
-    let wrapped = wrap(text, WIDTH, &rest);
+    let wrapped = wrap(&c(text), WIDTH, &rest);
     format!("{first}{}", &wrapped[rest.len().min(wrapped.len())..])
 }

@@ -8,7 +8,9 @@
 //! - [`controls`]: control characters go, except newline and tab (and bidirectional
 //!   overrides, which reorder what the eye reads);
 //! - [`cap`]: at most so many bytes, cut on a character boundary, saying how much was cut;
-//! - [`server_text`]: all three, for anything a server sent;
+//! - [`json_escapes`]: `\uXXXX` escapes decoded, so that a key or an escape sequence
+//!   spelt in them is seen by the other rules (JSON stays JSON);
+//! - [`server_text`]: all of these, for anything a server sent;
 //! - [`url`]: a URL without its `user:password@`.
 
 use std::borrow::Cow;
@@ -117,10 +119,46 @@ pub fn cap(text: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{}… [{} more bytes cut]", &text[..end], text.len() - end))
 }
 
-/// Server text made safe to show and store: redacted, without control characters, and at
-/// most `max` bytes.
+/// `text` with its JSON `\uXXXX` escapes of ordinary characters decoded and those of
+/// forbidden characters dropped, so that a key spelt `\u0073\u006b...` is redacted and
+/// `\u001b[2J` never becomes an escape sequence downstream. Escapes of `"`, `\`, newline,
+/// tab and surrogates stay, and an escaped backslash is respected, so a JSON text stays
+/// the same JSON.
+pub fn json_escapes(text: &str) -> Cow<'_, str> {
+    if !text.contains("\\u") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(hex) = after.strip_prefix('u').and_then(|h| h.get(..4))
+            && let Ok(code) = u32::from_str_radix(hex, 16)
+            && let Some(c) = char::from_u32(code)
+            && !matches!(c, '"' | '\\' | '\n' | '\t')
+        {
+            if !is_forbidden(c) {
+                out.push(c);
+            }
+            rest = &after[5..];
+            continue;
+        }
+        // Any other escape (an escaped backslash included) is kept whole.
+        let len = after.chars().next().map_or(0, char::len_utf8);
+        out.push('\\');
+        out.push_str(&after[..len]);
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// Server text made safe to show and store: redacted, without control characters (raw or
+/// as JSON escapes), and at most `max` bytes.
 pub fn server_text(text: &str, max: usize) -> String {
-    let clean = controls(text);
+    let decoded = json_escapes(text);
+    let clean = controls(&decoded);
     let clean = redact(&clean);
     cap(&clean, max).into_owned()
 }
@@ -177,6 +215,17 @@ mod tests {
         assert_eq!(cap("short", 10), "short");
         assert_eq!(cap("ééé", 3), "é… [4 more bytes cut]");
         assert_eq!(server_text("x\x1b[31m sk-abcdefghijklmnop1234", 100), "x[31m [redacted]");
+    }
+
+    #[test]
+    fn json_escapes_are_decoded_so_keys_and_controls_in_them_are_caught() {
+        secret("escaped-secret-for-test");
+        let spelt: String = "escaped-secret-for-test".chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+        assert_eq!(server_text(&format!("{{\"a\":\"{spelt}\"}}"), 100), "{\"a\":\"[redacted]\"}");
+        assert_eq!(json_escapes(r#"{"a":"x\u001b[2J\u009by"}"#), r#"{"a":"x[2Jy"}"#);
+        // What would change the JSON stays escaped; an escaped backslash is not an escape.
+        assert_eq!(json_escapes(r#""\u0022 \u005c \u000a \\u0041 \u00e9""#), r#""\u0022 \u005c \u000a \\u0041 é""#);
+        assert_eq!(json_escapes("cut \\u00"), "cut \\u00");
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub fn run(ctx: &Context, args: &JsonFlag) -> anyhow::Result<ExitStatus> {
     let client = Client::new(endpoint, ctx.limits(), ctx.notify());
 
     let started = Instant::now();
-    let models = match rt.block_on(client.models()) {
+    let models = match rt.block_on(client.models(&client.deadline())) {
         Ok(m) => m,
         Err(e) => {
             checks.push(Check { name: "reachable", ok: false, detail: e.to_string() });

@@ -116,7 +116,21 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
             }
         });
         match outcomes {
-            Some(o) => all.push(o),
+            Some(Ok(o)) => all.push(o),
+            Some(Err(down)) => {
+                pb.finish_and_clear();
+                let endpoint = match grader.info() {
+                    GraderInfo::Llm { endpoint, .. } => endpoint,
+                    GraderInfo::Offline { .. } => "the grader".into(),
+                };
+                // Figures over a run where the endpoint was down would all be "n/a": say
+                // what failed instead, and fail.
+                anyhow::bail!(
+                    "stopped: {endpoint} failed for {} answers in a row, nothing was measured; the last error: {}",
+                    crate::eval::ENDPOINT_FAILURES_TO_STOP,
+                    down.reason
+                );
+            }
             None => {
                 pb.finish_and_clear();
                 eprintln!("Interrupted: nothing was measured.");

@@ -133,7 +133,7 @@ impl Context {
         let model = match model {
             Some(m) => m,
             None => {
-                let models = rt.block_on(client.models())?;
+                let models = rt.block_on(client.models(&client.deadline()))?;
                 match models.as_slice() {
                     [one] => one.clone(),
                     [] => {

@@ -28,37 +28,119 @@ impl From<&crate::transcript::GradeRecord> for Outcome {
     }
 }
 
+/// How many answers in a row may fail at the endpoint itself before the run stops: one
+/// failure can be a hiccup, three mean every other answer would fail (slowly, with
+/// retries) the same way.
+pub const ENDPOINT_FAILURES_TO_STOP: usize = 3;
+
+/// The endpoint failed for [`ENDPOINT_FAILURES_TO_STOP`] answers in a row; the reason is
+/// the last of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointDown {
+    /// Why the last answer could not be graded.
+    pub reason: String,
+}
+
+/// Counts endpoint failures in a row (in the order gradings end) and says when to stop.
+#[derive(Debug, Default)]
+pub struct FailureRun {
+    in_a_row: usize,
+    stopped: Option<String>,
+}
+
+impl FailureRun {
+    /// Records one grading; `failure` is the reason when the endpoint itself failed.
+    pub fn record(&mut self, failure: Option<&str>) {
+        match failure {
+            Some(reason) => {
+                self.in_a_row += 1;
+                if self.in_a_row >= ENDPOINT_FAILURES_TO_STOP && self.stopped.is_none() {
+                    self.stopped = Some(reason.to_string());
+                }
+            }
+            None => self.in_a_row = 0,
+        }
+    }
+
+    /// Why the run stopped, once it has.
+    pub fn stopped(&self) -> Option<&str> {
+        self.stopped.as_deref()
+    }
+}
+
 /// Grades every answer of `set` once, `jobs` at a time, calling `progress` after each;
 /// `outcomes[q][c]` belongs to `set.questions[q].cases[c]`. The set was checked against
-/// `bank` when it was loaded, so every question is there.
+/// `bank` when it was loaded, so every question is there. Stops, without grading the
+/// rest, once the endpoint has failed for several answers in a row.
 pub async fn grade_set(
     grader: &Grader,
     bank: &Bank,
     set: &CalibrationSet,
     jobs: usize,
     progress: &(dyn Fn() + Sync),
-) -> Vec<Vec<Outcome>> {
+) -> Result<Vec<Vec<Outcome>>, EndpointDown> {
     let work: Vec<(usize, usize)> =
         set.questions.iter().enumerate().flat_map(|(q, cq)| (0..cq.cases.len()).map(move |c| (q, c))).collect();
+    let failures = std::sync::Mutex::new(FailureRun::default());
+    let stopped = || failures.lock().map(|f| f.stopped().is_some()).unwrap_or(false);
     let graded: Vec<((usize, usize), Outcome)> = futures_util::stream::iter(work)
-        .map(|(q, c)| async move {
-            let cq = &set.questions[q];
-            let outcome = match bank.get(&cq.question) {
-                Some(question) => {
-                    let prompt = Prompt::main(question);
-                    Outcome::from(&grader.grade(&prompt.asked(), &cq.cases[c].text).await)
+        .map(|(q, c)| {
+            let failures = &failures;
+            async move {
+                let cq = &set.questions[q];
+                if stopped() {
+                    return ((q, c), Outcome::Ungraded("not graded: the endpoint is failing".into()));
                 }
-                None => Outcome::Ungraded(format!("`{}` is not in the bank in use", cq.question)),
-            };
-            progress();
-            ((q, c), outcome)
+                let outcome = match bank.get(&cq.question) {
+                    Some(question) => {
+                        let prompt = Prompt::main(question);
+                        let (record, endpoint_failed) =
+                            grader.grade_reporting(&prompt.asked(), &cq.cases[c].text).await;
+                        let outcome = Outcome::from(&record);
+                        if let Ok(mut f) = failures.lock() {
+                            let reason = match (&outcome, endpoint_failed) {
+                                (Outcome::Ungraded(r), true) => Some(r.as_str()),
+                                _ => None,
+                            };
+                            f.record(reason);
+                        }
+                        outcome
+                    }
+                    None => Outcome::Ungraded(format!("`{}` is not in the bank in use", cq.question)),
+                };
+                progress();
+                ((q, c), outcome)
+            }
         })
         .buffered(jobs.max(1))
         .collect()
         .await;
+    if let Some(reason) = failures.lock().ok().and_then(|f| f.stopped().map(str::to_string)) {
+        return Err(EndpointDown { reason });
+    }
     let mut out: Vec<Vec<Outcome>> = set.questions.iter().map(|q| Vec::with_capacity(q.cases.len())).collect();
     for ((q, _), outcome) in graded {
         out[q].push(outcome);
     }
-    out
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_endpoint_failures_in_a_row_stop_the_run_and_a_success_resets_the_count() {
+        let mut f = FailureRun::default();
+        f.record(Some("down"));
+        f.record(Some("down"));
+        f.record(None);
+        f.record(Some("down"));
+        f.record(Some("down"));
+        assert_eq!(f.stopped(), None);
+        f.record(Some("still down"));
+        assert_eq!(f.stopped(), Some("still down"));
+        f.record(Some("later"));
+        assert_eq!(f.stopped(), Some("still down"), "the first reason to stop is the one kept");
+    }
 }

@@ -11,11 +11,18 @@ use serde_json::json;
 use super::{Assessment, Feedback, Grade, PointVerdict, Verdict, reply};
 use crate::bank::{Rubric, Severity};
 use crate::llm::modes::ModeCache;
-use crate::llm::{ChatRequest, Client, LlmError, Message, Mode, Usage};
+use crate::llm::{ChatRequest, Client, Deadline, LlmError, Message, Mode, Usage};
 use crate::prompts::Prompts;
 
 /// Room for the reply: the schema's bounds keep a valid grade well under it.
 const MAX_TOKENS: u32 = 1000;
+
+/// The most of a failed reply sent back in the repair request: enough for the model to
+/// see what it wrote, never a flood echoed back to the server.
+const REPAIR_ECHO_MAX: usize = 8 << 10;
+
+/// The longest reason kept for an ungraded answer.
+const REASON_MAX: usize = 2000;
 
 /// What one grading produced, beside the grade.
 #[derive(Debug, Clone)]
@@ -153,10 +160,11 @@ impl LlmGrader {
         rubric: &Rubric<'_>,
         mut mode: Mode,
         server_ms: &mut u64,
+        deadline: &Deadline,
     ) -> Result<(String, Mode, Option<Usage>), LlmError> {
         loop {
             let started = Instant::now();
-            let result = self.client.chat(&self.request(messages.to_vec(), mode, Some(rubric))).await;
+            let result = self.client.chat(&self.request(messages.to_vec(), mode, Some(rubric)), deadline).await;
             *server_ms += started.elapsed().as_millis() as u64;
             match result {
                 Ok(reply) => {
@@ -178,8 +186,10 @@ impl LlmGrader {
         }
     }
 
-    /// Grades one answer. Never fails: errors become `Ungraded` with the reason.
+    /// Grades one answer within one `--timeout` for everything (tries, waits, step-downs
+    /// and the repair). Never fails: errors become `Ungraded` with the reason.
     pub async fn grade(&self, asked: &Asked<'_>, answer: &str) -> Outcome {
+        let deadline = self.client.deadline();
         let mut server_ms = 0;
         if answer.trim().is_empty() {
             return Outcome { grade: empty(asked), mode: None, usage: None, server_ms, endpoint_failed: false };
@@ -200,7 +210,7 @@ impl LlmGrader {
         let mut mode = self.starting_mode();
         let mut last_raw = String::new();
         for attempt in 0..2 {
-            let (raw, used, usage) = match self.send(&messages, &asked.rubric, mode, &mut server_ms).await {
+            let (raw, used, usage) = match self.send(&messages, &asked.rubric, mode, &mut server_ms, &deadline).await {
                 Ok(r) => r,
                 Err(LlmError::BadReply(why)) if attempt == 0 => {
                     // A cut-off or malformed reply: ask once more, saying what was wrong.
@@ -235,7 +245,7 @@ impl LlmGrader {
                     };
                 }
                 Err(why) if attempt == 0 => {
-                    messages.push(Message::assistant(raw.clone()));
+                    messages.push(Message::assistant(crate::scrub::cap(&raw, REPAIR_ECHO_MAX).into_owned()));
                     messages.push(Message::user(self.repair_text(asked, &why)));
                     last_raw = raw;
                 }
@@ -279,7 +289,7 @@ impl LlmGrader {
             .map_err(|e| LlmError::BadReply(e.to_string()))?;
         let mut req = self.request(vec![Message::user(text)], Mode::PromptOnly, None);
         req.max_tokens = 120;
-        let reply = self.client.chat(&req).await?;
+        let reply = self.client.chat(&req, &self.client.deadline()).await?;
         let q = reply.content.trim().trim_matches('"').trim().to_string();
         if q.is_empty() || q.len() > 600 || reply.finish_reason.as_deref() == Some("length") {
             return Err(LlmError::BadReply("no usable follow-up question".into()));
@@ -288,8 +298,13 @@ impl LlmGrader {
     }
 }
 
+/// The client scrubs what it returns; scrubbing again here keeps any text built from it
+/// (and any future path around the client) from storing a key or an escape.
 fn ungraded(reason: String, raw_reply: Option<String>) -> Grade {
-    Grade::Ungraded { reason, raw_reply }
+    Grade::Ungraded {
+        reason: crate::scrub::server_text(&reason, REASON_MAX),
+        raw_reply: raw_reply.map(|r| crate::scrub::server_text(&r, crate::llm::content_cap(MAX_TOKENS))),
+    }
 }
 
 /// An empty answer needs no model: every point is missed.

@@ -247,14 +247,46 @@ pub fn parse(raw: &str, rubric: &Rubric<'_>, answer: &str) -> Result<Assessment,
             }
         }
     }
-    Ok(Assessment {
+    Ok(scrubbed(Assessment {
         key_points,
         red_flags,
         holistic: Some(holistic),
         feedback: wire.feedback.unwrap_or_default(),
         notes,
         analysis: wire.analysis.filter(|a| !a.trim().is_empty()),
-    })
+    }))
+}
+
+/// The longest piece of feedback kept (the schema asks for at most 400 bytes).
+const TEXT_MAX: usize = 600;
+/// The most strengths or gaps kept (the schema asks for at most 3).
+const LIST_MAX: usize = 6;
+
+/// The assessment with every string the model wrote made safe to show and store. The
+/// reply's text was scrubbed as it arrived, but a JSON escape such as `\u001b` only
+/// becomes a control character once the JSON is parsed, and a key can be spelt in
+/// escapes too.
+fn scrubbed(mut a: Assessment) -> Assessment {
+    let clean = |s: &str| crate::scrub::server_text(s, TEXT_MAX);
+    let clean_all = |v: &mut Vec<String>| {
+        v.truncate(LIST_MAX);
+        for s in v.iter_mut() {
+            *s = clean(s);
+        }
+    };
+    for p in &mut a.key_points {
+        p.evidence = p.evidence.as_deref().map(clean);
+        p.note = p.note.as_deref().map(clean);
+    }
+    for f in &mut a.red_flags {
+        f.evidence = f.evidence.as_deref().map(clean);
+    }
+    clean_all(&mut a.feedback.strengths);
+    clean_all(&mut a.feedback.gaps);
+    a.feedback.next_step = a.feedback.next_step.as_deref().map(clean);
+    a.notes = a.notes.iter().map(|n| clean(n)).collect();
+    a.analysis = a.analysis.as_deref().map(|s| crate::scrub::server_text(s, TEXT_MAX * 4));
+    a
 }
 
 #[cfg(test)]
@@ -338,6 +370,22 @@ mod tests {
         let bad_holistic = reply("mutex", "threads").replace("\"holistic\":4", "\"holistic\":9");
         assert!(parse(&bad_holistic, &r, ANSWER).unwrap_err().contains("holistic"));
         assert!(parse("I think the answer is good.", &r, ANSWER).unwrap_err().contains("no JSON"));
+    }
+
+    #[test]
+    fn escapes_and_keys_spelt_in_json_escapes_are_scrubbed_after_parsing() {
+        crate::scrub::secret("sk-reply-test-0123456789abcdef");
+        let (k, f) = parts();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let raw = reply("mutex", "threads help")
+            .replace("\"ok\"", "\"\\u001b]0;pwned\\u0007see \\u0073k-reply-test-0123456789abcdef\"")
+            .replace("[\"s\"]", "[\"\\u001b[2Jclear\\u009b\"]")
+            .replace("\"n\"", &format!("\"{}\"", "z".repeat(5000)));
+        let a = parse(&raw, &r, ANSWER).unwrap();
+        assert_eq!(a.analysis.as_deref(), Some("]0;pwnedsee [redacted]"));
+        assert_eq!(a.feedback.strengths, ["[2Jclear"]);
+        let next = a.feedback.next_step.unwrap();
+        assert!(next.len() < TEXT_MAX + 40 && next.ends_with("more bytes cut]"), "{next}");
     }
 
     #[test]

@@ -13,13 +13,27 @@ pub enum LlmError {
         /// What the OS or client said.
         detail: String,
     },
-    /// No reply in time.
-    #[error("no reply from {url} within {} s", after.as_secs())]
+    /// No usable reply before the deadline, all tries and waits included.
+    #[error(
+        "no reply from {url} within {} s (the --timeout limit, every try included){}",
+        after.as_secs(),
+        last.as_deref().map(|l| format!("; the last try: {l}")).unwrap_or_default()
+    )]
     Timeout {
         /// The URL tried.
         url: String,
         /// The limit.
         after: Duration,
+        /// What the last try ended with, when the deadline came between tries.
+        last: Option<String>,
+    },
+    /// The reply was larger than grill reads; it was refused, not held in memory.
+    #[error("the reply from {url} is larger than {}, the most grill reads for it; it was refused", size(*limit))]
+    TooLarge {
+        /// The URL tried.
+        url: String,
+        /// The cap, in bytes.
+        limit: usize,
     },
     /// The server answered with an error status.
     #[error("{url} answered {status}: {message}")]
@@ -49,7 +63,34 @@ impl LlmError {
                 Some("local models can be slow: raise the limit with --timeout SECS (or GRILL_TIMEOUT)".into())
             }
             LlmError::Status { hint, .. } => hint.clone(),
+            LlmError::TooLarge { .. } => {
+                Some("the server sent far more than a grading needs: check the model and the server".into())
+            }
             LlmError::BadReply(_) => None,
+        }
+    }
+
+    /// The error with every piece of server text in it made safe to show and store
+    /// (see [`crate::scrub`]); the client returns no other kind.
+    pub fn scrubbed(self) -> LlmError {
+        use crate::scrub::server_text;
+        match self {
+            LlmError::Connect { url, detail } => {
+                LlmError::Connect { url: server_text(&url, URL_MAX), detail: server_text(&detail, MESSAGE_MAX) }
+            }
+            LlmError::Timeout { url, after, last } => LlmError::Timeout {
+                url: server_text(&url, URL_MAX),
+                after,
+                last: last.map(|l| server_text(&l, MESSAGE_MAX * 2)),
+            },
+            LlmError::Status { url, status, message, hint } => LlmError::Status {
+                url: server_text(&url, URL_MAX),
+                status,
+                message: server_text(&message, MESSAGE_MAX),
+                hint: hint.map(|h| server_text(&h, MESSAGE_MAX * 2)),
+            },
+            LlmError::TooLarge { url, limit } => LlmError::TooLarge { url: server_text(&url, URL_MAX), limit },
+            LlmError::BadReply(why) => LlmError::BadReply(server_text(&why, BAD_REPLY_MAX)),
         }
     }
 
@@ -59,9 +100,27 @@ impl LlmError {
         match self {
             LlmError::Connect { .. } => true,
             LlmError::Timeout { .. } => false,
+            LlmError::TooLarge { .. } => false,
             LlmError::Status { status, .. } => *status == 429 || *status >= 500,
             LlmError::BadReply(_) => false,
         }
+    }
+}
+
+/// The most of a server's error message shown: enough for any real message.
+pub const MESSAGE_MAX: usize = 300;
+const URL_MAX: usize = 300;
+/// What a bad reply's description may quote of the reply.
+const BAD_REPLY_MAX: usize = 1200;
+
+/// A byte count for people: "256 KiB", "64 KiB", "3 MiB".
+pub fn size(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 {
+        format!("{} KiB", bytes.div_ceil(1 << 10))
+    } else {
+        format!("{bytes} bytes")
     }
 }
 
@@ -85,6 +144,12 @@ pub fn error_message(body: &str) -> String {
             return m;
         }
     }
+    // A body cut at the read cap is no longer JSON, but its message is still at the front.
+    if trimmed.starts_with('{')
+        && let Some(m) = cut_message(trimmed)
+    {
+        return m;
+    }
     let first = trimmed.lines().next().unwrap_or("").trim();
     if first.is_empty() {
         "(empty body)".into()
@@ -93,6 +158,33 @@ pub fn error_message(body: &str) -> String {
     } else {
         first.chars().take(300).collect()
     }
+}
+
+/// The string after the first `"message":` of a JSON text that may be cut short.
+fn cut_message(body: &str) -> Option<String> {
+    let at = body.find("\"message\"")?;
+    let rest = body[at + "\"message\"".len()..].trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
+    let mut end = rest.len();
+    let mut escaped = false;
+    for (i, c) in rest.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let mut s = &rest[..end];
+    // An escape the cut broke in two.
+    if let Some(i) = s.rfind('\\')
+        && s.len() - i < 6
+    {
+        s = &s[..i];
+    }
+    serde_json::from_str::<String>(&format!("\"{s}\"")).ok()
 }
 
 #[cfg(test)]
@@ -114,5 +206,34 @@ mod tests {
         assert_eq!(error_message("Internal Server Error\ntrace"), "Internal Server Error");
         assert!(error_message("<html><body>502 Bad Gateway</body></html>").contains("HTML page"));
         assert_eq!(error_message(""), "(empty body)");
+        assert_eq!(error_message(r#"{"error":{"message":"Invalid key \u00e9xx"#), "Invalid key éxx");
+        assert_eq!(error_message(r#"{"error":{"message":"cut in an escape \u00"#), "cut in an escape ");
+    }
+
+    #[test]
+    fn scrubbed_errors_carry_no_key_no_escapes_and_no_flood() {
+        crate::scrub::secret("sk-errors-test-0123456789abcdef");
+        let e = LlmError::Status {
+            url: "http://h/v1/chat/completions".into(),
+            status: 401,
+            message: format!("bad key sk-errors-test-0123456789abcdef\x1b]0;pwned\x07 {}", "x".repeat(5000)),
+            hint: Some("Bearer sk-errors-test-0123456789abcdef".into()),
+        }
+        .scrubbed();
+        let shown = format!("{e} {}", e.hint().unwrap());
+        assert!(!shown.contains("sk-errors-test") && !shown.contains('\x1b') && !shown.contains('\x07'), "{shown}");
+        let LlmError::Status { message, .. } = &e else { unreachable!() };
+        assert!(
+            message.starts_with("bad key [redacted]]0;pwned xxx") && message.ends_with("more bytes cut]"),
+            "{message}"
+        );
+        assert!(message.len() < MESSAGE_MAX + 40);
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(size(256 << 10), "256 KiB");
+        assert_eq!(size(64 << 20), "64 MiB");
+        assert_eq!(size(100), "100 bytes");
     }
 }

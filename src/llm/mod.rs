@@ -2,18 +2,25 @@
 //! retries (exponential backoff with jitter, `Retry-After` honoured) on connection
 //! errors, 429 and 5xx, and never on other 4xx; model listing; Ollama discovery; and the
 //! per-endpoint memory of which structured-output mode works.
+//!
+//! A server is not trusted: every body is read in chunks up to a cap (a reply larger than
+//! a grading could need is refused, never held in memory), one [`Deadline`] bounds all the
+//! tries and waits of a piece of work, and every piece of server text leaves here scrubbed
+//! (see [`crate::scrub`]).
 
+pub mod deadline;
 pub mod errors;
 pub mod modes;
 pub mod ollama;
 pub mod protocol;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
 
 use crate::config::Secret;
+pub use deadline::Deadline;
 pub use errors::{LlmError, error_message};
 pub use protocol::{ChatReply, ChatRequest, Message, Mode, Usage};
 
@@ -72,7 +79,8 @@ impl Endpoint {
 pub struct Limits {
     /// How long to wait for a connection.
     pub connect_timeout: Duration,
-    /// How long a whole request may take.
+    /// How long a whole piece of work (a grading with its retries, waits, step-downs and
+    /// repair) may take.
     pub timeout: Duration,
     /// Retries after the first try, for spurious errors only.
     pub retries: u32,
@@ -92,6 +100,46 @@ impl Default for Limits {
             retry_cap: Duration::from_secs(10),
         }
     }
+}
+
+/// The most of an error body read: its message is all that is used, and that is shown
+/// cut to [`errors::MESSAGE_MAX`] bytes.
+pub const ERROR_BODY_MAX: usize = 64 << 10;
+
+/// The most of a model listing read: thousands of names fit.
+pub const LISTING_MAX: usize = 1 << 20;
+
+/// Bytes per token a reply's text is allowed: tokens average about four bytes, and JSON
+/// escapes (`\u00e9` is six bytes for two) can stretch that; sixteen leaves room for any
+/// honest reply.
+const BYTES_PER_TOKEN: usize = 16;
+
+/// The most of a chat reply read for a request of `max_tokens`: the text it can hold plus
+/// room for the JSON around it, and never less than 256 KiB, so that a server's verbose
+/// envelope (logprobs, reasoning) still fits.
+pub fn reply_cap(max_tokens: u32) -> usize {
+    (max_tokens as usize * BYTES_PER_TOKEN + (16 << 10)).max(256 << 10)
+}
+
+/// The most of a reply's text kept: what `max_tokens` tokens can honestly take.
+pub fn content_cap(max_tokens: u32) -> usize {
+    (max_tokens as usize * BYTES_PER_TOKEN).max(4 << 10)
+}
+
+/// Reads `resp`'s body chunk by chunk, keeping at most `cap` bytes. Returns the bytes and
+/// whether that was the whole body; reading stops at the cap, so a body of any size costs
+/// no more than `cap` bytes of memory.
+pub(crate) async fn read_capped(resp: &mut reqwest::Response, cap: usize) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let mut buf = Vec::with_capacity(resp.content_length().map_or(16 << 10, |n| n.min(cap as u64) as usize));
+    while let Some(chunk) = resp.chunk().await? {
+        let room = cap - buf.len();
+        if chunk.len() > room {
+            buf.extend_from_slice(&chunk[..room]);
+            return Ok((buf, false));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok((buf, true))
 }
 
 /// How long to wait before retry number `attempt` (0-based): the server's `Retry-After`
@@ -154,48 +202,77 @@ impl Client {
         }
     }
 
-    fn transport_error(&self, url: &str, e: reqwest::Error) -> LlmError {
-        if e.is_timeout() {
-            LlmError::Timeout { url: url.to_string(), after: self.limits.timeout }
-        } else {
-            // The innermost cause is the useful part ("Connection refused").
-            let mut detail = e.to_string();
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                detail = s.to_string();
-                src = s.source();
-            }
-            LlmError::Connect { url: url.to_string(), detail }
+    fn transport_error(&self, url: &str, e: reqwest::Error, deadline: &Deadline) -> LlmError {
+        if e.is_timeout() && deadline.remaining().is_none_or(|left| left < Duration::from_millis(50)) {
+            return LlmError::Timeout { url: url.to_string(), after: deadline.limit(), last: None };
         }
+        // The innermost cause is the useful part ("Connection refused").
+        let mut detail = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            detail = s.to_string();
+            src = s.source();
+        }
+        LlmError::Connect { url: url.to_string(), detail }
     }
 
-    /// Sends one request, retrying spurious failures; returns the body of a 2xx reply.
-    async fn send(&self, path: &str, body: Option<&serde_json::Value>) -> Result<String, LlmError> {
+    /// Sends one request, retrying spurious failures while `deadline` allows; returns the
+    /// body of a 2xx reply, at most `cap` bytes. Errors come back scrubbed.
+    async fn send(
+        &self,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        cap: usize,
+        deadline: &Deadline,
+    ) -> Result<String, LlmError> {
         let url = self.endpoint.url(path);
         let mut attempt = 0;
+        let mut last: Option<String> = None;
         loop {
+            // Each try gets the time left, so that the tries together keep to the limit.
+            let Some(left) = deadline.remaining() else {
+                return Err(LlmError::Timeout { url, after: deadline.limit(), last }.scrubbed());
+            };
             let rb = match body {
                 Some(b) => self.http.post(&url).json(b),
                 None => self.http.get(&url),
             };
-            let (error, retry_after) = match self.auth(rb).send().await {
-                Err(e) => (self.transport_error(&url, e), None),
-                Ok(resp) => {
+            let (error, retry_after) = match self.auth(rb).timeout(left).send().await {
+                Err(e) => (self.transport_error(&url, e, deadline), None),
+                Ok(mut resp) => {
                     let status = resp.status();
                     let retry_after = resp.headers().get(RETRY_AFTER).and_then(parse_retry_after);
-                    let text = resp.text().await.map_err(|e| self.transport_error(&url, e))?;
                     if status.is_success() {
-                        return Ok(text);
+                        let too_large = || LlmError::TooLarge { url: url.clone(), limit: cap }.scrubbed();
+                        if resp.content_length().is_some_and(|n| n > cap as u64) {
+                            return Err(too_large());
+                        }
+                        let (bytes, whole) = read_capped(&mut resp, cap)
+                            .await
+                            .map_err(|e| self.transport_error(&url, e, deadline).scrubbed())?;
+                        if !whole {
+                            return Err(too_large());
+                        }
+                        return Ok(String::from_utf8_lossy(&bytes).into_owned());
                     }
-                    let message = error_message(&text);
-                    let hint = self.status_hint(status.as_u16(), &message).await;
+                    // Only the message is used: a prefix of the body holds it.
+                    let (bytes, _) = read_capped(&mut resp, ERROR_BODY_MAX).await.unwrap_or_default();
+                    drop(resp);
+                    let message = error_message(&String::from_utf8_lossy(&bytes));
+                    let hint = self.status_hint(status.as_u16(), &message, deadline).await;
                     (LlmError::Status { url: url.clone(), status: status.as_u16(), message, hint }, retry_after)
                 }
             };
+            let error = error.scrubbed();
             if !error.is_spurious() || attempt >= self.limits.retries {
                 return Err(error);
             }
             let wait = backoff(attempt, self.limits.retry_base, retry_after, self.limits.retry_cap, fastrand::f64());
+            if !deadline.allows_wait_at(Instant::now(), wait) {
+                // Waiting would use up the time left: stop now, saying what the last try got.
+                last = Some(error.to_string());
+                return Err(LlmError::Timeout { url, after: deadline.limit(), last }.scrubbed());
+            }
             let left = self.limits.retries - attempt;
             (self.notify)(format!(
                 "{error}; retrying in {:.1} s ({left} {} left)",
@@ -207,7 +284,7 @@ impl Client {
         }
     }
 
-    async fn status_hint(&self, status: u16, message: &str) -> Option<String> {
+    async fn status_hint(&self, status: u16, message: &str, deadline: &Deadline) -> Option<String> {
         let lower = message.to_lowercase();
         match status {
             401 | 403 => Some(
@@ -220,7 +297,7 @@ impl Client {
                         || lower.contains("does not exist")
                         || lower.contains("unknown")) =>
             {
-                let models = self.models_quietly().await;
+                let models = self.models_quietly(deadline).await;
                 Some(if models.is_empty() {
                     "check the model name (--model or GRILL_MODEL)".into()
                 } else {
@@ -236,25 +313,39 @@ impl Client {
         }
     }
 
-    async fn models_quietly(&self) -> Vec<String> {
+    async fn models_quietly(&self, deadline: &Deadline) -> Vec<String> {
+        let limit = deadline.clamp(Duration::from_secs(5));
+        if limit.is_zero() {
+            return Vec::new();
+        }
         let url = self.endpoint.url("models");
-        match self.auth(self.http.get(&url)).timeout(Duration::from_secs(5)).send().await {
-            Ok(r) if r.status().is_success() => r.text().await.map(|t| protocol::model_names(&t)).unwrap_or_default(),
+        match self.auth(self.http.get(&url)).timeout(limit).send().await {
+            Ok(mut r) if r.status().is_success() => match read_capped(&mut r, LISTING_MAX).await {
+                Ok((bytes, true)) => protocol::model_names(&String::from_utf8_lossy(&bytes)),
+                _ => Vec::new(),
+            },
             _ => Vec::new(),
         }
     }
 
+    /// A deadline for one piece of work: the configured `--timeout` from now.
+    pub fn deadline(&self) -> Deadline {
+        Deadline::after(self.limits.timeout)
+    }
+
     /// The models the server lists at `/models`.
-    pub async fn models(&self) -> Result<Vec<String>, LlmError> {
-        let body = self.send("models", None).await?;
+    pub async fn models(&self, deadline: &Deadline) -> Result<Vec<String>, LlmError> {
+        let body = self.send("models", None, LISTING_MAX, deadline).await?;
         Ok(protocol::model_names(&body))
     }
 
-    /// One chat completion.
-    pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, LlmError> {
+    /// One chat completion, within `deadline`; the reply's text comes back scrubbed and
+    /// cut to what `max_tokens` tokens can take.
+    pub async fn chat(&self, request: &ChatRequest, deadline: &Deadline) -> Result<ChatReply, LlmError> {
         let body = serde_json::to_value(request).expect("a request always serialises");
-        let text = self.send("chat/completions", Some(&body)).await?;
-        ChatReply::parse(&text).map_err(LlmError::BadReply)
+        let text = self.send("chat/completions", Some(&body), reply_cap(request.max_tokens), deadline).await?;
+        let reply = ChatReply::parse(&text).map_err(|e| LlmError::BadReply(e).scrubbed())?;
+        Ok(reply.scrubbed(content_cap(request.max_tokens)))
     }
 }
 
@@ -282,6 +373,77 @@ mod tests {
         assert!(!format!("{e:?}").contains("sk-x"));
         assert!(Endpoint::new("localhost:8080", None).is_err());
         assert!(Endpoint::new("http://user:pw@host/v1", None).is_err());
+    }
+
+    #[test]
+    fn reply_caps_follow_max_tokens_with_a_floor() {
+        assert_eq!(reply_cap(1000), 256 << 10);
+        assert_eq!(reply_cap(100_000), 100_000 * 16 + (16 << 10));
+        assert_eq!(content_cap(1000), 16_000);
+        assert_eq!(content_cap(10), 4 << 10);
+    }
+
+    /// A server streaming a 500 MB reply in chunks, with no Content-Length to refuse it
+    /// by: the client must stop reading near the cap and hang up. Returns how many body
+    /// bytes the server managed to hand over.
+    fn streaming_server(total: usize) -> (u16, std::thread::JoinHandle<usize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let served = std::thread::spawn(move || {
+            let (mut sock, _) = listener.accept().unwrap();
+            let mut request = [0u8; 64 << 10];
+            let _ = sock.read(&mut request);
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+            if sock.write_all(head.as_bytes()).is_err() {
+                return 0;
+            }
+            let chunk = vec![b' '; 64 << 10];
+            let size = format!("{:x}\r\n", chunk.len());
+            let mut sent = 0;
+            while sent < total {
+                let ok = sock
+                    .write_all(size.as_bytes())
+                    .and_then(|_| sock.write_all(&chunk))
+                    .and_then(|_| sock.write_all(b"\r\n"));
+                if ok.is_err() {
+                    break;
+                }
+                sent += chunk.len();
+            }
+            sent
+        });
+        (port, served)
+    }
+
+    #[test]
+    fn a_streamed_flood_is_refused_after_about_the_cap() {
+        let (port, served) = streaming_server(500 << 20);
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let endpoint = Endpoint::new(&format!("http://127.0.0.1:{port}/v1"), None).unwrap();
+        let client = Client::new(endpoint, Limits::default(), Arc::new(|_| {}));
+        let request = ChatRequest {
+            model: "m".into(),
+            messages: vec![Message::user("hi")],
+            temperature: 0.0,
+            max_tokens: 1000,
+            frequency_penalty: None,
+            response_format: None,
+            stream: false,
+        };
+        let err = rt.block_on(client.chat(&request, &Deadline::after(Duration::from_secs(60)))).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the reply from http://127.0.0.1:{port}/v1/chat/completions is larger than 256 KiB, the most grill \
+                 reads for it; it was refused"
+            )
+        );
+        drop(client);
+        drop(rt);
+        let sent = served.join().unwrap();
+        // What the sockets' buffers hold on top of the cap, not the 500 MB on offer.
+        assert!(sent < 32 << 20, "the server handed over {sent} bytes");
     }
 
     #[test]

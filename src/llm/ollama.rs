@@ -46,14 +46,16 @@ struct Tag {
 /// that speaks Ollama's API answers within [`PROBE_TIMEOUT`].
 pub async fn probe(base: &str) -> Option<Vec<String>> {
     let http = reqwest::Client::builder().connect_timeout(PROBE_TIMEOUT).timeout(PROBE_TIMEOUT).build().ok()?;
-    let resp = http.get(format!("{base}/api/tags")).send().await.ok()?;
+    let mut resp = http.get(format!("{base}/api/tags")).send().await.ok()?;
     if !resp.status().is_success() {
         return None;
     }
-    let tags: Tags = resp.json().await.ok()?;
+    let (bytes, whole) = super::read_capped(&mut resp, super::LISTING_MAX).await.ok()?;
+    let tags: Tags = serde_json::from_slice(&bytes).ok().filter(|_| whole)?;
     let mut models = tags.models;
     models.sort_by(|a, b| b.modified_at.cmp(&a.modified_at));
-    Some(models.into_iter().map(|m| m.name).collect())
+    // Shown in the announcement and used as the model name: scrubbed like any server text.
+    Some(models.into_iter().map(|m| crate::scrub::server_text(m.name.trim(), 200)).filter(|n| !n.is_empty()).collect())
 }
 
 #[cfg(test)]

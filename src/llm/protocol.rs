@@ -168,6 +168,22 @@ impl ChatReply {
     }
 }
 
+impl ChatReply {
+    /// The reply with its text made safe to show and store, at most `max` bytes of it.
+    pub fn scrubbed(self, max: usize) -> ChatReply {
+        use crate::scrub::server_text;
+        ChatReply {
+            model: self.model.map(|m| server_text(&m, NAME_MAX)),
+            content: server_text(&self.content, max),
+            finish_reason: self.finish_reason.map(|f| server_text(&f, NAME_MAX)),
+            usage: self.usage,
+        }
+    }
+}
+
+/// The longest model name (or other short label from a server) kept.
+const NAME_MAX: usize = 200;
+
 /// Model names from a `/models` (OpenAI: `data[].id`) or `/api/tags` (Ollama:
 /// `models[].name`) listing; llama.cpp sends both.
 pub fn model_names(body: &str) -> Vec<String> {
@@ -188,8 +204,16 @@ pub fn model_names(body: &str) -> Vec<String> {
         models: Vec<Entry>,
     }
     let Ok(l) = serde_json::from_str::<Listing>(body) else { return Vec::new() };
-    let mut names: Vec<String> =
-        l.data.into_iter().chain(l.models).filter_map(|e| e.id.or(e.name).or(e.model)).collect();
+    // The names are shown in hints and used as the model to ask for: scrubbed like any
+    // server text.
+    let mut names: Vec<String> = l
+        .data
+        .into_iter()
+        .chain(l.models)
+        .filter_map(|e| e.id.or(e.name).or(e.model))
+        .map(|n| crate::scrub::server_text(n.trim(), NAME_MAX))
+        .filter(|n| !n.is_empty())
+        .collect();
     names.sort();
     names.dedup();
     names

@@ -387,7 +387,7 @@ fn evidence_not_in_the_answer_counts_as_missed() {
 }
 
 #[test]
-fn a_two_megabyte_reply_is_handled() {
+fn a_two_megabyte_reply_is_refused_as_far_beyond_max_tokens() {
     let fake = Fake::start();
     let mut big = grade_json("Blue and yellow pigments make green");
     big["analysis"] = Value::String("long ".repeat(2 * 1024 * 1024 / 5));
@@ -397,7 +397,10 @@ fn a_two_megabyte_reply_is_handled() {
     );
     let sb = Sandbox::new();
     practise(&sb, &fake.base(), ANSWER, &[]).success();
-    assert_eq!(grade_of(&sb)["grade"]["score"], 72);
+    // 1000 tokens never take 2 MB: such a reply is refused rather than held and stored.
+    let g = grade_of(&sb);
+    assert_eq!(g["grade"]["status"], "ungraded");
+    assert!(g["grade"]["reason"].as_str().unwrap().contains("is larger than 256 KiB"), "{g}");
 }
 
 #[test]
