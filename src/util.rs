@@ -34,7 +34,9 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
     };
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new().prefix(".grill-").suffix(".tmp").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+    // Through the file itself: the wrapper adds the temporary path to errors, which
+    // would name a file the user never sees.
+    tmp.as_file_mut().write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     #[cfg(unix)]

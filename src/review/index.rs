@@ -212,7 +212,7 @@ pub fn load(store: &Store) -> (Vec<(PathBuf, Summary)>, Vec<TranscriptError>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Vec::new(), Vec::new()),
-        Err(source) => return (Vec::new(), vec![TranscriptError::Io { path: dir.to_path_buf(), source }]),
+        Err(error) => return (Vec::new(), vec![TranscriptError::Io { path: dir.to_path_buf(), error }]),
     };
     crate::util::remove_stale_temps(dir, crate::util::STALE_TEMP_AGE);
     let mut changed = false;
@@ -228,8 +228,8 @@ pub fn load(store: &Store) -> (Vec<(PathBuf, Summary)>, Vec<TranscriptError>) {
         // Followed through symlinks: a link to a transcript is one.
         let meta = match std::fs::metadata(&path) {
             Ok(m) => m,
-            Err(source) => {
-                bad.push(TranscriptError::Io { path, source });
+            Err(error) => {
+                bad.push(TranscriptError::Io { path, error });
                 continue;
             }
         };

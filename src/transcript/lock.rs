@@ -49,7 +49,7 @@ impl SessionLock {
     /// naming the holder.
     pub fn try_acquire(transcript: &Path, command: &str) -> Result<SessionLock, TranscriptError> {
         let path = SessionLock::path_for(transcript);
-        let io = |source| TranscriptError::Io { path: path.clone(), source };
+        let io = |error| TranscriptError::Io { path: path.clone(), error };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(io)?;
         }

@@ -18,13 +18,14 @@ pub fn shown(path: &Path) -> String {
 /// Why a transcript could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum TranscriptError {
-    /// The file system refused.
-    #[error("{}: {source}", shown(path))]
+    /// The file system refused. (What the OS said is in the message, not a cause of its
+    /// own, so it is not printed twice.)
+    #[error("{}: {error}", shown(path))]
     Io {
         /// The file or folder concerned.
         path: PathBuf,
         /// What the OS said.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is not a transcript (corrupt, truncated, or something else).
     #[error(
@@ -171,7 +172,7 @@ impl Store {
 
     /// Writes `t` to `path` atomically (see [`crate::util::write_atomic`]).
     pub fn save(&self, t: &Transcript, path: &Path) -> Result<(), TranscriptError> {
-        let io = |source| TranscriptError::Io { path: path.to_path_buf(), source };
+        let io = |error| TranscriptError::Io { path: path.to_path_buf(), error };
         let mut json = serde_json::to_vec_pretty(t).map_err(|e| io(std::io::Error::other(e)))?;
         json.push(b'\n');
         crate::util::write_atomic(path, &json).map_err(io)
@@ -180,7 +181,7 @@ impl Store {
     /// Reads one transcript, accepting every schema version up to this build's, and
     /// refusing one whose parts contradict each other.
     pub fn load(path: &Path) -> Result<Transcript, TranscriptError> {
-        let io = |source| TranscriptError::Io { path: path.to_path_buf(), source };
+        let io = |error| TranscriptError::Io { path: path.to_path_buf(), error };
         // Opening a FIFO blocks until a writer comes, which may be never.
         if !fs::metadata(path).map_err(io)?.is_file() {
             return Err(TranscriptError::NotRegular { path: path.to_path_buf() });
