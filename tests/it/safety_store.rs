@@ -338,3 +338,157 @@ fn grade_says_nothing_was_saved_and_exits_2_when_grading_failed() {
     assert!(!r.stdout.contains("saved"), "{}", r.stdout);
     assert!(sb.transcript_files().is_empty());
 }
+
+/// A completed session (colours) and its file.
+fn one_session(sb: &Sandbox) -> PathBuf {
+    let before = sb.transcript_files();
+    run(sb, &["--grader", "offline", "practice", "--question", "colours", "--follow-ups", "0"], &format!("{ANSWER}\n"))
+        .success();
+    sb.transcript_files().into_iter().find(|f| !before.contains(f)).unwrap()
+}
+
+#[test]
+fn resume_refuses_a_transcript_whose_turns_are_not_in_its_plan_and_leaves_it_alone() {
+    let sb = Sandbox::new();
+    let path = half_session(&sb, None);
+    let mut t = read(&path);
+    t["plan"] = serde_json::json!([]);
+    let bytes = serde_json::to_vec_pretty(&t).unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    let r = run(&sb, &["--grader", "offline", "resume", &path.to_string_lossy()], "An answer.\n");
+    r.code(2);
+    assert_eq!(r.stdout, "");
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: {}: not a valid transcript (field `plan`: is empty, but the session has 2 turn(s))\n{EDITED_HINT}",
+            path.display()
+        )
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "the file is not rewritten");
+    assert!(!lock_file(&path).exists());
+}
+
+#[test]
+fn a_fifo_among_the_transcripts_is_skipped_by_every_listing_command() {
+    let sb = Sandbox::new();
+    one_session(&sb);
+    let fifo = sb.transcripts().join("zz-fifo.json");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success(), "mkfifo failed");
+    let warning = format!("warning: skipped {}: not a regular file\n", fifo.display());
+    for (cmd, code, stderr) in [
+        (vec!["review", "list"], 2, warning.clone()),
+        (vec!["review", "list", "--json"], 2, warning.clone()),
+        (vec!["stats"], 2, warning.clone()),
+        (vec!["stats", "--json"], 2, warning.clone()),
+        (vec!["regrade", "--pending"], 2, warning.clone()),
+        (vec!["practice", "--due"], 0, warning.clone()),
+        (
+            vec!["resume"],
+            1,
+            format!(
+                "{warning}error: no unfinished session to resume\n  hint: `grill review list` shows every session\n"
+            ),
+        ),
+    ] {
+        let r = run_bounded(&sb, &cmd);
+        assert_eq!((r.code, r.stderr.as_str()), (code, stderr.as_str()), "grill {}\n{}", cmd.join(" "), r.stdout);
+    }
+}
+
+#[test]
+fn review_list_json_shows_a_file_name_that_is_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let sb = Sandbox::new();
+    let path = one_session(&sb);
+    let odd = sb.transcripts().join(std::ffi::OsStr::from_bytes(b"odd-\xff.json"));
+    std::fs::rename(&path, &odd).unwrap();
+    let r = run(&sb, &["review", "list", "--json"], "");
+    r.success();
+    assert_eq!(r.stderr, "");
+    let file = r.json()[0]["file"].as_str().unwrap().to_string();
+    assert_eq!(file, format!("{}/odd-\u{fffd}.json", sb.transcripts().display()));
+}
+
+const BROKEN: &str = "{\n  \"id\": }\n";
+
+#[test]
+fn a_corrupt_transcript_named_by_id_says_why_and_listings_warn_once_per_file() {
+    let sb = Sandbox::new();
+    one_session(&sb);
+    let bad = sb.transcripts().join("2026-01-01T100000_colours_deadbeef.json");
+    std::fs::write(&bad, BROKEN).unwrap();
+    let why = format!("{}: not a valid transcript (line 2, column 9: expected value)", bad.display());
+
+    let r = run(&sb, &["review", "show", "deadbeef"], "");
+    r.code(2);
+    assert_eq!(r.stderr, format!("error: {why}\n{EDITED_HINT}"));
+
+    let warning = format!("warning: skipped {why}\n");
+    // Twice: once parsed, once from the index's cache; both say it the same way.
+    for _ in 0..2 {
+        let r = run(&sb, &["review", "list", "--json"], "");
+        assert_eq!((r.code, r.stderr.as_str()), (2, warning.as_str()));
+    }
+    for cmd in [vec!["stats"], vec!["stats", "--json"], vec!["regrade", "--pending"]] {
+        let r = run(&sb, &cmd, "");
+        assert_eq!((r.code, r.stderr.as_str()), (2, warning.as_str()), "grill {}", cmd.join(" "));
+    }
+    let r = run(&sb, &["practice", "--due"], "");
+    assert_eq!((r.code, r.stderr.as_str()), (0, warning.as_str()));
+    let r = run(&sb, &["resume"], "");
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            1,
+            format!(
+                "{warning}error: no unfinished session to resume\n  hint: `grill review list` shows every session\n"
+            )
+            .as_str()
+        )
+    );
+}
+
+#[test]
+fn an_ambiguous_id_prefix_lists_the_candidates() {
+    let sb = Sandbox::new();
+    let path = one_session(&sb);
+    let mut names = Vec::new();
+    for id in ["abc11111", "abc22222"] {
+        let mut t = read(&path);
+        t["id"] = id.into();
+        let name = format!("2026-01-01T10000{}_colours_{id}.json", names.len());
+        std::fs::write(sb.transcripts().join(&name), serde_json::to_vec_pretty(&t).unwrap()).unwrap();
+        names.push(name);
+    }
+    std::fs::remove_file(&path).unwrap();
+    let r = run(&sb, &["review", "show", "abc"], "");
+    r.code(1);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: `abc` is ambiguous: it matches 2 transcripts: {}, {}\n  hint: give more of the id, or the file name\n",
+            names[0], names[1]
+        )
+    );
+    run(&sb, &["review", "show", "abc2", "--format", "json"], "").success();
+}
+
+#[test]
+fn stale_temporary_files_are_removed_and_fresh_ones_kept() {
+    let sb = Sandbox::new();
+    one_session(&sb);
+    let old = sb.transcripts().join(".grill-crashed.tmp");
+    let fresh = sb.transcripts().join(".grill-writing.tmp");
+    for p in [&old, &fresh] {
+        std::fs::write(p, b"{").unwrap();
+    }
+    let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+    std::fs::File::options().write(true).open(&old).unwrap().set_modified(two_hours_ago).unwrap();
+    let r = run(&sb, &["review", "list", "--json"], "");
+    r.success();
+    assert_eq!(r.stderr, "");
+    assert!(!old.exists(), "a temporary file left by a crash is removed");
+    assert!(fresh.exists(), "a temporary file a writer may still be writing is kept");
+}
