@@ -76,6 +76,7 @@ pub fn report(err: &anyhow::Error, style: &Style) -> ExitStatus {
     let hint = err.downcast_ref::<UserError>().and_then(|u| u.hint.clone()).or_else(|| {
         err.downcast_ref::<ConfigError>()
             .map(|_| "fix the file or variable named above, then run `grill config` to check".to_string())
+            .or_else(|| err.downcast_ref::<TranscriptError>().and_then(TranscriptError::hint))
     });
     if let Some(h) = hint {
         let _ = writeln!(stderr, "  {} {h}", style.dim("hint:"));
@@ -85,7 +86,7 @@ pub fn report(err: &anyhow::Error, style: &Style) -> ExitStatus {
         || err.downcast_ref::<CalibrationError>().is_some()
         || err.downcast_ref::<SelectionError>().is_some()
         || err.downcast_ref::<ConfigError>().is_some()
-        || matches!(err.downcast_ref::<TranscriptError>(), Some(TranscriptError::NotFound(_)));
+        || err.downcast_ref::<TranscriptError>().is_some_and(TranscriptError::user_fault);
     if user_fault { ExitStatus::Failure } else { ExitStatus::Error }
 }
 

@@ -36,7 +36,6 @@ pub fn grade(style: &Style, rubric: &Rubric<'_>, record: &GradeRecord) -> String
     match &record.grade {
         Grade::Ungraded { reason, .. } => {
             let _ = writeln!(out, "  {} {}", style.warn("Not graded:"), c(reason));
-            let _ = writeln!(out, "  {}", style.dim("The answer is saved; grade it again later."));
         }
         Grade::Graded { score, assessment } => {
             let painted = match score {

@@ -34,7 +34,9 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
     };
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new().prefix(".grill-").suffix(".tmp").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+    // Through the file itself: the wrapper adds the temporary path to errors, which
+    // would name a file the user never sees.
+    tmp.as_file_mut().write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     #[cfg(unix)]
@@ -42,4 +44,51 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Temporary files of [`write_atomic`] older than this are left over from a crash: a
+/// live writer renames its file within moments of creating it.
+pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes the `.grill-*.tmp` files in `dir` last modified more than `age` ago (a crash
+/// between creating one and renaming it leaves it behind). Returns how many went.
+pub fn remove_stale_temps(dir: &std::path::Path, age: std::time::Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let now = std::time::SystemTime::now();
+    let mut removed = 0usize;
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(".grill-") && name.ends_with(".tmp")) {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        let old = meta.modified().ok().and_then(|m| now.duration_since(m).ok()).is_some_and(|d| d > age);
+        if meta.is_file() && old && std::fs::remove_file(entry.path()).is_ok() {
+            removed = removed.saturating_add(1);
+        }
+    }
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_old_temporary_files_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join(".grill-old.tmp");
+        let fresh = dir.path().join(".grill-fresh.tmp");
+        let other = dir.path().join("old.tmp");
+        for p in [&old, &fresh, &other] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        for p in [&old, &other] {
+            std::fs::File::options().write(true).open(p).unwrap().set_modified(two_hours_ago).unwrap();
+        }
+        assert_eq!(remove_stale_temps(dir.path(), STALE_TEMP_AGE), 1);
+        assert!(!old.exists() && fresh.exists() && other.exists());
+    }
 }

@@ -80,6 +80,15 @@ pub fn run(ctx: &Context, args: &GradeArgs) -> anyhow::Result<ExitStatus> {
         writeln!(out, "{}", ctx.style.bold(&format!("{} — {}", question.id, question.prompt)))?;
         write!(out, "{}", render::grade(&ctx.style, &question.rubric(), &record))?;
     }
+    if matches!(record.grade, crate::grade::Grade::Ungraded { .. }) {
+        // `grade` keeps no record, so unlike a session it has nothing to grade later.
+        out.flush()?;
+        eprintln!(
+            "{} the answer was not graded, and `grill grade` saves nothing: run it again once the grader works",
+            ctx.err_style.bad("error:")
+        );
+        return Ok(ExitStatus::Error);
+    }
     Ok(ExitStatus::Success)
 }
 

@@ -12,7 +12,7 @@ use crate::grade::grader::Grader;
 use crate::render;
 use crate::session::interview::{Interview, drive};
 use crate::session::{Options, Session};
-use crate::transcript::{SessionMode, Status, Store};
+use crate::transcript::{LOCK_WAIT, SessionLock, SessionMode, Status, Store};
 
 use super::Context;
 use super::practice::{answer_source, choose, new_path, new_transcript};
@@ -28,7 +28,7 @@ pub fn run(ctx: &Context, args: &InterviewArgs) -> anyhow::Result<ExitStatus> {
     let bank = ctx.bank()?;
     let store = Store::new(&ctx.settings.transcripts.value);
     let sel = &args.selection;
-    let Some((questions, selection)) = choose(&store, &bank, sel)? else { return Ok(ExitStatus::Success) };
+    let Some((questions, selection)) = choose(ctx, &store, &bank, sel)? else { return Ok(ExitStatus::Success) };
     let rt = ctx.runtime()?;
     let chosen = ctx.grader(&rt)?;
     eprintln!("{}", ctx.err_style.dim(&chosen.announcement));
@@ -36,11 +36,13 @@ pub fn run(ctx: &Context, args: &InterviewArgs) -> anyhow::Result<ExitStatus> {
     transcript.time_limit_secs = args.time_limit;
     let session = Session::start(questions, options(sel.follow_ups), transcript);
     let path = new_path(&store, &bank, &session);
+    let lock = SessionLock::acquire(&path, "grill interview", LOCK_WAIT)?;
     let limit = args.time_limit.map(Duration::from_secs);
-    run_session(ctx, &rt, &bank, &chosen.grader, &store, path, session, usize::from(args.jobs), limit)
+    run_session(ctx, &rt, &bank, &chosen.grader, &store, (path, lock), session, usize::from(args.jobs), limit)
 }
 
-/// Drives an interview (new or resumed) to its end and prints the report.
+/// Drives an interview (new or resumed) to its end and prints the report, holding the
+/// session's lock until then.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run_session(
     ctx: &Context,
@@ -48,11 +50,12 @@ pub(super) fn run_session(
     bank: &Bank,
     grader: &Grader,
     store: &Store,
-    path: std::path::PathBuf,
+    (path, _lock): (std::path::PathBuf, SessionLock),
     session: Session<'_>,
     jobs: usize,
     time_limit: Option<Duration>,
 ) -> anyhow::Result<ExitStatus> {
+    crate::util::remove_stale_temps(store.dir(), crate::util::STALE_TEMP_AGE);
     let (mut source, interactive) = answer_source(ctx)?;
     let mut stdout = std::io::stdout().lock();
     writeln!(

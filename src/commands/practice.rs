@@ -10,7 +10,7 @@ use crate::review::{index, schedule};
 use crate::session::input::{AnswerSource, Blocks, Terminal};
 use crate::session::run::{Shell, drive};
 use crate::session::{GradeJob, Options, Session};
-use crate::transcript::{SCHEMA_VERSION, SessionMode, Status, Store, Transcript, now};
+use crate::transcript::{LOCK_WAIT, SCHEMA_VERSION, SessionLock, SessionMode, Status, Store, Transcript, now};
 
 use super::Context;
 
@@ -18,7 +18,7 @@ use super::Context;
 pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
     let bank = ctx.bank()?;
     let store = Store::new(&ctx.settings.transcripts.value);
-    let Some((questions, selection)) = choose(&store, &bank, args)? else { return Ok(ExitStatus::Success) };
+    let Some((questions, selection)) = choose(ctx, &store, &bank, args)? else { return Ok(ExitStatus::Success) };
     let rt = ctx.runtime()?;
     let chosen = ctx.grader(&rt)?;
     eprintln!("{}", ctx.err_style.dim(&chosen.announcement));
@@ -33,12 +33,14 @@ pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
         transcript,
     );
     let path = new_path(&store, &bank, &session);
-    run_session(ctx, &rt, chosen.grader, &store, path, &mut session)
+    let lock = SessionLock::acquire(&path, "grill practice", LOCK_WAIT)?;
+    run_session(ctx, &rt, chosen.grader, &store, (path, lock), &mut session)
 }
 
 /// The questions a new session asks, and the selection that chose them; `None` (after
 /// saying why) when `--due` finds nothing due.
 pub(super) fn choose<'b>(
+    ctx: &Context,
     store: &Store,
     bank: &'b Bank,
     args: &PracticeArgs,
@@ -51,7 +53,7 @@ pub(super) fn choose<'b>(
         seed: args.seed.unwrap_or_else(|| fastrand::u64(..)),
     };
     if args.due {
-        match due_questions(store, bank, &selection) {
+        match due_questions(ctx, store, bank, &selection) {
             Ok(ids) => selection.questions = ids,
             Err(message) => {
                 println!("{message}");
@@ -97,8 +99,9 @@ pub(super) fn new_path(store: &Store, bank: &Bank, session: &Session<'_>) -> std
 
 /// The due questions that pass the topic and level filters, weakest first, at most
 /// `count`; `Err` says when the next one is due if none is now.
-fn due_questions(store: &Store, bank: &Bank, sel: &Selection) -> Result<Vec<String>, String> {
-    let (sessions, _) = index::load(store);
+fn due_questions(ctx: &Context, store: &Store, bank: &Bank, sel: &Selection) -> Result<Vec<String>, String> {
+    let (sessions, bad) = index::load(store);
+    index::warn_skipped(&bad, &ctx.err_style);
     let summaries: Vec<_> = sessions.into_iter().map(|(_, s)| s).collect();
     let passes = |id: &str| {
         bank.get(id).is_some_and(|q| {
@@ -130,15 +133,17 @@ pub(super) fn answer_source(ctx: &Context) -> anyhow::Result<(Box<dyn AnswerSour
     }
 }
 
-/// Drives `session` in the terminal (or on piped stdin) to its end, saving to `path`.
+/// Drives `session` in the terminal (or on piped stdin) to its end, saving to `path`,
+/// whose lock this process holds until the session ends.
 pub(super) fn run_session(
     ctx: &Context,
     rt: &tokio::runtime::Runtime,
     grader: Grader,
     store: &Store,
-    path: std::path::PathBuf,
+    (path, _lock): (std::path::PathBuf, SessionLock),
     session: &mut Session<'_>,
 ) -> anyhow::Result<ExitStatus> {
+    crate::util::remove_stale_temps(store.dir(), crate::util::STALE_TEMP_AGE);
     let (mut source, interactive) = answer_source(ctx)?;
     let mut grade = |job: &GradeJob<'_>| ctx.grade(rt, &grader, &job.prompt.asked(), &job.answer, interactive);
     let mut follow_up = |prompt: &str, point: &str| match &grader {

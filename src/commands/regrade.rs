@@ -9,23 +9,29 @@ use crate::error::{ExitStatus, UserError};
 use crate::grade::{Grade, Verdict};
 use crate::review::index;
 use crate::session::Prompt;
-use crate::transcript::{GradeRecord, Store};
+use crate::transcript::{GradeRecord, LOCK_WAIT, SessionLock, Store, TranscriptError, shown};
 
 use super::Context;
 
 /// Re-grades one session, or every pending answer.
 pub fn run(ctx: &Context, args: &RegradeArgs) -> anyhow::Result<ExitStatus> {
     let store = Store::new(&ctx.settings.transcripts.value);
-    let files: Vec<PathBuf> = match &args.session {
-        Some(key) if !args.pending => vec![index::find(&store, key)?],
-        _ => {
-            let (all, _) = index::load(&store);
+    let one = args.session.as_ref().filter(|_| !args.pending);
+    // Files that could not be graded: listed and unreadable, or in use by another grill.
+    let mut skipped = 0usize;
+    let files: Vec<PathBuf> = match one {
+        Some(key) => vec![index::find(&store, key)?],
+        None => {
+            let (all, bad) = index::load(&store);
+            index::warn_skipped(&bad, &ctx.err_style);
+            skipped = bad.len();
             all.into_iter().filter(|(_, s)| s.turns.iter().any(|t| t.pending)).map(|(p, _)| p).collect()
         }
     };
+    let done = |skipped: usize| if skipped == 0 { ExitStatus::Success } else { ExitStatus::Error };
     if files.is_empty() {
         println!("No answers wait for a grade.");
-        return Ok(ExitStatus::Success);
+        return Ok(done(skipped));
     }
     let bank = ctx.bank()?;
     let rt = ctx.runtime()?;
@@ -35,8 +41,35 @@ pub fn run(ctx: &Context, args: &RegradeArgs) -> anyhow::Result<ExitStatus> {
     let mut out = std::io::stdout().lock();
     let mut graded = 0;
     for path in files {
-        let mut t = Store::load(&path)?;
-        writeln!(out, "{}", ctx.style.bold(&format!("Session {} ({})", t.id, path.display())))?;
+        // Locked before it is read: the grades are added to the latest copy, and nobody
+        // else rewrites the file meanwhile. Over many sessions one in use is left for
+        // later rather than holding up the rest.
+        let (_lock, mut t) = if one.is_some() {
+            let lock = SessionLock::acquire(&path, "grill regrade", LOCK_WAIT)?;
+            (lock, Store::load(&path)?)
+        } else {
+            match SessionLock::try_acquire(&path, "grill regrade --pending").and_then(|l| Ok((l, Store::load(&path)?)))
+            {
+                Ok(held) => held,
+                Err(TranscriptError::Locked { holder, .. }) => {
+                    let warning = ctx.err_style.warn("warning:");
+                    eprintln!(
+                        "{warning} skipped {}: in use by another grill ({}); `grill regrade --pending` grades it later",
+                        shown(&path),
+                        crate::scrub::controls(&holder)
+                    );
+                    skipped = skipped.saturating_add(1);
+                    continue;
+                }
+                Err(e) => {
+                    index::warn_skipped(&[e], &ctx.err_style);
+                    skipped = skipped.saturating_add(1);
+                    continue;
+                }
+            }
+        };
+        let heading = format!("Session {} ({})", crate::scrub::controls(&t.id), shown(&path));
+        writeln!(out, "{}", ctx.style.bold(&heading))?;
         for i in 0..t.turns.len() {
             let turn = &t.turns[i];
             let Some(answer) = turn.answer.clone() else { continue };
@@ -45,7 +78,11 @@ pub fn run(ctx: &Context, args: &RegradeArgs) -> anyhow::Result<ExitStatus> {
                 continue;
             }
             let Some(question) = bank.get(&turn.question_id) else {
-                writeln!(out, "  {}: not in the bank any more; left as it was", turn.question_id)?;
+                writeln!(
+                    out,
+                    "  {}: not in the bank any more; left as it was",
+                    crate::scrub::controls(&turn.question_id)
+                )?;
                 continue;
             };
             let changed = question.content_hash() != turn.question_hash;
@@ -76,7 +113,7 @@ pub fn run(ctx: &Context, args: &RegradeArgs) -> anyhow::Result<ExitStatus> {
         return Err(UserError::new("that session has no answers to grade").into());
     }
     writeln!(out, "Graded {graded} answer(s) again; earlier grades are kept in the transcripts.")?;
-    Ok(ExitStatus::Success)
+    Ok(done(skipped))
 }
 
 /// "gil: 62 → 71; what-it-is: partial → met" — the score and every verdict that changed.

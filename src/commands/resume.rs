@@ -5,7 +5,7 @@ use crate::error::{ExitStatus, UserError};
 use crate::grade::grader::Grader;
 use crate::review::index;
 use crate::session::{Options, Session};
-use crate::transcript::{SessionMode, Status, Store};
+use crate::transcript::{LOCK_WAIT, SessionLock, SessionMode, Status, Store};
 
 use super::Context;
 
@@ -15,12 +15,16 @@ pub fn run(ctx: &Context, args: &ResumeArgs) -> anyhow::Result<ExitStatus> {
     let path = match &args.session {
         Some(key) => index::find(&store, key)?,
         None => {
-            let (all, _) = index::load(&store);
+            let (all, bad) = index::load(&store);
+            index::warn_skipped(&bad, &ctx.err_style);
             all.into_iter().rev().find(|(_, s)| s.status != Status::Completed).map(|(p, _)| p).ok_or_else(|| {
                 UserError::new("no unfinished session to resume").hint("`grill review list` shows every session")
             })?
         }
     };
+    // Locked before it is read, so the copy this process continues is the latest one and
+    // no other process rewrites the file until this one is done.
+    let lock = SessionLock::acquire(&path, "grill resume", LOCK_WAIT)?;
     let transcript = Store::load(&path)?;
     if transcript.status == Status::Completed {
         return Err(UserError::new(format!("session {} is complete: nothing to resume", transcript.id))
@@ -51,7 +55,7 @@ pub fn run(ctx: &Context, args: &ResumeArgs) -> anyhow::Result<ExitStatus> {
             &bank,
             &chosen.grader,
             &store,
-            path,
+            (path, lock),
             session,
             usize::from(crate::cli::INTERVIEW_JOBS),
             None,
@@ -63,5 +67,5 @@ pub fn run(ctx: &Context, args: &ResumeArgs) -> anyhow::Result<ExitStatus> {
         generate_follow_ups: matches!(chosen.grader, Grader::Llm(_)),
     };
     let mut session = Session::resume(questions, opts, transcript);
-    super::practice::run_session(ctx, &rt, chosen.grader, &store, path, &mut session)
+    super::practice::run_session(ctx, &rt, chosen.grader, &store, (path, lock), &mut session)
 }

@@ -24,9 +24,7 @@ pub fn run(ctx: &Context, cmd: ReviewCommand) -> anyhow::Result<ExitStatus> {
 fn list(ctx: &Context, args: &ReviewListArgs) -> anyhow::Result<ExitStatus> {
     let store = Store::new(&ctx.settings.transcripts.value);
     let (all, bad) = index::load(&store);
-    for e in &bad {
-        eprintln!("{} skipped {e}", ctx.err_style.warn("warning:"));
-    }
+    index::warn_skipped(&bad, &ctx.err_style);
     let bank = ctx.bank().ok();
     let topic_of = |id: &str| bank.as_ref().and_then(|b| b.get(id)).map(|q| q.topic.clone());
     let mut rows: Vec<_> = all
@@ -45,7 +43,8 @@ fn list(ctx: &Context, args: &ReviewListArgs) -> anyhow::Result<ExitStatus> {
         let doc: Vec<_> = rows
             .iter()
             .map(|(p, t)| {
-                json!({"id": t.id, "file": p, "started_at": t.started_at, "status": t.status,
+                // Lossy: a file name need not be UTF-8, and JSON strings must be.
+                json!({"id": t.id, "file": p.to_string_lossy(), "started_at": t.started_at, "status": t.status,
                        "questions": t.plan, "turns": t.turns.len(), "answered": t.answered(),
                        "pending": t.turns.iter().filter(|x| x.pending).count(),
                        "mean_score": t.mean_score().map(|m| (m * 10.0).round() / 10.0)})
@@ -68,7 +67,7 @@ fn list(ctx: &Context, args: &ReviewListArgs) -> anyhow::Result<ExitStatus> {
                 "{:<10} {started:<17} {status:<12} {:>8} {mean:>6}  {}",
                 t.id,
                 t.answered(),
-                t.plan.join(", ")
+                crate::scrub::controls(&t.plan.join(", "))
             )?;
         }
     }

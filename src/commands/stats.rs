@@ -19,9 +19,9 @@ pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
     }
     let store = Store::new(&ctx.settings.transcripts.value);
     let (sessions, bad) = index::load(&store);
-    for e in &bad {
-        eprintln!("{} skipped {e}", ctx.err_style.warn("warning:"));
-    }
+    index::warn_skipped(&bad, &ctx.err_style);
+    // A file skipped makes every figure below partial, whichever form they take.
+    let ended = if bad.is_empty() { ExitStatus::Success } else { ExitStatus::Error };
     let summaries: Vec<_> = sessions.into_iter().map(|(_, s)| s).collect();
     let st = stats::compute(&summaries, &bank, args.topic.as_deref());
     let in_topic = |q: &str| args.topic.as_ref().is_none_or(|t| bank.get(q).is_some_and(|x| &x.topic == t));
@@ -42,11 +42,11 @@ pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
         });
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
-        return Ok(if bad.is_empty() { ExitStatus::Success } else { ExitStatus::Error });
+        return Ok(ended);
     }
     if st.topics.is_empty() {
         writeln!(out, "No graded answers yet: `grill` starts a session.")?;
-        return Ok(ExitStatus::Success);
+        return Ok(ended);
     }
     let s = &ctx.style;
     writeln!(
@@ -93,7 +93,7 @@ pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
             )?;
         }
         if by_due.len() > SHOWN {
-            writeln!(out, "  … and {} more (`grill stats --json` lists all)", by_due.len() - SHOWN)?;
+            writeln!(out, "  … and {} more (`grill stats --json` lists all)", by_due.len().saturating_sub(SHOWN))?;
         }
     }
     writeln!(out)?;
@@ -104,7 +104,7 @@ pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
         (0, None) => writeln!(out, "Nothing is due.")?,
         (n, _) => writeln!(out, "{n} question(s) due today: `grill practice --due` asks them, weakest first.")?,
     }
-    Ok(if bad.is_empty() { ExitStatus::Success } else { ExitStatus::Error })
+    Ok(ended)
 }
 
 /// When a question is due, relative to now: "due now", "due in 3 days".
@@ -115,6 +115,6 @@ fn when(due: chrono::DateTime<chrono::FixedOffset>, now: chrono::DateTime<chrono
     let hours = (due - now).num_hours();
     match hours {
         0..24 => format!("due in {} h", hours.max(1)),
-        _ => format!("due in {} day(s) ({})", (hours + 12) / 24, due.format("%Y-%m-%d")),
+        _ => format!("due in {} day(s) ({})", hours.saturating_add(12) / 24, due.format("%Y-%m-%d")),
     }
 }

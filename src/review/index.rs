@@ -12,13 +12,14 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use crate::grade::{Grade, Verdict};
-use crate::transcript::{Status, Store, Transcript, TranscriptError};
+use crate::transcript::{Status, Store, Transcript, TranscriptError, shown};
 
 /// The cache's file name in the transcript folder (not `*.json`, so it is never taken
 /// for a transcript).
 pub const INDEX_FILE: &str = ".grill-index";
 /// Bumped whenever [`Summary`] changes shape, so old caches are rebuilt.
-const INDEX_VERSION: u32 = 2;
+/// Version 3: failures are kept without their path, so warnings name the file once.
+const INDEX_VERSION: u32 = 3;
 
 /// One turn, reduced to what lists, statistics and scheduling need. Ids are shared
 /// (`Arc<str>`): thousands of sessions repeat the same few hundred.
@@ -211,9 +212,11 @@ pub fn load(store: &Store) -> (Vec<(PathBuf, Summary)>, Vec<TranscriptError>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Vec::new(), Vec::new()),
-        Err(source) => return (Vec::new(), vec![TranscriptError::Io { path: dir.to_path_buf(), source }]),
+        Err(error) => return (Vec::new(), vec![TranscriptError::Io { path: dir.to_path_buf(), error }]),
     };
+    crate::util::remove_stale_temps(dir, crate::util::STALE_TEMP_AGE);
     let mut changed = false;
+    let mut bad = Vec::new();
     // What the cache will hold next time: every file seen now.
     let mut fresh_rows: Vec<Seen> = Vec::new();
     for entry in entries.filter_map(Result::ok) {
@@ -221,11 +224,22 @@ pub fn load(store: &Store) -> (Vec<(PathBuf, Summary)>, Vec<TranscriptError>) {
         if !name.ends_with(".json") {
             continue;
         }
-        let Ok(meta) = entry.metadata() else { continue };
+        let path = entry.path();
+        // Followed through symlinks: a link to a transcript is one.
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(error) => {
+                bad.push(TranscriptError::Io { path, error });
+                continue;
+            }
+        };
+        if !meta.is_file() {
+            bad.push(TranscriptError::NotRegular { path });
+            continue;
+        }
         let size = meta.len();
         let modified =
             meta.modified().ok().and_then(|m| m.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as u64);
-        let path = entry.path();
         let cached =
             known.get(name.as_str()).filter(|(s, m, _)| *s == size && *m == modified).and_then(|(_, _, r)| match r {
                 Ok(row) => from_row(row, &table).map(Ok),
@@ -235,13 +249,12 @@ pub fn load(store: &Store) -> (Vec<(PathBuf, Summary)>, Vec<TranscriptError>) {
             Some(s) => s,
             None => {
                 changed = true;
-                Store::load(&path).map(|t| Summary::of(&t)).map_err(|e| e.to_string())
+                Store::load(&path).map(|t| Summary::of(&t)).map_err(|e| e.reason())
             }
         };
         fresh_rows.push((name, size, modified, path, summary));
     }
     let mut ok = Vec::new();
-    let mut bad = Vec::new();
     if changed || fresh_rows.len() != cache.entries.len() {
         let mut interner = Interner::default();
         let entries = fresh_rows
@@ -259,7 +272,7 @@ pub fn load(store: &Store) -> (Vec<(PathBuf, Summary)>, Vec<TranscriptError>) {
     for (_, _, _, path, summary) in fresh_rows {
         match summary {
             Ok(s) => ok.push((path, s)),
-            Err(message) => bad.push(TranscriptError::Corrupt { path, line: 0, column: 0, message }),
+            Err(reason) => bad.push(TranscriptError::Unreadable { path, reason }),
         }
     }
     ok.sort_by(|a, b| a.1.started_at.cmp(&b.1.started_at).then_with(|| a.0.cmp(&b.0)));
@@ -267,9 +280,17 @@ pub fn load(store: &Store) -> (Vec<(PathBuf, Summary)>, Vec<TranscriptError>) {
     (ok, bad)
 }
 
+/// Prints one warning line per file that could not be used.
+pub fn warn_skipped(bad: &[TranscriptError], style: &crate::style::Style) {
+    for e in bad {
+        eprintln!("{} skipped {e}", style.warn("warning:"));
+    }
+}
+
 /// Finds the transcript the user named: `latest`, a path, a file name, or an id (or a
 /// unique prefix of one). Ids and `latest` are looked up in the index, so naming a
-/// session does not parse every transcript.
+/// session does not parse every transcript. A file that matches but cannot be read is
+/// reported as such, not as missing.
 pub fn find(store: &Store, key: &str) -> Result<PathBuf, TranscriptError> {
     let as_path = Path::new(key);
     if as_path.is_file() {
@@ -279,17 +300,37 @@ pub fn find(store: &Store, key: &str) -> Result<PathBuf, TranscriptError> {
     if in_dir.is_file() {
         return Ok(in_dir);
     }
-    let (all, _) = load(store);
+    let (all, bad) = load(store);
     if key == "latest" {
         return all.into_iter().last().map(|(p, _)| p).ok_or_else(|| TranscriptError::NotFound(key.into()));
     }
-    let matches: Vec<PathBuf> = all
-        .into_iter()
-        .filter(|(p, s)| s.id.starts_with(key) || p.file_stem().is_some_and(|f| f.to_string_lossy().starts_with(key)))
-        .map(|(p, _)| p)
-        .collect();
-    match matches.as_slice() {
-        [one] => Ok(one.clone()),
-        _ => Err(TranscriptError::NotFound(key.into())),
+    let stem_matches = |p: &Path| {
+        p.file_stem().is_some_and(|f| {
+            let f = f.to_string_lossy();
+            // `<date>T<time>_<slug>_<id>`: the id is the last part.
+            f.starts_with(key) || f.rsplit('_').next().is_some_and(|id| id.starts_with(key))
+        })
+    };
+    let exact: Vec<&PathBuf> = all.iter().filter(|(_, s)| s.id == key).map(|(p, _)| p).collect();
+    if let [one] = exact.as_slice() {
+        return Ok((*one).clone());
+    }
+    let good: Vec<&PathBuf> =
+        all.iter().filter(|(p, s)| s.id.starts_with(key) || stem_matches(p)).map(|(p, _)| p).collect();
+    let broken: Vec<TranscriptError> = bad.into_iter().filter(|e| e.path().is_some_and(&stem_matches)).collect();
+    match (good.as_slice(), broken.len()) {
+        ([one], 0) => Ok((*one).clone()),
+        ([], 1) => Err(broken.into_iter().next().unwrap_or_else(|| TranscriptError::NotFound(key.into()))),
+        ([], 0) => Err(TranscriptError::NotFound(key.into())),
+        _ => {
+            let mut candidates: Vec<String> = good
+                .iter()
+                .map(|p| p.as_path())
+                .chain(broken.iter().filter_map(TranscriptError::path))
+                .map(|p| p.file_name().map_or_else(|| shown(p), |n| shown(Path::new(n))))
+                .collect();
+            candidates.sort();
+            Err(TranscriptError::Ambiguous { key: key.into(), candidates })
+        }
     }
 }

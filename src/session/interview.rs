@@ -191,7 +191,9 @@ fn ask_all<'b>(
                     continue;
                 }
                 if let Some((job, _)) = s.submit(text) {
-                    save(&s)?;
+                    if let Err(e) = save(&s) {
+                        return Err(super::run::rescue(&s.transcript().id, &job.answer, e));
+                    }
                     // The grading thread only ends after this one, so a send cannot fail
                     // while the interview runs; if it ever did, the answer stays pending.
                     let _ = tx.send(job);

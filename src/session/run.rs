@@ -95,10 +95,19 @@ pub fn drive(
                     continue;
                 };
                 // Saved before grading, so the answer survives whatever grading does.
-                shell.save(session)?;
+                if let Err(e) = shell.save(session) {
+                    return Err(rescue(&session.transcript().id, &job.answer, e));
+                }
                 let record = (shell.grade)(&job);
                 writeln!(shell.out)?;
                 write!(shell.out, "{}", render::grade(&style, &job.prompt.rubric(), &record))?;
+                if matches!(record.grade, Grade::Ungraded { .. }) {
+                    writeln!(
+                        shell.out,
+                        "  {}",
+                        style.dim("The answer is saved; `grill regrade --pending` grades it later.")
+                    )?;
+                }
                 let turn = job.turn;
                 let advance = session.record_grade(turn, record);
                 shell.save(session)?;
@@ -137,6 +146,31 @@ pub fn drive(
     }
     summary(session, shell)?;
     Ok(session.transcript().status)
+}
+
+/// Keeps an answer that could not be saved (a full disk, a file-size limit): printed in
+/// full on standard error and written to a file in the temporary folder, which may sit on
+/// another disk. Returns the save's error, for the exit status.
+pub(crate) fn rescue(session_id: &str, answer: &str, err: TranscriptError) -> anyhow::Error {
+    let kept = tempfile::Builder::new()
+        .prefix(&format!("grill-unsaved-{}-", crate::scrub::controls(session_id).replace('/', "-")))
+        .suffix(".txt")
+        .tempfile_in(std::env::temp_dir())
+        .and_then(|mut f| {
+            f.write_all(answer.as_bytes())?;
+            f.as_file().sync_all()?;
+            f.keep().map_err(|e| e.error)
+        });
+    let mut stderr = io::stderr().lock();
+    let _ = writeln!(stderr, "Your answer could not be saved. Here it is in full:");
+    let _ = writeln!(stderr, "{BLOCK_SEPARATOR}");
+    let _ = writeln!(stderr, "{}", answer.trim_end_matches('\n'));
+    let _ = writeln!(stderr, "{BLOCK_SEPARATOR}");
+    let _ = match kept {
+        Ok((_, path)) => writeln!(stderr, "It is also in {}.", path.display()),
+        Err(e) => writeln!(stderr, "It could not be written to the temporary folder either ({e}): copy it from above."),
+    };
+    anyhow::Error::new(err).context("the answer was not saved")
 }
 
 /// Prints what is asked: a rule with the question's number, topic and level (or that it

@@ -1,6 +1,7 @@
 //! Transcripts: the record of one session, saved as JSON after every answer and every
 //! grade. The schema is versioned; every version that shipped keeps loading.
 
+mod lock;
 mod store;
 
 use chrono::{DateTime, FixedOffset};
@@ -11,7 +12,8 @@ use crate::grade::Grade;
 use crate::grade::guard::Marker;
 use crate::llm::{Mode, Usage};
 
-pub use store::{Store, TranscriptError};
+pub use lock::{SessionLock, WAIT as LOCK_WAIT};
+pub use store::{Store, TranscriptError, shown};
 
 /// The schema this build writes. Version 1 (offline grades only) is the first that
 /// shipped; version 2 adds model graders and per-grade mode, usage and injection

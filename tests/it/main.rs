@@ -13,5 +13,6 @@ mod llm;
 mod practice;
 mod review;
 mod safety_server;
+mod safety_store;
 mod shipped_bank;
 mod util;
