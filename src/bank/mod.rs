@@ -238,7 +238,7 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
+        write!(f, "{}", crate::scrub::controls(&self.file))?;
         if self.line > 0 {
             write!(f, ":{}", self.line)?;
             if self.column > 0 {
@@ -247,15 +247,43 @@ impl fmt::Display for Problem {
         }
         f.write_str(": ")?;
         if let Some(q) = &self.question {
-            write!(f, "[{q}] ")?;
+            write!(f, "[{}] ", crate::scrub::controls(q))?;
         }
-        f.write_str(&self.message)?;
+        f.write_str(&crate::scrub::controls(&self.message))?;
         if let Some(text) = &self.excerpt {
-            let col = self.column.max(1);
-            write!(f, "\n    | {text}\n    | {:>width$}", "^", width = col)?;
+            let (shown, caret) = excerpt_around(text, self.column);
+            write!(f, "\n    | {shown}\n    | {}^", " ".repeat(caret))?;
         }
         Ok(())
     }
+}
+
+/// Characters of a long line shown on each side of the column, so that a minified or
+/// generated 70 KB line prints as one readable excerpt.
+const EXCERPT_SIDE: usize = 40;
+
+/// The part of `line` around the 1-based `column` (in characters), safe to print:
+/// forbidden characters become U+FFFD one for one, so the caret stays aligned, and a long
+/// line is cut to [`EXCERPT_SIDE`] characters each side, `…` marking the cuts. Returns
+/// the text and how many characters precede the caret.
+pub(crate) fn excerpt_around(line: &str, column: usize) -> (String, usize) {
+    let total = line.chars().count();
+    let at = column.saturating_sub(1).min(total);
+    let start = at.saturating_sub(EXCERPT_SIDE);
+    let end = at.saturating_add(EXCERPT_SIDE).min(total);
+    let mut shown = String::new();
+    let mut caret = at - start;
+    if start > 0 {
+        shown.push('…');
+        caret = caret.saturating_add(1);
+    }
+    shown.extend(
+        line.chars().skip(start).take(end - start).map(|c| if crate::scrub::is_forbidden(c) { '\u{FFFD}' } else { c }),
+    );
+    if end < total {
+        shown.push('…');
+    }
+    (shown, caret)
 }
 
 /// A bank that could not be loaded: every problem found, in file order.
@@ -411,5 +439,37 @@ impl Bank {
             .collect();
         scored.sort();
         scored.into_iter().take(3).map(|(_, id)| id).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_of_long_lines_stay_short_and_point_at_the_column() {
+        assert_eq!(excerpt_around("short line", 7), ("short line".to_string(), 6));
+        let long = format!("{}X{}", "a".repeat(100_000), "b".repeat(100_000));
+        let (shown, caret) = excerpt_around(&long, 100_001);
+        assert_eq!(shown, format!("…{}X{}…", "a".repeat(40), "b".repeat(39)));
+        assert_eq!(shown.chars().nth(caret), Some('X'));
+        // Columns past the end, at 0 or at usize::MAX never overflow.
+        assert_eq!(excerpt_around("ab", usize::MAX), ("ab".to_string(), 2));
+        assert_eq!(excerpt_around("ab", 0), ("ab".to_string(), 0));
+        assert_eq!(excerpt_around("a\u{1b}[2Jb", 1), ("a\u{FFFD}[2Jb".to_string(), 0));
+    }
+
+    #[test]
+    fn a_problem_at_a_huge_column_displays() {
+        let p = Problem {
+            file: "f.toml".into(),
+            line: 1,
+            column: usize::MAX,
+            question: None,
+            message: "bad".into(),
+            excerpt: Some("x".repeat(70_000)),
+        };
+        let shown = p.to_string();
+        assert!(shown.len() < 200, "{shown}");
     }
 }

@@ -12,5 +12,6 @@ mod learning;
 mod llm;
 mod practice;
 mod review;
+mod safety_input;
 mod shipped_bank;
 mod util;

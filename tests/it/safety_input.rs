@@ -1,0 +1,92 @@
+//! Bad input files and settings: each is refused or skipped with a message that names
+//! where it is, never a panic, a hang, a leaked secret or raw control characters.
+
+use std::path::Path;
+
+use crate::util::Sandbox;
+
+/// One valid question; `extra` goes between its header fields and its key point.
+fn question(id: &str, extra: &str) -> String {
+    format!(
+        "[[question]]\nid = \"{id}\"\ntopic = \"t\"\nlevel = \"mid\"\nprompt = \"Why?\"\ntesting = \"x\"\n\
+         reference_answer = \"r\"\n{extra}[[question.key_points]]\nid = \"k\"\npoint = \"p\"\ncues = [\"c\"]\n"
+    )
+}
+
+/// A bank folder in the sandbox holding `files` (name, text).
+fn bank(sb: &Sandbox, files: &[(&str, &str)]) -> String {
+    let dir = sb.path("bank");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    dir.to_str().unwrap().to_string()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+// 1. A syntax error far along one line.
+
+/// Line 8 of the file: `tags = ["aaa…", 1x]`, the unquoted `1x` at column 70,000.
+fn long_line_question() -> String {
+    question("q", &format!("tags = [\"{}\", 1x]\n", "a".repeat(69_987)))
+}
+
+/// The excerpt shown for [`long_line_question`]: 40 characters before the column.
+fn long_line_excerpt() -> String {
+    format!("    | …{}\", 1x]\n    | {}^", "a".repeat(37), " ".repeat(41))
+}
+
+#[test]
+fn bank_check_shows_an_excerpt_of_a_very_long_line() {
+    let sb = Sandbox::new();
+    let dir = bank(&sb, &[("long.toml", &long_line_question())]);
+    let run = sb.run(&["bank", "check", &dir], "");
+    run.code(1);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "problem: {dir}/long.toml:8:70000: [q] string values must be quoted, expected literal string\n{}\n\
+             {dir}: 1 problem(s) in 1 file(s)\n",
+            long_line_excerpt()
+        )
+    );
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn practice_on_a_bank_with_a_very_long_line_reports_it() {
+    let sb = Sandbox::new();
+    let dir = bank(&sb, &[("long.toml", &long_line_question())]);
+    let run = sb.run(&["--bank", &dir, "practice"], "");
+    run.code(1);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: the question bank ({dir}) has 1 problem(s)\n  \
+             {dir}/long.toml:8:70000: [q] string values must be quoted, expected literal string\n{}\n",
+            long_line_excerpt()
+        )
+    );
+}
+
+#[test]
+fn eval_on_a_set_with_a_very_long_line_reports_it() {
+    let sb = Sandbox::new();
+    let file = sb.path("work/set.toml");
+    std::fs::write(&file, format!("question = \"tides\"\nx = [\"{}\", 1x]\n", "a".repeat(69_990))).unwrap();
+    let fixture = crate::util::fixture_bank();
+    let run = sb.run(&["--bank", s(&fixture), "--grader", "offline", "eval", "--set", s(&file)], "");
+    run.code(1);
+    let file = s(&file);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: the calibration set ({file}) has 1 problem(s)\n  \
+             {file}:2:70000: string values must be quoted, expected literal string\n{}\n",
+            long_line_excerpt()
+        )
+    );
+}
