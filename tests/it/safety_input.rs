@@ -90,3 +90,75 @@ fn eval_on_a_set_with_a_very_long_line_reports_it() {
         )
     );
 }
+
+// 2. Control characters in bank and calibration text.
+
+const TERMINAL: &str = "which would act on the terminal it is shown in: remove it";
+
+#[test]
+fn bank_check_refuses_control_characters_in_any_text_field() {
+    let sb = Sandbox::new();
+    // An escape written as TOML escapes, and a right-to-left override written raw.
+    let text = question("q", "tags = [\"ok\", \"ab\u{202E}cd\"]\n")
+        .replace("prompt = \"Why?\"", "prompt = \"Why\\u001b]0;pwned\\u0007?\"");
+    let dir = bank(&sb, &[("esc.toml", &text)]);
+    let run = sb.run(&["bank", "check", &dir], "");
+    run.code(1);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "problem: {dir}/esc.toml:5:14: [q] `prompt` contains U+001B, a control character, {TERMINAL}\n\
+             \x20   | prompt = \"Why\\u001b]0;pwned\\u0007?\"\n\
+             \x20   |              ^\n\
+             problem: {dir}/esc.toml:8:18: [q] `tags` contains U+202E, a bidirectional override, {TERMINAL}\n\
+             \x20   | tags = [\"ok\", \"ab\u{FFFD}cd\"]\n\
+             \x20   |                  ^\n\
+             {dir}: 2 problem(s) in 1 file(s)\n"
+        )
+    );
+}
+
+#[test]
+fn a_bank_folder_with_control_characters_does_not_load() {
+    let sb = Sandbox::new();
+    let text = question("q", "").replace("point = \"p\"", "point = \"p\\e[2J\"");
+    let dir = bank(&sb, &[("esc.toml", &text)]);
+    let run = sb.run(&["--bank", &dir, "bank", "list"], "");
+    run.code(1);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: the question bank ({dir}) has 1 problem(s)\n  \
+             {dir}/esc.toml:10:11: [q] `key_points[k].point` contains U+001B, a control character, {TERMINAL}\n\
+             \x20   | point = \"p\\e[2J\"\n\
+             \x20   |           ^\n"
+        )
+    );
+}
+
+#[test]
+fn eval_refuses_control_characters_in_answers() {
+    let sb = Sandbox::new();
+    let file = sb.path("work/set.toml");
+    std::fs::write(
+        &file,
+        "question = \"tides\"\n[[answer]]\nkind = \"excellent\"\ntext = \"\"\"\nThe moon.\nSun \\u009b2J too.\"\"\"\n",
+    )
+    .unwrap();
+    let fixture = crate::util::fixture_bank();
+    let run = sb.run(&["--bank", s(&fixture), "--grader", "offline", "eval", "--set", s(&file)], "");
+    run.code(1);
+    let file = s(&file);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: the calibration set ({file}) has 2 problem(s)\n  \
+             {file}:6:5: [tides] answer `excellent`: `text` contains U+009B, a control character, {TERMINAL}\n\
+             \x20   | Sun \\u009b2J too.\"\"\"\n\
+             \x20   |     ^\n  \
+             {file}: [tides] no answer of kind good, paraphrase, partial, vague, wrong, off-topic, idk, stuffed, \
+             injection-plea, injection-verdict, injection-tag\n"
+        )
+    );
+}
