@@ -296,6 +296,27 @@ pub struct BankError {
     pub problems: Vec<Problem>,
 }
 
+/// The `*.toml` files of `dir`, sorted. Anything that is not a regular file (after
+/// following a symlink) is skipped with a warning: reading a FIFO would block forever
+/// and a folder cannot be read at all.
+pub(crate) fn toml_files(dir: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(dir)?.filter_map(Result::ok) {
+        let path = entry.path();
+        if path.extension().is_none_or(|x| x != "toml") {
+            continue;
+        }
+        if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+            paths.push(path);
+        } else {
+            let shown = path.display().to_string();
+            eprintln!("warning: {}: not a regular file, skipped", crate::scrub::controls(&shown));
+        }
+    }
+    paths.sort();
+    Ok(paths)
+}
+
 /// The loaded, validated bank.
 #[derive(Debug, Clone)]
 pub struct Bank {
@@ -325,13 +346,7 @@ impl Bank {
                 excerpt: None,
             }],
         };
-        let entries = std::fs::read_dir(dir).map_err(|e| fail(format!("cannot read the folder: {e}")))?;
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        paths.sort();
+        let paths = toml_files(dir).map_err(|e| fail(format!("cannot read the folder: {e}")))?;
         if paths.is_empty() {
             return Err(fail("no *.toml question files in this folder".into()));
         }

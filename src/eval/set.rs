@@ -222,14 +222,10 @@ pub fn from_path(path: &Path, bank: &Bank) -> Result<CalibrationSet, Calibration
         problems: vec![Problem { file: shown.clone(), line: 0, column: 0, question: None, message, excerpt: None }],
     };
     let paths = if path.is_dir() {
-        let mut v: Vec<_> = std::fs::read_dir(path)
-            .map_err(|e| fail(format!("cannot read the folder: {e}")))?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        v.sort();
-        v
+        crate::bank::toml_files(path).map_err(|e| fail(format!("cannot read the folder: {e}")))?
+    } else if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        // A FIFO would block the read forever.
+        return Err(fail("not a regular file".into()));
     } else {
         vec![path.to_path_buf()]
     };

@@ -162,3 +162,76 @@ fn eval_refuses_control_characters_in_answers() {
         )
     );
 }
+
+// 3. Files that are not regular files.
+
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// Runs grill with `args`, killing it if it is still running after a minute: a command
+/// blocked on a FIFO would otherwise hang the test run instead of failing it.
+fn run_or_kill(sb: &Sandbox, args: &[&str]) -> crate::util::Run {
+    let mut child = sb.spawn(args);
+    drop(child.stdin.take());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("grill {args:?} still blocked after a minute");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    crate::util::Run::from(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn a_fifo_in_a_bank_folder_is_skipped_with_a_warning() {
+    let sb = Sandbox::new();
+    let dir = bank(&sb, &[]);
+    mkfifo(&sb.path("bank/a-fifo.toml"));
+    // A symlink to a regular file is an ordinary bank file.
+    std::fs::write(sb.path("real.toml"), question("linked", "")).unwrap();
+    std::os::unix::fs::symlink(sb.path("real.toml"), sb.path("bank/b-link.toml")).unwrap();
+    let warning = format!("warning: {dir}/a-fifo.toml: not a regular file, skipped\n");
+
+    let run = run_or_kill(&sb, &["bank", "check", &dir]);
+    run.success();
+    assert_eq!(run.stdout, format!("{dir}: 1 questions, no problems\n"));
+    assert_eq!(run.stderr, warning);
+
+    let run = run_or_kill(&sb, &["--bank", &dir, "bank", "list", "--json"]);
+    run.success();
+    assert_eq!(run.json()[0]["id"], "linked");
+    assert_eq!(run.stderr, warning);
+}
+
+#[test]
+fn a_fifo_in_a_calibration_folder_is_skipped_with_a_warning() {
+    let sb = Sandbox::new();
+    let set = sb.path("set");
+    std::fs::create_dir_all(&set).unwrap();
+    mkfifo(&set.join("a.toml"));
+    let fixture = crate::util::fixture_bank();
+    let run = run_or_kill(&sb, &["--bank", s(&fixture), "--grader", "offline", "eval", "--set", s(&set)]);
+    run.code(1);
+    let set = s(&set);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "warning: {set}/a.toml: not a regular file, skipped\n\
+             error: the calibration set ({set}) has 1 problem(s)\n  \
+             {set}: no *.toml calibration files here\n"
+        )
+    );
+
+    // Named directly, it is refused rather than read.
+    let fifo = format!("{set}/a.toml");
+    let run = run_or_kill(&sb, &["--bank", s(&fixture), "--grader", "offline", "eval", "--set", &fifo]);
+    run.code(1);
+    assert_eq!(
+        run.stderr,
+        format!("error: the calibration set ({fifo}) has 1 problem(s)\n  {fifo}: not a regular file\n")
+    );
+}
