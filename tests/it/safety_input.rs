@@ -235,3 +235,148 @@ fn a_fifo_in_a_calibration_folder_is_skipped_with_a_warning() {
         format!("error: the calibration set ({fifo}) has 1 problem(s)\n  {fifo}: not a regular file\n")
     );
 }
+
+// 4. A malformed `.env` line.
+
+const CONFIG_HINT: &str = "  hint: fix the file or variable named above, then run `grill config` to check\n";
+
+#[test]
+fn a_malformed_env_line_names_line_and_variable_but_never_the_value() {
+    let sb = Sandbox::new();
+    std::fs::write(sb.path("work/.env"), "GRILL_MODEL=m\nGRILL_API_KEY=\"sk-secret-value\nGRILL_GRADER=offline\n")
+        .unwrap();
+    let run = sb.run(&["config"], "");
+    run.code(1);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: .env:2: the value of GRILL_API_KEY does not parse (a missing closing quote, or spaces \
+             without quotes?); \
+             the line is not shown, it may hold a secret\n{CONFIG_HINT}"
+        )
+    );
+
+    // A bare key pasted on a line of its own is not named either.
+    std::fs::write(sb.path("work/.env"), "GRILL_MODEL=m\nsk-secret-value\n").unwrap();
+    let run = sb.run(&["config"], "");
+    run.code(1);
+    assert_eq!(
+        run.stderr,
+        format!("error: .env:2: not a NAME=value line; the line is not shown, it may hold a secret\n{CONFIG_HINT}")
+    );
+}
+
+// 5. Credentials written into a URL.
+
+#[test]
+fn config_shows_urls_without_their_credentials_and_flags_them() {
+    let sb = Sandbox::new();
+    let env = [("GRILL_BASE_URL", "http://user:sk-url-secret-123456@host.example:8080/v1")];
+    let run = sb.run_with(&["config", "--json"], "", &env);
+    run.success();
+    assert!(!run.stdout.contains("sk-url-secret"), "{}", run.stdout);
+    let problem =
+        "holds a user name or password, not shown; grill refuses such a URL: put the key in GRILL_API_KEY instead";
+    assert_eq!(
+        run.json()["settings"]["base_url"],
+        serde_json::json!({
+            "value": "http://host.example:8080/v1",
+            "source": "environment (GRILL_BASE_URL)",
+            "problem": problem,
+        })
+    );
+
+    let run = sb.run_with(&["config"], "", &env);
+    run.success();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines[1],
+        format!("{:<12} {:<44} {}", "base_url", "http://host.example:8080/v1", "environment (GRILL_BASE_URL)")
+    );
+    assert_eq!(lines[8], format!("warning: base_url {problem}"));
+    assert!(!run.stdout.contains("sk-url-secret"), "{}", run.stdout);
+}
+
+// 6. Setting values that do not parse.
+
+#[test]
+fn an_invalid_grader_is_an_error_naming_its_source() {
+    let sb = Sandbox::new();
+    let run = sb.run_with(&["config"], "", &[("GRILL_GRADER", "ofline")]);
+    run.code(1);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: GRILL_GRADER in the environment must be one of auto, llm, offline \
+             (got `ofline`; did you mean `offline`?)\n{CONFIG_HINT}"
+        )
+    );
+
+    std::fs::write(sb.path("work/.env"), "GRILL_GRADER=model\n").unwrap();
+    let run = sb.run(&["config"], "");
+    run.code(1);
+    assert_eq!(
+        run.stderr,
+        format!("error: GRILL_GRADER in .env must be one of auto, llm, offline (got `model`)\n{CONFIG_HINT}")
+    );
+}
+
+#[test]
+fn invalid_time_outs_are_errors_naming_their_source_and_bounds() {
+    let sb = Sandbox::new();
+    let cases: [(&str, &str, &str); 4] = [
+        ("GRILL_TIMEOUT", "0", "1 to 3600"),
+        ("GRILL_TIMEOUT", "two minutes", "1 to 3600"),
+        ("GRILL_CONNECT_TIMEOUT", "301", "1 to 300"),
+        ("GRILL_CONNECT_TIMEOUT", "-5", "1 to 300"),
+    ];
+    for (name, value, range) in cases {
+        let run = sb.run_with(&["config"], "", &[(name, value)]);
+        run.code(1);
+        assert_eq!(
+            run.stderr,
+            format!(
+                "error: {name} in the environment must be a whole number of seconds from {range} (got `{value}`)\n\
+                 {CONFIG_HINT}"
+            )
+        );
+        std::fs::write(sb.path("work/.env"), format!("{name}=\"{value}\"\n")).unwrap();
+        let run = sb.run(&["config"], "");
+        run.code(1);
+        assert_eq!(
+            run.stderr,
+            format!(
+                "error: {name} in .env must be a whole number of seconds from {range} (got `{value}`)\n{CONFIG_HINT}"
+            )
+        );
+        std::fs::remove_file(sb.path("work/.env")).unwrap();
+    }
+
+    let run = sb.run(&["--timeout", "0", "config"], "");
+    run.code(1);
+    assert_eq!(
+        run.stderr,
+        format!("error: --timeout must be a whole number of seconds from 1 to 3600 (got `0`)\n{CONFIG_HINT}")
+    );
+
+    std::fs::create_dir_all(sb.path("config/grill")).unwrap();
+    let config = sb.path("config/grill/config.toml");
+    std::fs::write(&config, "connect_timeout = 0\n").unwrap();
+    let run = sb.run(&["config"], "");
+    run.code(1);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: `connect_timeout` in the config file ({}) must be a whole number of seconds from 1 to 300 \
+             (got `0`)\n{CONFIG_HINT}",
+            config.display()
+        )
+    );
+
+    // Values in range are accepted from every source.
+    std::fs::write(&config, "connect_timeout = 300\ntimeout = 3600\n").unwrap();
+    let run = sb.run_with(&["config", "--json"], "", &[("GRILL_GRADER", "OFFLINE")]);
+    run.success();
+    assert_eq!(run.json()["settings"]["grader"]["value"], "offline");
+}
