@@ -380,3 +380,41 @@ fn invalid_time_outs_are_errors_naming_their_source_and_bounds() {
     run.success();
     assert_eq!(run.json()["settings"]["grader"]["value"], "offline");
 }
+
+// 7. Standard output closed early (`grill ... | head -1`).
+
+/// Runs grill with `args`, reads one line of its output and closes the pipe; returns the
+/// exit code and standard error. The output is far more than a pipe holds, so grill is
+/// still writing when the pipe closes.
+fn read_one_line_and_close(sb: &Sandbox, args: &[&str]) -> (i32, String) {
+    use std::io::BufRead;
+    let mut child = sb.spawn(args);
+    drop(child.stdin.take());
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(!first.is_empty(), "no output from grill {args:?}");
+    let out = child.wait_with_output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn output_to_a_closed_pipe_ends_quietly_with_success() {
+    let sb = Sandbox::new();
+    let long = "Why does this take so long? ".repeat(20);
+    let questions: String = (0..400).map(|i| question(&format!("q{i}"), "")).collect::<String>().replace("Why?", &long);
+    let big = format!(
+        "{}{}",
+        question("big", "")
+            .replace("reference_answer = \"r\"", &format!("reference_answer = \"{}\"", "r ".repeat(200_000))),
+        questions
+    );
+    let dir = bank(&sb, &[("many.toml", &big)]);
+    for args in [
+        vec!["--bank", &dir, "bank", "list", "--json"],
+        vec!["--bank", &dir, "bank", "list"],
+        vec!["--bank", &dir, "bank", "show", "big", "--json"],
+        vec!["--bank", &dir, "bank", "show", "big"],
+    ] {
+        assert_eq!(read_one_line_and_close(&sb, &args), (0, String::new()), "grill {args:?}");
+    }
+}
