@@ -90,6 +90,27 @@ pub fn report(err: &anyhow::Error, style: &Style) -> ExitStatus {
     if user_fault { ExitStatus::Failure } else { ExitStatus::Error }
 }
 
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+/// Whether the reader of standard output went away (`grill ... | head`): that ends the
+/// command quietly. `serde_json` keeps the io::Error inside its own error, whose
+/// `source()` skips it, so it is asked directly.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>().is_some_and(|e| e.io_error_kind() == Some(BrokenPipe))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_pipe_is_found_inside_json_and_context() {
+        let pipe = || std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(is_broken_pipe(&anyhow::Error::from(pipe())));
+        assert!(is_broken_pipe(&anyhow::Error::from(serde_json::Error::io(pipe())).context("writing")));
+        let other = serde_json::Error::io(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
+        assert!(!is_broken_pipe(&anyhow::Error::from(other)));
+    }
 }

@@ -238,7 +238,7 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
+        write!(f, "{}", crate::scrub::controls(&self.file))?;
         if self.line > 0 {
             write!(f, ":{}", self.line)?;
             if self.column > 0 {
@@ -247,15 +247,43 @@ impl fmt::Display for Problem {
         }
         f.write_str(": ")?;
         if let Some(q) = &self.question {
-            write!(f, "[{q}] ")?;
+            write!(f, "[{}] ", crate::scrub::controls(q))?;
         }
-        f.write_str(&self.message)?;
+        f.write_str(&crate::scrub::controls(&self.message))?;
         if let Some(text) = &self.excerpt {
-            let col = self.column.max(1);
-            write!(f, "\n    | {text}\n    | {:>width$}", "^", width = col)?;
+            let (shown, caret) = excerpt_around(text, self.column);
+            write!(f, "\n    | {shown}\n    | {}^", " ".repeat(caret))?;
         }
         Ok(())
     }
+}
+
+/// Characters of a long line shown on each side of the column, so that a minified or
+/// generated 70 KB line prints as one readable excerpt.
+const EXCERPT_SIDE: usize = 40;
+
+/// The part of `line` around the 1-based `column` (in characters), safe to print:
+/// forbidden characters become U+FFFD one for one, so the caret stays aligned, and a long
+/// line is cut to [`EXCERPT_SIDE`] characters each side, `…` marking the cuts. Returns
+/// the text and how many characters precede the caret.
+pub(crate) fn excerpt_around(line: &str, column: usize) -> (String, usize) {
+    let total = line.chars().count();
+    let at = column.saturating_sub(1).min(total);
+    let start = at.saturating_sub(EXCERPT_SIDE);
+    let end = at.saturating_add(EXCERPT_SIDE).min(total);
+    let mut shown = String::new();
+    let mut caret = at - start;
+    if start > 0 {
+        shown.push('…');
+        caret = caret.saturating_add(1);
+    }
+    shown.extend(
+        line.chars().skip(start).take(end - start).map(|c| if crate::scrub::is_forbidden(c) { '\u{FFFD}' } else { c }),
+    );
+    if end < total {
+        shown.push('…');
+    }
+    (shown, caret)
 }
 
 /// A bank that could not be loaded: every problem found, in file order.
@@ -266,6 +294,27 @@ pub struct BankError {
     pub source_name: String,
     /// What is wrong.
     pub problems: Vec<Problem>,
+}
+
+/// The `*.toml` files of `dir`, sorted. Anything that is not a regular file (after
+/// following a symlink) is skipped with a warning: reading a FIFO would block forever
+/// and a folder cannot be read at all.
+pub(crate) fn toml_files(dir: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(dir)?.filter_map(Result::ok) {
+        let path = entry.path();
+        if path.extension().is_none_or(|x| x != "toml") {
+            continue;
+        }
+        if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+            paths.push(path);
+        } else {
+            let shown = path.display().to_string();
+            eprintln!("warning: {}: not a regular file, skipped", crate::scrub::controls(&shown));
+        }
+    }
+    paths.sort();
+    Ok(paths)
 }
 
 /// The loaded, validated bank.
@@ -297,13 +346,7 @@ impl Bank {
                 excerpt: None,
             }],
         };
-        let entries = std::fs::read_dir(dir).map_err(|e| fail(format!("cannot read the folder: {e}")))?;
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        paths.sort();
+        let paths = toml_files(dir).map_err(|e| fail(format!("cannot read the folder: {e}")))?;
         if paths.is_empty() {
             return Err(fail("no *.toml question files in this folder".into()));
         }
@@ -411,5 +454,37 @@ impl Bank {
             .collect();
         scored.sort();
         scored.into_iter().take(3).map(|(_, id)| id).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_of_long_lines_stay_short_and_point_at_the_column() {
+        assert_eq!(excerpt_around("short line", 7), ("short line".to_string(), 6));
+        let long = format!("{}X{}", "a".repeat(100_000), "b".repeat(100_000));
+        let (shown, caret) = excerpt_around(&long, 100_001);
+        assert_eq!(shown, format!("…{}X{}…", "a".repeat(40), "b".repeat(39)));
+        assert_eq!(shown.chars().nth(caret), Some('X'));
+        // Columns past the end, at 0 or at usize::MAX never overflow.
+        assert_eq!(excerpt_around("ab", usize::MAX), ("ab".to_string(), 2));
+        assert_eq!(excerpt_around("ab", 0), ("ab".to_string(), 0));
+        assert_eq!(excerpt_around("a\u{1b}[2Jb", 1), ("a\u{FFFD}[2Jb".to_string(), 0));
+    }
+
+    #[test]
+    fn a_problem_at_a_huge_column_displays() {
+        let p = Problem {
+            file: "f.toml".into(),
+            line: 1,
+            column: usize::MAX,
+            question: None,
+            message: "bad".into(),
+            excerpt: Some("x".repeat(70_000)),
+        };
+        let shown = p.to_string();
+        assert!(shown.len() < 200, "{shown}");
     }
 }

@@ -31,15 +31,15 @@ struct RawQuestion {
     topic: Spanned<String>,
     level: Level,
     #[serde(default)]
-    tags: Vec<String>,
+    tags: Vec<Spanned<String>>,
     prompt: Spanned<String>,
     testing: Spanned<String>,
     reference_answer: Spanned<String>,
     #[serde(default)]
     examples: Vec<RawExample>,
     #[serde(default)]
-    sources: Vec<String>,
-    python: Option<String>,
+    sources: Vec<Spanned<String>>,
+    python: Option<Spanned<String>>,
     #[serde(default)]
     key_points: Vec<Spanned<RawPoint>>,
     #[serde(default)]
@@ -51,16 +51,16 @@ struct RawQuestion {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawExample {
-    code: String,
-    output: Option<String>,
-    min_python: Option<String>,
+    code: Spanned<String>,
+    output: Option<Spanned<String>>,
+    min_python: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPoint {
     id: Spanned<String>,
-    point: String,
+    point: Spanned<String>,
     weight: Option<Spanned<i64>>,
     cues: Spanned<Vec<Spanned<String>>>,
 }
@@ -69,7 +69,7 @@ struct RawPoint {
 #[serde(deny_unknown_fields)]
 struct RawFlag {
     id: Spanned<String>,
-    point: String,
+    point: Spanned<String>,
     severity: Severity,
     cues: Spanned<Vec<Spanned<String>>>,
 }
@@ -79,10 +79,10 @@ struct RawFlag {
 struct RawFollowUp {
     id: Spanned<String>,
     prompt: Spanned<String>,
-    testing: String,
+    testing: Spanned<String>,
     #[serde(default)]
     probes: Vec<Spanned<String>>,
-    answer: String,
+    answer: Spanned<String>,
     #[serde(default)]
     key_points: Vec<Spanned<RawPoint>>,
     #[serde(default)]
@@ -212,12 +212,31 @@ fn parse_chunk(loc: &Locator<'_>, base: usize, chunk: &str, out: &mut ParsedFile
             if value.get_ref().trim().is_empty() {
                 v.report(value.span().start, format!("`{field}` is empty"));
             }
+            v.text(field, value);
+        }
+        for tag in &q.tags {
+            v.text("tags", tag);
+        }
+        for source in &q.sources {
+            v.text("sources", source);
+        }
+        if let Some(python) = &q.python {
+            v.text("python", python);
+        }
+        for (i, e) in q.examples.iter().enumerate() {
+            v.text(&format!("examples[{}].code", i + 1), &e.code);
+            if let Some(output) = &e.output {
+                v.text(&format!("examples[{}].output", i + 1), output);
+            }
+            if let Some(min) = &e.min_python {
+                v.text(&format!("examples[{}].min_python", i + 1), min);
+            }
         }
         if q.key_points.is_empty() {
             v.report(q.id.span().start, "no key points: add at least one [[question.key_points]] (the rubric)");
         }
-        let key_points = v.points(q.key_points);
-        let red_flags = v.flags(q.red_flags);
+        let key_points = v.points("", q.key_points);
+        let red_flags = v.flags("", q.red_flags);
         let mut follow_ups: Vec<FollowUp> = Vec::new();
         for f in q.follow_ups {
             let f_start = f.span().start;
@@ -228,6 +247,10 @@ fn parse_chunk(loc: &Locator<'_>, base: usize, chunk: &str, out: &mut ParsedFile
             }
             if f.prompt.get_ref().trim().is_empty() {
                 v.report(f.prompt.span().start, "follow-up `prompt` is empty");
+            }
+            let owner = format!("follow_ups[{}].", f.id.get_ref());
+            for (field, value) in [("prompt", &f.prompt), ("testing", &f.testing), ("answer", &f.answer)] {
+                v.text(&format!("{owner}{field}"), value);
             }
             if f.key_points.is_empty() {
                 v.report(f_start, format!("follow-up `{}` has no key points", f.id.get_ref()));
@@ -249,11 +272,11 @@ fn parse_chunk(loc: &Locator<'_>, base: usize, chunk: &str, out: &mut ParsedFile
             follow_ups.push(FollowUp {
                 id: f.id.into_inner(),
                 prompt: f.prompt.into_inner().trim().to_string(),
-                testing: f.testing.trim().to_string(),
+                testing: f.testing.into_inner().trim().to_string(),
                 probes: f.probes.into_iter().map(Spanned::into_inner).collect(),
-                answer: f.answer.trim().to_string(),
-                key_points: v.points(f.key_points),
-                red_flags: v.flags(f.red_flags),
+                answer: f.answer.into_inner().trim().to_string(),
+                key_points: v.points(&owner, f.key_points),
+                red_flags: v.flags(&owner, f.red_flags),
             });
         }
         let (line, _) = loc.line_col(header);
@@ -261,17 +284,21 @@ fn parse_chunk(loc: &Locator<'_>, base: usize, chunk: &str, out: &mut ParsedFile
             id,
             topic: q.topic.into_inner(),
             level: q.level,
-            tags: q.tags,
+            tags: q.tags.into_iter().map(Spanned::into_inner).collect(),
             prompt: q.prompt.into_inner().trim().to_string(),
             testing: q.testing.into_inner().trim().to_string(),
             reference_answer: q.reference_answer.into_inner().trim().to_string(),
             examples: q
                 .examples
                 .into_iter()
-                .map(|e| Example { code: e.code, output: e.output, min_python: e.min_python })
+                .map(|e| Example {
+                    code: e.code.into_inner(),
+                    output: e.output.map(Spanned::into_inner),
+                    min_python: e.min_python.map(Spanned::into_inner),
+                })
                 .collect(),
-            sources: q.sources,
-            python: q.python,
+            sources: q.sources.into_iter().map(Spanned::into_inner).collect(),
+            python: q.python.map(Spanned::into_inner),
             key_points,
             red_flags,
             follow_ups,
@@ -305,6 +332,18 @@ impl Validator<'_, '_> {
         }
     }
 
+    /// Reports a forbidden character in a text field, at the line that holds it (or its
+    /// escape), so that no bank text can drive the terminal it is shown on.
+    fn text(&mut self, field: &str, value: &Spanned<String>) {
+        let Some((_, c)) = crate::scrub::first_forbidden(value.get_ref()) else {
+            return;
+        };
+        let span = value.span();
+        let raw = self.loc.text.get(self.base + span.start..self.base + span.end).unwrap_or("");
+        let at = raw_position(raw, c).map_or(span.start, |i| span.start + i);
+        self.report(at, forbidden_message(field, c));
+    }
+
     fn check_cues(&mut self, owner: &str, cues: &Spanned<Vec<Spanned<String>>>) -> Vec<String> {
         if cues.get_ref().is_empty() {
             self.report(cues.span().start, format!("`{owner}` has no cues: the offline grader could never find it"));
@@ -320,7 +359,7 @@ impl Validator<'_, '_> {
         out
     }
 
-    fn points(&mut self, raw: Vec<Spanned<RawPoint>>) -> Vec<KeyPoint> {
+    fn points(&mut self, owner: &str, raw: Vec<Spanned<RawPoint>>) -> Vec<KeyPoint> {
         let mut out: Vec<KeyPoint> = Vec::new();
         for p in raw {
             let p = p.into_inner();
@@ -336,16 +375,21 @@ impl Validator<'_, '_> {
                     1
                 }
             };
-            if p.point.trim().is_empty() {
+            if p.point.get_ref().trim().is_empty() {
                 self.report(p.id.span().start, format!("key point `{}` has an empty `point`", p.id.get_ref()));
             }
+            let path = format!("{owner}key_points[{}]", p.id.get_ref());
+            self.text(&format!("{path}.point"), &p.point);
+            for cue in p.cues.get_ref() {
+                self.text(&format!("{path}.cues"), cue);
+            }
             let cues = self.check_cues(p.id.get_ref(), &p.cues);
-            out.push(KeyPoint { id: p.id.into_inner(), point: p.point.trim().to_string(), weight, cues });
+            out.push(KeyPoint { id: p.id.into_inner(), point: p.point.into_inner().trim().to_string(), weight, cues });
         }
         out
     }
 
-    fn flags(&mut self, raw: Vec<Spanned<RawFlag>>) -> Vec<RedFlag> {
+    fn flags(&mut self, owner: &str, raw: Vec<Spanned<RawFlag>>) -> Vec<RedFlag> {
         let mut out: Vec<RedFlag> = Vec::new();
         for f in raw {
             let f = f.into_inner();
@@ -353,11 +397,43 @@ impl Validator<'_, '_> {
             if out.iter().any(|o| &o.id == f.id.get_ref()) {
                 self.report(f.id.span().start, format!("duplicate red flag id `{}`", f.id.get_ref()));
             }
+            let path = format!("{owner}red_flags[{}]", f.id.get_ref());
+            self.text(&format!("{path}.point"), &f.point);
+            for cue in f.cues.get_ref() {
+                self.text(&format!("{path}.cues"), cue);
+            }
             let cues = self.check_cues(f.id.get_ref(), &f.cues);
-            out.push(RedFlag { id: f.id.into_inner(), point: f.point.trim().to_string(), severity: f.severity, cues });
+            out.push(RedFlag {
+                id: f.id.into_inner(),
+                point: f.point.into_inner().trim().to_string(),
+                severity: f.severity,
+                cues,
+            });
         }
         out
     }
+}
+
+/// What is wrong with a forbidden character `c` in `field`, for bank and calibration
+/// files alike.
+pub(crate) fn forbidden_message(field: &str, c: char) -> String {
+    let what = if c.is_control() { "a control character" } else { "a bidirectional override" };
+    format!("`{field}` contains U+{:04X}, {what}, which would act on the terminal it is shown in: remove it", c as u32)
+}
+
+/// Byte offset in `raw` (a value as written in the file) of `c`, written as itself or as
+/// a TOML escape, so that a problem names the line it is really on.
+pub(crate) fn raw_position(raw: &str, c: char) -> Option<usize> {
+    let code = c as u32;
+    let mut forms = vec![format!("\\u{code:04x}"), format!("\\U{code:08x}").to_ascii_lowercase()];
+    if code < 0x100 {
+        forms.push(format!("\\x{code:02x}"));
+    }
+    if c == '\u{1b}' {
+        forms.push("\\e".to_string());
+    }
+    let lower = raw.to_ascii_lowercase();
+    forms.iter().filter_map(|f| lower.find(f.as_str())).chain(raw.find(c)).min()
 }
 
 #[cfg(test)]
@@ -460,5 +536,33 @@ cues = ["turtle"]
         let text = GOOD.split("[[question.key_points]]").next().unwrap();
         let parsed = parse_file("t.toml", text);
         assert!(parsed.problems.iter().any(|p| p.message.contains("no key points")), "{:?}", parsed.problems);
+    }
+
+    #[test]
+    fn control_characters_in_any_text_field_are_reported_where_they_are() {
+        let text = GOOD
+            .replace("testing = \"Knowing why.\"", "testing = \"Knowing\\u001b[2J why.\"")
+            .replace("cues = [\"turtle\"]", "cues = [\"turtle\\e]0;x\"]")
+            .replace("answer = \"Turtles.\"", "answer = \"\"\"\nTurtles\n\u{202E}down.\"\"\"");
+        let parsed = parse_file("t.toml", &text);
+        let shown: Vec<String> =
+            parsed.problems.iter().map(|p| format!("{}:{} {}", p.line, p.column, p.message)).collect();
+        assert_eq!(
+            shown,
+            [
+                "7:19 `testing` contains U+001B, a control character, which would act on the terminal it is shown in: remove it",
+                "29:1 `follow_ups[deeper].answer` contains U+202E, a bidirectional override, which would act on the terminal it is shown in: remove it",
+                "33:16 `follow_ups[deeper].key_points[turtles].cues` contains U+001B, a control character, which would act on the terminal it is shown in: remove it",
+            ]
+        );
+        assert!(parsed.problems.iter().all(|p| p.question.as_deref() == Some("q-one")));
+    }
+
+    #[test]
+    fn a_forbidden_character_is_found_as_written() {
+        assert_eq!(raw_position(r#""a\u001Bb""#, '\u{1b}'), Some(2));
+        assert_eq!(raw_position(r#""ab\U0000001b""#, '\u{1b}'), Some(3));
+        assert_eq!(raw_position("\"ab\u{9b}\"", '\u{9b}'), Some(3));
+        assert_eq!(raw_position(r#""abc""#, '\u{1b}'), None);
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bank::parse::Locator;
+use crate::bank::parse::{Locator, forbidden_message, raw_position};
 use crate::bank::{Bank, Problem};
 
 include!(concat!(env!("OUT_DIR"), "/embedded_calibration.rs"));
@@ -190,7 +190,7 @@ struct RawCase {
     partly: Vec<String>,
     #[serde(default)]
     red_flags: Vec<String>,
-    text: String,
+    text: toml::Spanned<String>,
     base: Option<Kind>,
     #[serde(default)]
     at: At,
@@ -222,14 +222,10 @@ pub fn from_path(path: &Path, bank: &Bank) -> Result<CalibrationSet, Calibration
         problems: vec![Problem { file: shown.clone(), line: 0, column: 0, question: None, message, excerpt: None }],
     };
     let paths = if path.is_dir() {
-        let mut v: Vec<_> = std::fs::read_dir(path)
-            .map_err(|e| fail(format!("cannot read the folder: {e}")))?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        v.sort();
-        v
+        crate::bank::toml_files(path).map_err(|e| fail(format!("cannot read the folder: {e}")))?
+    } else if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        // A FIFO would block the read forever.
+        return Err(fail("not a regular file".into()));
     } else {
         vec![path.to_path_buf()]
     };
@@ -304,7 +300,7 @@ pub fn from_files(
                     bad(format!("`{id}` is not a red flag of {qid} (they are: {})", rf_ids.join(", ")));
                 }
             }
-            if c.text.trim().is_empty() {
+            if c.text.get_ref().trim().is_empty() {
                 bad("the text is empty".into());
             }
             match (kind.is_injection(), c.base) {
@@ -318,6 +314,17 @@ pub fn from_files(
             }
             if kind == Kind::Wrong && c.red_flags.is_empty() {
                 bad("a wrong answer names the red flag(s) it states".into());
+            }
+            if let Some((_, ch)) = crate::scrub::first_forbidden(c.text.get_ref()) {
+                // Answers are printed by `eval`; at the character's own line, not the table's.
+                let span = c.text.span();
+                let raw = text.get(span.clone()).unwrap_or("");
+                let offset = raw_position(raw, ch).map_or(span.start, |i| span.start + i);
+                problems.push(problem(
+                    Some(offset),
+                    Some(qid),
+                    format!("answer `{kind}`: {}", forbidden_message("text", ch)),
+                ));
             }
             if by_kind.insert(kind, (at, c)).is_some() {
                 problems.push(problem(Some(at), Some(qid), format!("a second `{kind}` answer")));
@@ -334,7 +341,7 @@ pub fn from_files(
             let case = match c.base.filter(|_| kind.is_injection()) {
                 Some(b) => {
                     let (_, base) = &by_kind[&b];
-                    let (head, tail) = (base.text.trim_end(), c.text.trim());
+                    let (head, tail) = (base.text.get_ref().trim_end(), c.text.get_ref().trim());
                     let text = match c.at {
                         At::End => format!("{head}\n\n{tail}\n"),
                         At::Start => format!("{tail}\n\n{}\n", head.trim_start()),
@@ -350,7 +357,7 @@ pub fn from_files(
                 }
                 None => Case {
                     kind,
-                    text: c.text.clone(),
+                    text: c.text.get_ref().clone(),
                     covers: c.covers.clone(),
                     partly: c.partly.clone(),
                     red_flags: c.red_flags.clone(),

@@ -12,6 +12,7 @@ mod learning;
 mod llm;
 mod practice;
 mod review;
+mod safety_input;
 mod safety_server;
 mod safety_store;
 mod shipped_bank;
