@@ -1,6 +1,6 @@
 //! `grill practice`: ask, grade after each answer, follow up, save.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use crate::bank::{Bank, Question, Selection, select};
 use crate::cli::PracticeArgs;
@@ -56,7 +56,7 @@ pub(super) fn choose<'b>(
         match due_questions(ctx, store, bank, &selection) {
             Ok(ids) => selection.questions = ids,
             Err(message) => {
-                println!("{message}");
+                writeln!(std::io::stdout(), "{message}")?;
                 return Ok(None);
             }
         }

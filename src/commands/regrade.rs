@@ -30,7 +30,7 @@ pub fn run(ctx: &Context, args: &RegradeArgs) -> anyhow::Result<ExitStatus> {
     };
     let done = |skipped: usize| if skipped == 0 { ExitStatus::Success } else { ExitStatus::Error };
     if files.is_empty() {
-        println!("No answers wait for a grade.");
+        writeln!(std::io::stdout(), "No answers wait for a grade.")?;
         return Ok(done(skipped));
     }
     let bank = ctx.bank()?;
