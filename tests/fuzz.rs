@@ -716,8 +716,8 @@ fn file_case() -> impl Strategy<Value = FileCase> {
 
 #[test]
 fn bank_parser_never_panics() {
-    // Known failure until the caret fix is merged: a problem past column 65,535 (a very
-    // long line, `Piece::Long`) overflows the formatter's width when displayed.
+    // Found a panic once: a problem past column 65,535 (a very long line, `Piece::Long`)
+    // overflowed the formatter's width when displayed. Its seed is replayed first.
     fuzz("bank parser", 500, file_case(), |c, tally| {
         let (name, text) = &BANK_SEEDS[c.seed.index(BANK_SEEDS.len())];
         let bytes = apply_edits(toml_structure(text, &c.structure).into_bytes(), &c.bytes);
@@ -752,7 +752,7 @@ fn bank_parser_never_panics() {
 
 #[test]
 fn calibration_loader_never_panics() {
-    // Shares the bank's problem display, so the same known caret failure applies.
+    // Shares the bank's problem display, so the caret panic above was found here too.
     fuzz("calibration loader", 400, file_case(), |c, tally| {
         let (name, text) = &CALIBRATION_SEEDS[c.seed.index(CALIBRATION_SEEDS.len())];
         let bytes = apply_edits(toml_structure(text, &c.structure).into_bytes(), &c.bytes);
@@ -920,8 +920,8 @@ fn transcript_loader_never_panics_and_round_trips() {
 
 #[test]
 fn transcript_resume_never_panics() {
-    // Known failure until the resume fix is merged: a transcript with an empty plan but
-    // turns panics on an index out of bounds in the session once resumed.
+    // Found a panic once: a transcript with an empty plan but turns indexed past the plan
+    // once resumed. Loading now refuses such a file; its seed is replayed first.
     let dir = tempfile::tempdir().expect("a temporary folder");
     fuzz("transcript resume", 800, transcript_case(), |c, tally| {
         let (_, loaded) = load(dir.path(), &transcript_bytes(&c));
