@@ -310,7 +310,7 @@ pub(crate) fn toml_files(dir: &std::path::Path) -> std::io::Result<Vec<PathBuf>>
             paths.push(path);
         } else {
             let shown = path.display().to_string();
-            eprintln!("warning: {}: not a regular file, skipped", crate::scrub::controls(&shown));
+            eprintln!("warning: skipped {}: not a regular file", crate::scrub::controls(&shown));
         }
     }
     paths.sort();

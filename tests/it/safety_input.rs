@@ -194,7 +194,7 @@ fn a_fifo_in_a_bank_folder_is_skipped_with_a_warning() {
     // A symlink to a regular file is an ordinary bank file.
     std::fs::write(sb.path("real.toml"), question("linked", "")).unwrap();
     std::os::unix::fs::symlink(sb.path("real.toml"), sb.path("bank/b-link.toml")).unwrap();
-    let warning = format!("warning: {dir}/a-fifo.toml: not a regular file, skipped\n");
+    let warning = format!("warning: skipped {dir}/a-fifo.toml: not a regular file\n");
 
     let run = run_or_kill(&sb, &["bank", "check", &dir]);
     run.success();
@@ -220,7 +220,7 @@ fn a_fifo_in_a_calibration_folder_is_skipped_with_a_warning() {
     assert_eq!(
         run.stderr,
         format!(
-            "warning: {set}/a.toml: not a regular file, skipped\n\
+            "warning: skipped {set}/a.toml: not a regular file\n\
              error: the calibration set ({set}) has 1 problem(s)\n  \
              {set}: no *.toml calibration files here\n"
         )
