@@ -16,4 +16,5 @@ mod safety_input;
 mod safety_server;
 mod safety_store;
 mod shipped_bank;
+mod snapshots;
 mod util;

@@ -129,3 +129,21 @@ impl Run {
             .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}", self.stdout))
     }
 }
+
+impl Sandbox {
+    /// `text` with what differs between runs replaced by placeholders, for snapshots:
+    /// the sandbox's own folder, dates and times, session ids and durations.
+    pub fn redact(&self, text: &str) -> String {
+        let root = self.dir.path().display().to_string();
+        let text = text.replace(&root, "[SANDBOX]");
+        let rules: [(&str, &str); 4] = [
+            (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:?\d{2}(:?\d{2})?([.,]\d+)?([+-]\d{2}:\d{2}|Z)?", "[TIME]"),
+            (r"\b[0-9a-f]{8}\b", "[ID]"),
+            (r"\b\d+(\.\d+)? ?(ms|s)\b", "[DURATION]"),
+            (r"\b127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        ];
+        rules.iter().fold(text, |t, (pattern, with)| {
+            regex::Regex::new(pattern).expect("a valid pattern").replace_all(&t, *with).into_owned()
+        })
+    }
+}
