@@ -275,7 +275,11 @@ fn print_text(
         writeln!(out)?;
         writeln!(out, "Pairs ranked the wrong way (or tied), {} in all:", first.misordered.len())?;
         for m in first.misordered.iter().take(12) {
-            writeln!(out, "  {:<28} {} {:.0} ≤ {} {:.0}", m.question, m.better.0, m.better.1, m.worse.0, m.worse.1)?;
+            writeln!(
+                out,
+                "  {:<28} {} {:.0} ≤ {} {:.0}",
+                m.question, m.better.kind, m.better.score, m.worse.kind, m.worse.score
+            )?;
         }
     }
     let above: Vec<_> = first.injections.iter().filter(|i| i.score > i.base_score).collect();
