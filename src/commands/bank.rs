@@ -2,8 +2,6 @@
 
 use std::io::Write;
 
-use serde_json::json;
-
 use crate::bank::{Bank, BankError, Problem, examples, minimum_problems};
 use crate::cli::{BankCheckArgs, BankCommand, BankListArgs, BankShowArgs};
 use crate::error::{ExitStatus, UserError};
@@ -11,6 +9,8 @@ use crate::render::WIDTH;
 use crate::style::wrap;
 
 use super::Context;
+
+pub mod output;
 
 /// Runs a bank subcommand.
 pub fn run(ctx: &Context, cmd: BankCommand) -> anyhow::Result<ExitStatus> {
@@ -30,13 +30,11 @@ fn list(ctx: &Context, args: &BankListArgs) -> anyhow::Result<ExitStatus> {
         bank.questions().iter().filter(|q| args.topic.as_ref().is_none_or(|t| &q.topic == t)).collect();
     let mut out = std::io::stdout().lock();
     if args.json {
-        let doc: Vec<_> = questions
-            .iter()
-            .map(|q| {
-                json!({"id": q.id, "topic": q.topic, "level": q.level, "tags": q.tags, "prompt": q.prompt,
-                       "key_points": q.key_points.len(), "follow_ups": q.follow_ups.len()})
-            })
-            .collect();
+        let doc = output::ListOutput {
+            schema: output::LIST_SCHEMA,
+            source: bank.source().to_string(),
+            questions: questions.iter().map(|q| output::QuestionRow::new(q)).collect(),
+        };
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
         return Ok(ExitStatus::Success);
@@ -65,7 +63,7 @@ fn show(ctx: &Context, args: &BankShowArgs) -> anyhow::Result<ExitStatus> {
     };
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, q)?;
+        serde_json::to_writer_pretty(&mut out, &output::ShowOutput::new(q))?;
         writeln!(out)?;
         return Ok(ExitStatus::Success);
     }
@@ -132,7 +130,7 @@ fn check(ctx: &Context, args: &BankCheckArgs) -> anyhow::Result<ExitStatus> {
     problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     let mut out = std::io::stdout().lock();
     if args.json {
-        let doc = json!({"source": source, "questions": questions, "problems": problems});
+        let doc = output::CheckOutput { schema: output::CHECK_SCHEMA, source: &source, questions, problems: &problems };
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
     } else if problems.is_empty() {

@@ -4,7 +4,6 @@
 use std::io::{IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
 
 use crate::cli::EvalArgs;
 use crate::error::{ExitStatus, UserError};
@@ -15,6 +14,8 @@ use crate::grade::grader::Grader;
 use crate::transcript::GraderInfo;
 
 use super::Context;
+
+pub mod output;
 
 /// A bar a figure is held to: one row of the report, and one entry of `bars` in JSON.
 pub struct Bar {
@@ -144,14 +145,18 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
     let info = grader.info();
     let mut out = std::io::stdout().lock();
     if args.json {
-        let doc = json!({
-            "set": {"source": set.source, "questions": set.questions.len(), "answers": set.len()},
-            "grader": info,
-            "measures": measures(&info),
-            "runs": figures,
-            "spread": (runs > 1).then_some(spread),
-            "bars": BARS.iter().map(|b| json!({"figure": b.figure, "at_least": b.at_least, "met": bar_met(b, &figures)})).collect::<Vec<_>>(),
-        });
+        let doc = output::EvalOutput {
+            schema: output::SCHEMA,
+            set: output::SetOutput { source: &set.source, questions: set.questions.len(), answers: set.len() },
+            grader: &info,
+            measures: measures(&info),
+            runs: &figures,
+            spread: (runs > 1).then_some(&spread),
+            bars: BARS
+                .iter()
+                .map(|b| output::BarOutput { figure: b.figure, at_least: b.at_least, met: bar_met(b, &figures) })
+                .collect(),
+        };
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
         print_text(&mut out, ctx, &set, &info, &figures, runs.gt(&1).then_some(&spread))?;
@@ -270,7 +275,11 @@ fn print_text(
         writeln!(out)?;
         writeln!(out, "Pairs ranked the wrong way (or tied), {} in all:", first.misordered.len())?;
         for m in first.misordered.iter().take(12) {
-            writeln!(out, "  {:<28} {} {:.0} ≤ {} {:.0}", m.question, m.better.0, m.better.1, m.worse.0, m.worse.1)?;
+            writeln!(
+                out,
+                "  {:<28} {} {:.0} ≤ {} {:.0}",
+                m.question, m.better.kind, m.better.score, m.worse.kind, m.worse.score
+            )?;
         }
     }
     let above: Vec<_> = first.injections.iter().filter(|i| i.score > i.base_score).collect();

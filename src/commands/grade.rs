@@ -10,6 +10,8 @@ use crate::session::Prompt;
 
 use super::Context;
 
+pub mod output;
+
 /// Grades one answer and prints the grade.
 pub fn run(ctx: &Context, args: &GradeArgs) -> anyhow::Result<ExitStatus> {
     let bank = ctx.bank()?;
@@ -59,22 +61,7 @@ pub fn run(ctx: &Context, args: &GradeArgs) -> anyhow::Result<ExitStatus> {
 
     let mut out = std::io::stdout().lock();
     if args.json {
-        let mut value = serde_json::to_value(&record.grade)?;
-        if let Some(obj) = value.as_object_mut() {
-            obj.insert("question".into(), question.id.clone().into());
-            obj.insert("grader".into(), serde_json::to_value(&record.grader)?);
-            obj.insert("latency_ms".into(), record.latency_ms.into());
-            if let Some(mode) = record.mode {
-                obj.insert("mode".into(), mode.name().into());
-            }
-            if let Some(usage) = &record.usage {
-                obj.insert("usage".into(), serde_json::to_value(usage)?);
-            }
-            if !record.injection.is_empty() {
-                obj.insert("injection".into(), serde_json::to_value(&record.injection)?);
-            }
-        }
-        serde_json::to_writer_pretty(&mut out, &value)?;
+        serde_json::to_writer_pretty(&mut out, &output::GradeOutput::new(&question.id, &record))?;
         writeln!(out)?;
     } else {
         writeln!(out, "{}", ctx.style.bold(&format!("{} — {}", question.id, question.prompt)))?;

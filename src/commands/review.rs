@@ -2,8 +2,6 @@
 
 use std::io::Write;
 
-use serde_json::json;
-
 use crate::cli::{ExportFormat, ReviewCommand, ReviewExportArgs, ReviewListArgs, ReviewShowArgs, ShowFormat};
 use crate::error::{ExitStatus, UserError};
 use crate::review::index;
@@ -11,6 +9,8 @@ use crate::transcript::Store;
 use crate::{export, render};
 
 use super::Context;
+
+pub mod output;
 
 /// Runs a review subcommand.
 pub fn run(ctx: &Context, cmd: ReviewCommand) -> anyhow::Result<ExitStatus> {
@@ -40,16 +40,11 @@ fn list(ctx: &Context, args: &ReviewListArgs) -> anyhow::Result<ExitStatus> {
     }
     let mut out = std::io::stdout().lock();
     if args.json {
-        let doc: Vec<_> = rows
-            .iter()
-            .map(|(p, t)| {
-                // Lossy: a file name need not be UTF-8, and JSON strings must be.
-                json!({"id": t.id, "file": p.to_string_lossy(), "started_at": t.started_at, "status": t.status,
-                       "questions": t.plan, "turns": t.turns.len(), "answered": t.answered(),
-                       "pending": t.turns.iter().filter(|x| x.pending).count(),
-                       "mean_score": t.mean_score().map(|m| (m * 10.0).round() / 10.0)})
-            })
-            .collect();
+        let doc = output::ListOutput {
+            schema: output::SCHEMA,
+            sessions: rows.iter().map(|(p, t)| output::SessionRow::new(p, t)).collect(),
+            skipped: output::skipped(&bad),
+        };
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
     } else if rows.is_empty() {

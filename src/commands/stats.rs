@@ -2,14 +2,14 @@
 
 use std::io::Write;
 
-use serde_json::json;
-
 use crate::cli::StatsArgs;
 use crate::error::ExitStatus;
 use crate::review::{index, schedule, stats};
 use crate::transcript::{Store, now};
 
 use super::Context;
+
+pub mod output;
 
 /// Prints the statistics.
 pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
@@ -32,14 +32,7 @@ pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
 
     let mut out = std::io::stdout().lock();
     if args.json {
-        let doc = json!({
-            "sessions": st.sessions,
-            "topics": st.topics,
-            "weakest": st.weakest,
-            "due_today": due.len(),
-            "due": due.iter().map(|i| &i.question_id).collect::<Vec<_>>(),
-            "schedule": items,
-        });
+        let doc = output::StatsOutput::new(&st, &due, &items, super::review::output::skipped(&bad));
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
         return Ok(ended);

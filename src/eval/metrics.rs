@@ -113,9 +113,19 @@ pub struct Misorder {
     /// The question.
     pub question: String,
     /// The kind that should score higher, and its score.
-    pub better: (Kind, f64),
+    pub better: KindScore,
     /// The kind that should score lower, and its score.
-    pub worse: (Kind, f64),
+    pub worse: KindScore,
+}
+
+/// One answer of a misordered pair: an object rather than a `[kind, score]` pair, so a
+/// script reads it by name.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct KindScore {
+    /// The kind of answer.
+    pub kind: Kind,
+    /// Its score.
+    pub score: f64,
 }
 
 /// Every figure of one run over the set.
@@ -200,7 +210,11 @@ pub fn figures(set: &CalibrationSet, outcomes: &[Vec<Outcome>]) -> RunFigures {
                     0.0
                 };
                 if gs <= bs {
-                    misordered.push(Misorder { question: q.question.clone(), better: (good, gs), worse: (bad, bs) });
+                    misordered.push(Misorder {
+                        question: q.question.clone(),
+                        better: KindScore { kind: good, score: gs },
+                        worse: KindScore { kind: bad, score: bs },
+                    });
                 }
             }
         }

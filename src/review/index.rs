@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, SubsecRound};
 use serde::{Deserialize, Serialize};
 
 use crate::grade::{Grade, Verdict};
@@ -59,7 +59,9 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Summarises a transcript.
+    /// Summarises a transcript. Times keep whole seconds, as the cache does, so a summary
+    /// (and what `review list --json` prints of it) is the same whether it was read from
+    /// the transcript or from the cache.
     pub fn of(t: &Transcript) -> Summary {
         let turns = t
             .turns
@@ -77,7 +79,7 @@ impl Summary {
                 TurnSummary {
                     question_id: Arc::from(turn.question_id.as_str()),
                     follow_up: turn.follow_up_id.is_some() || turn.generated_for.is_some(),
-                    answered_at: turn.answered_at,
+                    answered_at: turn.answered_at.map(|a| a.trunc_subsecs(0)),
                     skipped: turn.skipped,
                     score: latest.and_then(Grade::score),
                     pending: turn.answer.is_some() && !matches!(latest, Some(Grade::Graded { .. })),
@@ -86,7 +88,13 @@ impl Summary {
                 }
             })
             .collect();
-        Summary { id: t.id.clone(), started_at: t.started_at, status: t.status, plan: t.plan.clone(), turns }
+        Summary {
+            id: t.id.clone(),
+            started_at: t.started_at.trunc_subsecs(0),
+            status: t.status,
+            plan: t.plan.clone(),
+            turns,
+        }
     }
 
     /// Mean of the latest scores of the graded turns.

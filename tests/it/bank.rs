@@ -55,7 +55,7 @@ fn list_and_show_read_the_bank_in_use() {
     let run = sb.run(&["--bank", bank.to_str().unwrap(), "bank", "list", "--json"], "");
     run.success();
     let ids: Vec<String> =
-        run.json().as_array().unwrap().iter().map(|q| q["id"].as_str().unwrap().to_string()).collect();
+        run.json()["questions"].as_array().unwrap().iter().map(|q| q["id"].as_str().unwrap().to_string()).collect();
     assert_eq!(ids, ["colours", "tides"]);
 
     let run = sb.run(&["--bank", bank.to_str().unwrap(), "bank", "show", "tides"], "");

@@ -60,5 +60,5 @@ fn sigkill_at_random_points_never_leaves_a_torn_transcript() {
     // Leftover temporary files are never taken for transcripts.
     let run = sb.run(&["review", "list", "--json"], "");
     run.success();
-    assert_eq!(run.json().as_array().unwrap().len(), files.len());
+    assert_eq!(run.json()["sessions"].as_array().unwrap().len(), files.len());
 }

@@ -148,7 +148,7 @@ fn regrade_pending_finishes_what_could_not_be_graded() {
     .success();
     practise(&sb, "tides", WEAK_TIDES);
     let list = run(&sb, &["review", "list", "--json"], "");
-    assert_eq!(list.json()[0]["pending"], 1);
+    assert_eq!(list.json()["sessions"][0]["pending"], 1);
     let fake = Fake::start();
     fake.mount(
         Mock::given(method("POST")).respond_with(
@@ -161,7 +161,7 @@ fn regrade_pending_finishes_what_could_not_be_graded() {
     assert!(r.stdout.contains("colours: ungraded → 72"), "{}", r.stdout);
     assert!(!r.stdout.contains("tides"), "graded answers are left alone: {}", r.stdout);
     assert_eq!(fake.chat_bodies().len(), 1);
-    assert_eq!(run(&sb, &["review", "list", "--json"], "").json()[0]["pending"], 0);
+    assert_eq!(run(&sb, &["review", "list", "--json"], "").json()["sessions"][0]["pending"], 0);
 }
 
 #[test]
@@ -215,13 +215,13 @@ fn due_questions_come_weakest_first() {
 fn the_index_can_be_deleted_and_follows_changes() {
     let sb = Sandbox::new();
     practise(&sb, "colours", ANSWER);
-    assert_eq!(run(&sb, &["review", "list", "--json"], "").json().as_array().unwrap().len(), 1);
+    assert_eq!(run(&sb, &["review", "list", "--json"], "").json()["sessions"].as_array().unwrap().len(), 1);
     let index = sb.transcripts().join(".grill-index");
     assert!(index.is_file());
     practise(&sb, "tides", WEAK_TIDES);
-    assert_eq!(run(&sb, &["review", "list", "--json"], "").json().as_array().unwrap().len(), 2);
+    assert_eq!(run(&sb, &["review", "list", "--json"], "").json()["sessions"].as_array().unwrap().len(), 2);
     std::fs::remove_file(&index).unwrap();
-    assert_eq!(run(&sb, &["review", "list", "--json"], "").json().as_array().unwrap().len(), 2);
+    assert_eq!(run(&sb, &["review", "list", "--json"], "").json()["sessions"].as_array().unwrap().len(), 2);
     std::fs::remove_file(&sb.transcript_files()[0]).unwrap();
-    assert_eq!(run(&sb, &["review", "list", "--json"], "").json().as_array().unwrap().len(), 1);
+    assert_eq!(run(&sb, &["review", "list", "--json"], "").json()["sessions"].as_array().unwrap().len(), 1);
 }

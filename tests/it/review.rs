@@ -25,7 +25,7 @@ fn list_and_show_read_saved_sessions() {
     let bank = bank.to_str().unwrap();
     let run = sb.run(&["--bank", bank, "review", "list", "--json"], "");
     run.success();
-    let list = run.json();
+    let list = run.json()["sessions"].clone();
     assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(list[0]["questions"], serde_json::json!(["colours"]));
     assert_eq!(list[0]["status"], "completed");
@@ -44,7 +44,7 @@ fn list_and_show_read_saved_sessions() {
     assert_eq!(run.json()["turns"][0]["question_id"], "colours");
 
     let run = sb.run(&["--bank", bank, "review", "list", "--limit", "1", "--json"], "");
-    assert_eq!(run.json()[0]["questions"], serde_json::json!(["tides"]));
+    assert_eq!(run.json()["sessions"][0]["questions"], serde_json::json!(["tides"]));
 }
 
 #[test]
@@ -88,7 +88,7 @@ fn a_transcript_of_the_first_schema_version_still_loads() {
     let bank = fixture_bank();
     let run = sb.run(&["--bank", bank.to_str().unwrap(), "review", "list", "--json"], "");
     run.success();
-    assert_eq!(run.json()[0]["id"], "6ab1a31b");
+    assert_eq!(run.json()["sessions"][0]["id"], "6ab1a31b");
     let run = sb.run(&["--bank", bank.to_str().unwrap(), "review", "show", "6ab1"], "");
     run.success();
     assert!(
@@ -113,5 +113,5 @@ fn a_transcript_of_schema_version_2_still_loads_as_a_practice_session() {
     assert_eq!(run.json()["turns"][0]["grades"][0]["grade"]["status"], "graded");
     let run = sb.run(&["--bank", bank, "review", "list", "--json"], "");
     run.success();
-    assert_eq!(run.json()[0]["id"], "4f26dc4a");
+    assert_eq!(run.json()["sessions"][0]["id"], "4f26dc4a");
 }

@@ -203,7 +203,7 @@ fn a_fifo_in_a_bank_folder_is_skipped_with_a_warning() {
 
     let run = run_or_kill(&sb, &["--bank", &dir, "bank", "list", "--json"]);
     run.success();
-    assert_eq!(run.json()[0]["id"], "linked");
+    assert_eq!(run.json()["questions"][0]["id"], "linked");
     assert_eq!(run.stderr, warning);
 }
 

@@ -407,7 +407,7 @@ fn review_list_json_shows_a_file_name_that_is_not_utf8() {
     let r = run(&sb, &["review", "list", "--json"], "");
     r.success();
     assert_eq!(r.stderr, "");
-    let file = r.json()[0]["file"].as_str().unwrap().to_string();
+    let file = r.json()["sessions"][0]["file"].as_str().unwrap().to_string();
     assert_eq!(file, format!("{}/odd-\u{fffd}.json", sb.transcripts().display()));
 }
 

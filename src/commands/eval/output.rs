@@ -1,0 +1,55 @@
+//! What `grill eval --json` prints.
+
+use serde::Serialize;
+
+use crate::eval::metrics::{RunFigures, Spread};
+use crate::transcript::GraderInfo;
+
+/// The version of this shape; bumped when a field is renamed, removed or changes meaning.
+pub const SCHEMA: &str = "grill.eval/1";
+
+/// The figures of every run, and whether they reach the bars.
+#[derive(Debug, Serialize)]
+pub struct EvalOutput<'a> {
+    /// Always `"grill.eval/1"`.
+    pub schema: &'static str,
+    /// The calibration set graded.
+    pub set: SetOutput<'a>,
+    /// Who graded, as in transcripts: `{"kind": "offline", "version"}` or `{"kind": "llm",
+    /// "model", "endpoint", "prompts_hash"}`.
+    pub grader: &'a GraderInfo,
+    /// What the figures measure, in words: a model's figures measure the model, the prompt
+    /// and grill's checks together; a scripted test server's only grill's side.
+    pub measures: String,
+    /// The figures of each run, in order (one run for the offline grader, which is
+    /// deterministic). See `docs/calibration.md` for each figure.
+    pub runs: &'a [RunFigures],
+    /// How much each answer's score moved between runs; `null` with a single run.
+    pub spread: Option<&'a Spread>,
+    /// The bars the graders are held to, in the report's order.
+    pub bars: Vec<BarOutput>,
+}
+
+/// The calibration set, in brief.
+#[derive(Debug, Serialize)]
+pub struct SetOutput<'a> {
+    /// Where it came from: the shipped set, or the file given with `--set`.
+    pub source: &'a str,
+    /// Questions graded (after `--question`).
+    pub questions: usize,
+    /// Answers graded per run.
+    pub answers: usize,
+}
+
+/// One bar and whether the grader reached it.
+#[derive(Debug, Serialize)]
+pub struct BarOutput {
+    /// The figure, as named in each run: `pairwise`, `kendall_tau`,
+    /// `stuffed_below_partial`, `key_point_f1` (the F1 of `key_points`) or
+    /// `injection_not_above_base`.
+    pub figure: &'static str,
+    /// The least acceptable value (a ratio's `hits / of`).
+    pub at_least: f64,
+    /// Whether every run reached it (a figure that could not be computed does not).
+    pub met: bool,
+}

@@ -1,0 +1,55 @@
+//! What `grill stats --json` prints.
+
+use serde::Serialize;
+
+use crate::commands::review::output::Skipped;
+use crate::review::schedule::Item;
+use crate::review::stats::{Stats, TopicStats, WeakPoint};
+
+/// The version of this shape; bumped when a field is renamed, removed or changes meaning.
+pub const SCHEMA: &str = "grill.stats/1";
+
+/// Progress, weak points and the review schedule, for one topic (`--topic`) or all.
+#[derive(Debug, Serialize)]
+pub struct StatsOutput<'a> {
+    /// Always `"grill.stats/1"`.
+    pub schema: &'static str,
+    /// Sessions with at least one graded answer in the topics counted.
+    pub sessions: usize,
+    /// Per topic, by name: `topic`, `questions` (distinct questions practised), `answers`
+    /// (graded answers, follow-ups included), `mean` (their mean score, `null` when none)
+    /// and `trend` (mean score per session, oldest first, the last 20 sessions).
+    pub topics: &'a [TopicStats],
+    /// The key points missed most often, worst first (at most 8): `question_id`,
+    /// `key_point_id`, `point` (its text from the bank, empty when the bank no longer has
+    /// it), `missed` and `of` (graded answers to the question).
+    pub weakest: &'a [WeakPoint],
+    /// How many questions are due for review now.
+    pub due_today: usize,
+    /// The ids of the questions due now (`grill practice --due` asks them).
+    pub due: Vec<&'a str>,
+    /// Every question reviewed, by id: `question_id`, `reviews`,
+    /// `last_score` (`null` when the last review was a skip), `last_rating` (`again`,
+    /// `hard`, `good` or `easy`), `last_review`, `due` (RFC 3339 times) and `stability`
+    /// (FSRS stability, in days).
+    pub schedule: &'a [Item],
+    /// Transcript files that could not be read, so every figure above is partial; when
+    /// there are any, grill exits with 2.
+    pub skipped: Vec<Skipped>,
+}
+
+impl<'a> StatsOutput<'a> {
+    /// The output for `st`, with the schedule `items` of which `due` are due now.
+    pub fn new(st: &'a Stats, due: &[&'a Item], items: &'a [Item], skipped: Vec<Skipped>) -> StatsOutput<'a> {
+        StatsOutput {
+            schema: SCHEMA,
+            sessions: st.sessions,
+            topics: &st.topics,
+            weakest: &st.weakest,
+            due_today: due.len(),
+            due: due.iter().map(|i| i.question_id.as_str()).collect(),
+            schedule: items,
+            skipped,
+        }
+    }
+}
