@@ -42,6 +42,7 @@ pub fn run(ctx: &Context, args: &JsonFlag) -> anyhow::Result<ExitStatus> {
     let rt = ctx.runtime()?;
     let resolution = rt.block_on(resolve(&ctx.settings, Depth::Check, ctx.notify()));
     let mut checks = resolution.steps;
+    let mut hint = resolution.hint;
     let mut graded = false;
     // Only a model is checked further: an offline fallback has said why in its steps.
     if let Ok(chosen) = resolution.outcome
@@ -54,9 +55,15 @@ pub fn run(ctx: &Context, args: &JsonFlag) -> anyhow::Result<ExitStatus> {
         let record = rt.block_on(chosen.grader.grade(&prompt.asked(), SAMPLE_ANSWER));
         let took = started.elapsed().as_secs_f64();
         graded = matches!(record.grade, Grade::Graded { .. });
+        if !graded && record.mode.is_some() && hint.is_none() {
+            hint = Some(
+                "the server answers, but the model's replies are not grades: try a larger or instruction-tuned model"
+                    .into(),
+            );
+        }
         checks.extend(grading_checks(&record, took));
     }
-    let report = Report { ok: graded && checks.iter().all(|c| c.ok), checks, hint: resolution.hint };
+    let report = Report { ok: graded && checks.iter().all(|c| c.ok), checks, hint };
     print(ctx, args, &report)?;
     Ok(if report.ok { ExitStatus::Success } else { ExitStatus::Error })
 }
