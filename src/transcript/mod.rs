@@ -2,6 +2,7 @@
 //! grade. The schema is versioned; every version that shipped keeps loading.
 
 mod lock;
+mod migrate;
 mod store;
 
 use chrono::{DateTime, FixedOffset};
@@ -19,7 +20,8 @@ pub use store::{Store, TranscriptError, shown};
 /// The schema this build writes. Version 1 (offline grades only) is the first that
 /// shipped; version 2 adds model graders and per-grade mode, usage and injection
 /// markers; version 3 adds the session's mode (practice or interview) and time limit.
-/// Every older version still loads.
+/// Every older version still loads, upgraded to this one (see `migrate`), and every
+/// save writes this one.
 pub const SCHEMA_VERSION: u32 = 3;
 
 /// Where a session stands.
