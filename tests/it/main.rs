@@ -18,4 +18,5 @@ mod safety_store;
 mod shipped_bank;
 mod snapshots;
 mod snapshots_doctor;
+mod transcript_upgrade;
 mod util;
