@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use grill::bank::Bank;
+use grill::grade::Asked;
 use grill::grade::grader::Grader;
-use grill::grade::llm::{Asked, LlmGrader};
+use grill::grade::llm::LlmGrader;
 use grill::llm::modes::ModeCache;
 use grill::llm::{Client, Endpoint, Limits};
 use grill::prompts::Prompts;

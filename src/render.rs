@@ -121,7 +121,7 @@ pub fn transcript(style: &Style, t: &Transcript, bank: &Bank) -> String {
         let follow_up = question.and_then(|q| turn.follow_up_id.as_deref().and_then(|f| q.follow_up(f)));
         let rubric = follow_up.map(|f| f.rubric()).or_else(|| question.map(|q| q.rubric()));
         if let Some(q) = question
-            && q.content_hash() != turn.question_hash
+            && !q.unchanged_since(&turn.question_hash)
         {
             let _ = writeln!(out, "  {}", style.dim("(the question has changed in the bank since this session)"));
         }

@@ -2,6 +2,11 @@
 
 use sha2::{Digest, Sha256};
 
+/// Now, in local time with its offset, as transcripts and grades record times.
+pub fn now() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::Local::now().fixed_offset()
+}
+
 /// The first 16 hex digits of the SHA-256 of `bytes`: short, stable identifiers for
 /// content recorded in transcripts.
 pub fn short_hash(bytes: &[u8]) -> String {

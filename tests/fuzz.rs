@@ -29,10 +29,11 @@ use grill::eval::set;
 use grill::grade::guard::{Marker, MarkerKind};
 use grill::grade::reply;
 use grill::grade::{Assessment, Feedback, FlagHit, Grade, PointVerdict, Verdict};
-use grill::llm::{Mode, Usage};
+
 use grill::session::{Options, Session, Step};
 use grill::transcript::{
-    GradeRecord, GraderInfo, SCHEMA_VERSION, SessionMode, Status, Store, Transcript, TranscriptError, Turn,
+    GradeRecord, GraderInfo, SCHEMA_VERSION, SessionMode, Status, Store, StructuredMode, Transcript, TranscriptError,
+    Turn, Usage,
 };
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
@@ -596,14 +597,14 @@ fn current_transcript(waiting_for_grade: bool) -> Transcript {
         graded_at: at,
         latency_ms: 1200,
         grade: Grade::graded(&q.rubric(), assessment),
-        mode: Some(Mode::JsonSchema),
+        mode: Some(StructuredMode::JsonSchema),
         usage: Some(Usage { prompt_tokens: 1000, completion_tokens: 200, cached_tokens: Some(900) }),
         server_ms: Some(1100),
         injection: vec![Marker { kind: MarkerKind::FakeVerdict, line: 2, excerpt: "score: 100".into() }],
     };
     let ungraded = GradeRecord {
         grade: Grade::Ungraded { reason: "the server timed out".into(), raw_reply: Some("{\"holistic\":".into()) },
-        mode: Some(Mode::PromptOnly),
+        mode: Some(StructuredMode::PromptOnly),
         usage: None,
         server_ms: None,
         injection: vec![],

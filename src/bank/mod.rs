@@ -192,11 +192,22 @@ impl Question {
         self.follow_ups.iter().find(|f| f.id == id)
     }
 
-    /// A short stable hash of the question as asked (text and rubric), for transcripts:
-    /// a later edit of the bank shows up as a different hash.
+    /// A short stable hash of what grading an answer to this question reads: the prompt,
+    /// the rubric (what is tested, the key points with their weights and cues, the red
+    /// flags) and the reference answer, and the same of each follow-up (whose turns
+    /// record this hash too). Tags, sources, level and examples are left out: editing
+    /// them changes no grade, so it must not mark past sessions as asked differently.
     pub fn content_hash(&self) -> String {
-        let json = serde_json::to_vec(self).unwrap_or_default();
+        let json = serde_json::to_vec(&hashed::Graded::of(self)).unwrap_or_default();
         crate::util::short_hash(&json)
+    }
+
+    /// Whether a turn that recorded `hash` was asked this question as it grades now.
+    /// Transcripts written before [`Question::content_hash`] covered grading alone
+    /// recorded a hash of the whole question; either is accepted, so upgrading marks no
+    /// old session as changed, while any later edit still shows (it changes both).
+    pub fn unchanged_since(&self, hash: &str) -> bool {
+        hash == self.content_hash() || hash == hashed::whole(self)
     }
 }
 
@@ -457,6 +468,146 @@ impl Bank {
     }
 }
 
+/// What the question hashes cover, spelled out field by field so that a new field on
+/// the bank's types changes no hash by accident.
+mod hashed {
+    use serde::Serialize;
+
+    use super::{Example, FollowUp, KeyPoint, Level, Question, RedFlag, Severity};
+
+    #[derive(Serialize)]
+    struct Point<'a> {
+        id: &'a str,
+        point: &'a str,
+        weight: u32,
+        cues: &'a [String],
+    }
+
+    #[derive(Serialize)]
+    struct Flag<'a> {
+        id: &'a str,
+        point: &'a str,
+        severity: Severity,
+        cues: &'a [String],
+    }
+
+    fn points(k: &[KeyPoint]) -> Vec<Point<'_>> {
+        k.iter().map(|k| Point { id: &k.id, point: &k.point, weight: k.weight, cues: &k.cues }).collect()
+    }
+
+    fn flags(f: &[RedFlag]) -> Vec<Flag<'_>> {
+        f.iter().map(|f| Flag { id: &f.id, point: &f.point, severity: f.severity, cues: &f.cues }).collect()
+    }
+
+    /// What grading reads.
+    #[derive(Serialize)]
+    pub(super) struct Graded<'a> {
+        prompt: &'a str,
+        testing: &'a str,
+        reference_answer: &'a str,
+        key_points: Vec<Point<'a>>,
+        red_flags: Vec<Flag<'a>>,
+        follow_ups: Vec<GradedFollowUp<'a>>,
+    }
+
+    #[derive(Serialize)]
+    struct GradedFollowUp<'a> {
+        id: &'a str,
+        prompt: &'a str,
+        testing: &'a str,
+        answer: &'a str,
+        key_points: Vec<Point<'a>>,
+        red_flags: Vec<Flag<'a>>,
+    }
+
+    impl<'a> Graded<'a> {
+        pub(super) fn of(q: &'a Question) -> Graded<'a> {
+            Graded {
+                prompt: &q.prompt,
+                testing: &q.testing,
+                reference_answer: &q.reference_answer,
+                key_points: points(&q.key_points),
+                red_flags: flags(&q.red_flags),
+                follow_ups: q
+                    .follow_ups
+                    .iter()
+                    .map(|f| GradedFollowUp {
+                        id: &f.id,
+                        prompt: &f.prompt,
+                        testing: &f.testing,
+                        answer: &f.answer,
+                        key_points: points(&f.key_points),
+                        red_flags: flags(&f.red_flags),
+                    })
+                    .collect(),
+            }
+        }
+    }
+
+    /// The first scheme: the whole question as it serialised when transcripts began to
+    /// record hashes (schema 1 to 3), frozen here so those hashes keep matching.
+    pub(super) fn whole<'q>(q: &'q Question) -> String {
+        #[derive(Serialize)]
+        struct Whole<'a> {
+            id: &'a str,
+            topic: &'a str,
+            level: Level,
+            tags: &'a [String],
+            prompt: &'a str,
+            testing: &'a str,
+            reference_answer: &'a str,
+            examples: Vec<Ex<'a>>,
+            sources: &'a [String],
+            python: &'a Option<String>,
+            key_points: Vec<Point<'a>>,
+            red_flags: Vec<Flag<'a>>,
+            follow_ups: Vec<Follow<'a>>,
+        }
+        #[derive(Serialize)]
+        struct Ex<'a> {
+            code: &'a str,
+            output: &'a Option<String>,
+            min_python: &'a Option<String>,
+        }
+        #[derive(Serialize)]
+        struct Follow<'a> {
+            id: &'a str,
+            prompt: &'a str,
+            testing: &'a str,
+            probes: &'a [String],
+            answer: &'a str,
+            key_points: Vec<Point<'a>>,
+            red_flags: Vec<Flag<'a>>,
+        }
+        let ex = |e: &'q Example| Ex { code: &e.code, output: &e.output, min_python: &e.min_python };
+        let follow = |f: &'q FollowUp| Follow {
+            id: &f.id,
+            prompt: &f.prompt,
+            testing: &f.testing,
+            probes: &f.probes,
+            answer: &f.answer,
+            key_points: points(&f.key_points),
+            red_flags: flags(&f.red_flags),
+        };
+        let w = Whole {
+            id: &q.id,
+            topic: &q.topic,
+            level: q.level,
+            tags: &q.tags,
+            prompt: &q.prompt,
+            testing: &q.testing,
+            reference_answer: &q.reference_answer,
+            examples: q.examples.iter().map(ex).collect(),
+            sources: &q.sources,
+            python: &q.python,
+            key_points: points(&q.key_points),
+            red_flags: flags(&q.red_flags),
+            follow_ups: q.follow_ups.iter().map(follow).collect(),
+        };
+        crate::util::short_hash(&serde_json::to_vec(&w).unwrap_or_default())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -472,6 +623,54 @@ mod tests {
         assert_eq!(excerpt_around("ab", usize::MAX), ("ab".to_string(), 2));
         assert_eq!(excerpt_around("ab", 0), ("ab".to_string(), 0));
         assert_eq!(excerpt_around("a\u{1b}[2Jb", 1), ("a\u{FFFD}[2Jb".to_string(), 0));
+    }
+
+    fn fixture(id: &str) -> Question {
+        let bank =
+            Bank::from_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bank")).unwrap();
+        bank.get(id).unwrap().clone()
+    }
+
+    /// The hashes the fixture transcripts (schema 1 and 2) recorded for these questions.
+    #[test]
+    fn hashes_recorded_the_first_way_still_match() {
+        for (id, recorded) in [("colours", "289f302d4834e77a"), ("tides", "c054fbd61b4e70f1")] {
+            let q = fixture(id);
+            assert_eq!(hashed::whole(&q), recorded, "{id}");
+            assert_ne!(q.content_hash(), recorded, "{id}: the new scheme differs");
+            assert!(q.unchanged_since(recorded), "{id}");
+            assert!(q.unchanged_since(&q.content_hash()), "{id}");
+        }
+    }
+
+    #[test]
+    fn only_what_grading_reads_changes_the_hash() {
+        let q = fixture("colours");
+        let (new, old) = (q.content_hash(), hashed::whole(&q));
+        let mut edited = q.clone();
+        edited.tags.push("art".into());
+        edited.sources.push("a book".into());
+        edited.level = Level::Staff;
+        edited.python = Some("3.14".into());
+        assert_eq!(edited.content_hash(), new, "tags, sources, level and python are not graded");
+        assert!(edited.unchanged_since(&new));
+        assert!(!edited.unchanged_since(&old), "an old session that predates a tag edit cannot tell it apart");
+        let graded: [fn(&mut Question); 6] = [
+            |q| q.prompt.push('?'),
+            |q| q.testing.push('.'),
+            |q| q.reference_answer.push('.'),
+            |q| q.key_points[0].weight += 1,
+            |q| q.key_points[0].cues.push("verdant".into()),
+            |q| q.red_flags[0].severity = Severity::Minor,
+        ];
+        for (n, edit) in graded.iter().enumerate() {
+            let mut e = q.clone();
+            edit(&mut e);
+            assert!(!e.unchanged_since(&new) && !e.unchanged_since(&old), "edit {n} changes grading");
+        }
+        let mut e = q.clone();
+        e.follow_ups[0].key_points[0].point.push('.');
+        assert!(!e.unchanged_since(&new), "a follow-up's rubric is graded too");
     }
 
     #[test]

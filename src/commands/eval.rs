@@ -10,7 +10,6 @@ use crate::error::{ExitStatus, UserError};
 use crate::eval::grade_set;
 use crate::eval::metrics::{self, Ratio, RunFigures, Spread};
 use crate::eval::set::{self, CalibrationSet, Kind};
-use crate::grade::grader::Grader;
 use crate::transcript::GraderInfo;
 
 use super::Context;
@@ -93,11 +92,11 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
     eprintln!("{}", ctx.err_style.dim(&chosen.announcement));
     let grader = chosen.grader;
     // The offline grader is deterministic: more runs would only repeat the first.
-    let runs = if matches!(grader, Grader::Offline) { 1 } else { usize::from(args.runs) };
-    let jobs = if matches!(grader, Grader::Offline) { 1 } else { usize::from(args.jobs) };
+    let runs = if grader.is_deterministic() { 1 } else { usize::from(args.runs) };
+    let jobs = if grader.is_deterministic() { 1 } else { usize::from(args.jobs) };
 
     let total = (set.len() * runs) as u64;
-    let pb = if std::io::stderr().is_terminal() && !matches!(grader, Grader::Offline) {
+    let pb = if std::io::stderr().is_terminal() && !grader.is_deterministic() {
         let pb = ProgressBar::new(total);
         pb.set_style(
             ProgressStyle::with_template("  grading {pos}/{len} answers {bar:30} {elapsed}")

@@ -28,7 +28,7 @@ pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
         Options {
             follow_ups: args.follow_ups,
             wait_for_grades: true,
-            generate_follow_ups: matches!(chosen.grader, Grader::Llm(_)),
+            generate_follow_ups: chosen.grader.writes_follow_ups(),
         },
         transcript,
     );
@@ -146,10 +146,7 @@ pub(super) fn run_session(
     crate::util::remove_stale_temps(store.dir(), crate::util::STALE_TEMP_AGE);
     let (mut source, interactive) = answer_source(ctx)?;
     let mut grade = |job: &GradeJob<'_>| ctx.grade(rt, &grader, &job.prompt.asked(), &job.answer, interactive);
-    let mut follow_up = |prompt: &str, point: &str| match &grader {
-        Grader::Llm(g) => rt.block_on(g.follow_up(prompt, point)).ok(),
-        Grader::Offline => None,
-    };
+    let mut follow_up = |prompt: &str, point: &str| rt.block_on(grader.follow_up(prompt, point));
     let mut stdout = std::io::stdout().lock();
     let mut shell =
         Shell { out: &mut stdout, style: ctx.style, store, path, grade: &mut grade, follow_up: &mut follow_up };

@@ -85,7 +85,7 @@ pub fn run(ctx: &Context, args: &RegradeArgs) -> anyhow::Result<ExitStatus> {
                 )?;
                 continue;
             };
-            let changed = question.content_hash() != turn.question_hash;
+            let changed = !question.unchanged_since(&turn.question_hash);
             let prompt = Prompt::for_turn(question, turn);
             let record = ctx.grade(&rt, &chosen.grader, &prompt.asked(), &answer, interactive);
             let label = match (&turn.follow_up_id, &turn.generated_for) {

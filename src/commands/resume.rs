@@ -2,7 +2,6 @@
 
 use crate::cli::ResumeArgs;
 use crate::error::{ExitStatus, UserError};
-use crate::grade::grader::Grader;
 use crate::review::index;
 use crate::session::{Options, Session};
 use crate::transcript::{LOCK_WAIT, SessionLock, SessionMode, Status, Store};
@@ -64,7 +63,7 @@ pub fn run(ctx: &Context, args: &ResumeArgs) -> anyhow::Result<ExitStatus> {
     let opts = Options {
         follow_ups: transcript.follow_ups,
         wait_for_grades: true,
-        generate_follow_ups: matches!(chosen.grader, Grader::Llm(_)),
+        generate_follow_ups: chosen.grader.writes_follow_ups(),
     };
     let mut session = Session::resume(questions, opts, transcript);
     super::practice::run_session(ctx, &rt, chosen.grader, &store, (path, lock), &mut session)

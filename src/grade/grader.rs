@@ -1,12 +1,17 @@
 //! The grader in use: offline or a model. One entry point that both the session and
 //! `grill grade` call, which also runs the answer guard and enforces the size limit.
+//!
+//! Everything that differs between graders is a method here, so commands and the
+//! session never look inside: a new backend is its own module, a variant and its arms
+//! here, and how [`super::resolve`] chooses it.
 
 use std::time::Instant;
 
 use super::guard::{self, Marker};
-use super::llm::{Asked, LlmGrader};
-use super::{Grade, offline};
-use crate::transcript::{GradeRecord, GraderInfo, now};
+use super::llm::LlmGrader;
+use super::record::{GradeRecord, GraderInfo};
+use super::{Asked, Grade, offline};
+use crate::util::now;
 
 /// Answers larger than this are kept but not graded.
 pub const MAX_ANSWER_BYTES: usize = 1 << 20;
@@ -29,6 +34,39 @@ impl Grader {
                 endpoint: g.client.endpoint.host(),
                 prompts_hash: g.prompts_hash().to_string(),
             },
+        }
+    }
+
+    /// What to show while a grading runs, for graders slow enough to need it.
+    pub fn busy_label(&self) -> Option<String> {
+        match self {
+            Grader::Offline => None,
+            Grader::Llm(g) => Some(format!("grading with {}…", g.model)),
+        }
+    }
+
+    /// Whether a model grades (what `grill doctor` checks), as opposed to rules.
+    pub fn uses_model(&self) -> bool {
+        matches!(self, Grader::Llm(_))
+    }
+
+    /// Whether the same answer always gets the same grade, so grading it again (or
+    /// several at once) would tell nothing new.
+    pub fn is_deterministic(&self) -> bool {
+        matches!(self, Grader::Offline)
+    }
+
+    /// Whether this grader can write a follow-up question of its own.
+    pub fn writes_follow_ups(&self) -> bool {
+        matches!(self, Grader::Llm(_))
+    }
+
+    /// One short follow-up question aimed at a missed point, from graders that write
+    /// them; `None` when there is none to ask (the session then moves on).
+    pub async fn follow_up(&self, prompt: &str, point: &str) -> Option<String> {
+        match self {
+            Grader::Offline => None,
+            Grader::Llm(g) => g.follow_up(prompt, point).await.ok(),
         }
     }
 
@@ -57,7 +95,8 @@ impl Grader {
                 Grader::Llm(g) => {
                     let o = g.grade(asked, answer).await;
                     endpoint_failed = o.endpoint_failed;
-                    (o.grade, o.mode, o.usage, Some(o.server_ms))
+                    // The client's types become the transcript's here, at the edge.
+                    (o.grade, o.mode.map(Into::into), o.usage.map(Into::into), Some(o.server_ms))
                 }
             }
         };

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::{Assessment, Feedback, Grade, PointVerdict, Verdict, reply};
+use super::{Asked, Assessment, Feedback, Grade, PointVerdict, Verdict, reply};
 use crate::bank::{Rubric, Severity};
 use crate::llm::modes::ModeCache;
 use crate::llm::{ChatRequest, Client, Deadline, LlmError, Message, Mode, Usage};
@@ -38,19 +38,6 @@ pub struct Outcome {
     /// Whether the endpoint itself failed (unreachable, an error status, a time-out), as
     /// opposed to a reply that could not be used: the next answer would fail the same way.
     pub endpoint_failed: bool,
-}
-
-/// What the grader needs to know about the question.
-#[derive(Debug, Clone, Copy)]
-pub struct Asked<'a> {
-    /// Question id, for the prompt.
-    pub id: &'a str,
-    /// What was asked.
-    pub prompt: &'a str,
-    /// The reference answer.
-    pub reference: &'a str,
-    /// The rubric.
-    pub rubric: Rubric<'a>,
 }
 
 /// Grades answers with a model behind an OpenAI-compatible endpoint.

@@ -7,7 +7,9 @@ pub mod grader;
 pub mod guard;
 pub mod llm;
 pub mod offline;
+pub mod record;
 pub mod reply;
+pub mod resolve;
 
 use serde::{Deserialize, Serialize};
 
@@ -104,6 +106,20 @@ pub struct Assessment {
     /// A model grader's short reasoning.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis: Option<String>,
+}
+
+/// What a grader needs to know about the question asked. The session builds it from
+/// what it asks; every grader reads it, so it lives here rather than with any one grader.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked<'a> {
+    /// Question id, for the prompt.
+    pub id: &'a str,
+    /// What was asked.
+    pub prompt: &'a str,
+    /// The reference answer.
+    pub reference: &'a str,
+    /// The rubric.
+    pub rubric: Rubric<'a>,
 }
 
 /// The outcome of grading one answer.

@@ -7,8 +7,8 @@ pub mod interview;
 pub mod run;
 
 use crate::bank::{FollowUp, KeyPoint, Question, Rubric};
+use crate::grade::Asked;
 use crate::grade::Verdict;
-use crate::grade::llm::Asked;
 use crate::transcript::{GradeRecord, Status, Transcript, Turn, now};
 
 /// How the session behaves.

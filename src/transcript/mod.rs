@@ -2,29 +2,27 @@
 //! grade. The schema is versioned; every version that shipped keeps loading.
 
 mod lock;
+mod migrate;
 mod store;
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use crate::bank::Selection;
-use crate::grade::Grade;
-use crate::grade::guard::Marker;
-use crate::llm::{Mode, Usage};
 
+// One grading's record is written by the graders and stored here unchanged: it is part
+// of this schema, owned beside the grade it carries.
+pub use crate::grade::record::{GradeRecord, GraderInfo, StructuredMode, Usage};
+pub use crate::util::now;
 pub use lock::{SessionLock, WAIT as LOCK_WAIT};
 pub use store::{Store, TranscriptError, shown};
 
 /// The schema this build writes. Version 1 (offline grades only) is the first that
 /// shipped; version 2 adds model graders and per-grade mode, usage and injection
 /// markers; version 3 adds the session's mode (practice or interview) and time limit.
-/// Every older version still loads.
+/// Every older version still loads, upgraded to this one (see `migrate`), and every
+/// save writes this one.
 pub const SCHEMA_VERSION: u32 = 3;
-
-/// Now, in local time with its offset, as transcripts record times.
-pub fn now() -> DateTime<FixedOffset> {
-    chrono::Local::now().fixed_offset()
-}
 
 /// Where a session stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,60 +56,6 @@ impl std::fmt::Display for SessionMode {
             SessionMode::Interview => "interview",
         })
     }
-}
-
-/// Which grader produced a grade.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum GraderInfo {
-    /// The offline key-point grader.
-    Offline {
-        /// Its rules' version.
-        version: String,
-    },
-    /// A model behind an OpenAI-compatible endpoint.
-    Llm {
-        /// The model name.
-        model: String,
-        /// `scheme://host:port` of the endpoint (never a key, never a path).
-        endpoint: String,
-        /// Hash of the prompt templates.
-        prompts_hash: String,
-    },
-}
-
-impl std::fmt::Display for GraderInfo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            GraderInfo::Offline { version } => write!(f, "offline key-point grader ({version})"),
-            GraderInfo::Llm { model, endpoint, .. } => write!(f, "{model} at {endpoint}"),
-        }
-    }
-}
-
-/// One grading of one answer. A re-grade adds a record; none is ever replaced.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GradeRecord {
-    /// Who graded.
-    pub grader: GraderInfo,
-    /// When.
-    pub graded_at: DateTime<FixedOffset>,
-    /// How long grading took, in milliseconds.
-    pub latency_ms: u64,
-    /// The outcome.
-    pub grade: Grade,
-    /// The structured-output mode a model grader used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<Mode>,
-    /// Token counts, when the server reported them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage: Option<Usage>,
-    /// Milliseconds spent waiting for the server (model graders).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_ms: Option<u64>,
-    /// Text in the answer addressed to the grader; it earned nothing.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub injection: Vec<Marker>,
 }
 
 /// One question or follow-up asked, and what happened.

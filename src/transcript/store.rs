@@ -171,15 +171,24 @@ impl Store {
     }
 
     /// Writes `t` to `path` atomically (see [`crate::util::write_atomic`]).
+    /// The file is stamped with this build's schema version, whatever `t` says: what is
+    /// written is this build's schema.
     pub fn save(&self, t: &Transcript, path: &Path) -> Result<(), TranscriptError> {
         let io = |error| TranscriptError::Io { path: path.to_path_buf(), error };
+        let stamped;
+        let t = if t.schema_version == SCHEMA_VERSION {
+            t
+        } else {
+            stamped = Transcript { schema_version: SCHEMA_VERSION, ..t.clone() };
+            &stamped
+        };
         let mut json = serde_json::to_vec_pretty(t).map_err(|e| io(std::io::Error::other(e)))?;
         json.push(b'\n');
         crate::util::write_atomic(path, &json).map_err(io)
     }
 
-    /// Reads one transcript, accepting every schema version up to this build's, and
-    /// refusing one whose parts contradict each other.
+    /// Reads one transcript, accepting every schema version up to this build's (upgraded
+    /// to this build's), and refusing one whose parts contradict each other.
     pub fn load(path: &Path) -> Result<Transcript, TranscriptError> {
         let io = |error| TranscriptError::Io { path: path.to_path_buf(), error };
         // Opening a FIFO blocks until a writer comes, which may be never.
@@ -199,14 +208,33 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Transcript, TranscriptError> {
         let message = full.strip_suffix(&format!(" at line {line} column {column}")).unwrap_or(&full).to_string();
         TranscriptError::Corrupt { path: path.to_path_buf(), line, column, message }
     };
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(corrupt)?;
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(corrupt)?;
     let version = value.get("schema_version").and_then(serde_json::Value::as_u64).unwrap_or(0);
     if version > u64::from(SCHEMA_VERSION) {
         return Err(TranscriptError::Newer { path: path.to_path_buf(), version });
     }
-    // Parsed again from the bytes, not the `Value`, so a wrong field is reported with
-    // its line and column.
-    let t: Transcript = serde_json::from_slice(bytes).map_err(corrupt)?;
+    if version == 0 {
+        let message = match value.get("schema_version") {
+            Some(v) if v.as_u64() == Some(0) => "unknown schema version 0".to_string(),
+            Some(_) => "is not a version number".to_string(),
+            None => "is missing".to_string(),
+        };
+        return Err(TranscriptError::Invalid { path: path.to_path_buf(), field: "schema_version".into(), message });
+    }
+    let t: Transcript = if version == u64::from(SCHEMA_VERSION) {
+        // Read from the bytes, not the `Value`, so a wrong field is reported with its
+        // line and column.
+        serde_json::from_slice(bytes).map_err(corrupt)?
+    } else {
+        super::migrate::upgrade(&mut value, version as u32);
+        // A value has no lines: when the upgraded value does not read, the bytes are
+        // read as they are to place the problem, which the steps (adding fields only)
+        // never cause.
+        serde_json::from_value(value).map_err(|e| match serde_json::from_slice::<Transcript>(bytes) {
+            Err(located) => corrupt(located),
+            Ok(_) => TranscriptError::Corrupt { path: path.to_path_buf(), line: 1, column: 1, message: e.to_string() },
+        })?
+    };
     validate(&t).map_err(|(field, message)| TranscriptError::Invalid { path: path.to_path_buf(), field, message })?;
     Ok(t)
 }
@@ -315,6 +343,65 @@ mod tests {
         let mut v = transcript(&["", "a"], &[]);
         v["plan"][0] = "".into();
         assert_eq!(check(v).unwrap_err(), "t.json: not a valid transcript (field `plan[0]`: is empty)");
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/transcripts").join(name)).unwrap()
+    }
+
+    #[test]
+    fn older_schemas_load_as_the_current_one_and_save_as_it() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, id) in [("schema-v1.json", "6ab1a31b"), ("schema-v2.json", "4f26dc4a")] {
+            let t = parse(Path::new(name), &fixture(name)).unwrap();
+            assert_eq!(
+                (t.id.as_str(), t.schema_version, t.mode),
+                (id, SCHEMA_VERSION, super::super::SessionMode::Practice)
+            );
+            let path = dir.path().join(name);
+            Store::new(dir.path()).save(&t, &path).unwrap();
+            let saved: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+            assert_eq!(saved["schema_version"], SCHEMA_VERSION, "{name} is stamped on save");
+            assert_eq!(saved["mode"], "practice");
+            assert_eq!(Store::load(&path).unwrap(), t, "{name} reads back the same");
+        }
+    }
+
+    #[test]
+    fn a_save_stamps_the_current_version_whatever_the_value_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = check(transcript(&["a"], &["a"])).unwrap();
+        t.schema_version = 1;
+        let path = dir.path().join("t.json");
+        Store::new(dir.path()).save(&t, &path).unwrap();
+        assert_eq!(Store::load(&path).unwrap().schema_version, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_wrong_field_in_an_older_schema_still_names_its_line() {
+        let text = String::from_utf8(fixture("schema-v1.json")).unwrap().replacen(
+            "\"follow_ups\": 1",
+            "\"follow_ups\": \"one\"",
+            1,
+        );
+        let e = parse(Path::new("t.json"), text.as_bytes()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.json: not a valid transcript (line 23, column 21: invalid type: string \"one\", expected usize)"
+        );
+    }
+
+    #[test]
+    fn a_missing_or_odd_version_is_named() {
+        let mut v = transcript(&["a"], &[]);
+        v.as_object_mut().unwrap().remove("schema_version");
+        assert_eq!(check(v).unwrap_err(), "t.json: not a valid transcript (field `schema_version`: is missing)");
+        let mut v = transcript(&["a"], &[]);
+        v["schema_version"] = "3".into();
+        assert_eq!(
+            check(v).unwrap_err(),
+            "t.json: not a valid transcript (field `schema_version`: is not a version number)"
+        );
     }
 
     #[test]

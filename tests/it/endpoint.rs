@@ -114,7 +114,14 @@ fn doctor_prints_the_table_against_a_server() {
         run.stdout
     );
     assert!(run.stdout.contains("✓ model              fake-model is listed"), "{}", run.stdout);
-    assert!(run.stdout.contains("✓ structured output  json_schema works"), "{}", run.stdout);
+    // The server took json_schema, but no reply parsed as a grade: that mode does not work.
+    assert!(
+        run.stdout
+            .contains("✗ structured output  the server accepts json_schema, but its replies did not parse as a grade"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("ready"), "{}", run.stdout);
     assert!(run.stdout.contains("✗ test grading") && run.stdout.contains("failed validation twice"), "{}", run.stdout);
 }
 

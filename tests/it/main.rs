@@ -17,5 +17,7 @@ mod safety_server;
 mod safety_store;
 mod shipped_bank;
 mod snapshots;
+mod snapshots_doctor;
 mod snapshots_json;
+mod transcript_upgrade;
 mod util;
