@@ -60,7 +60,7 @@ fn list(ctx: &Context, args: &ReviewListArgs) -> anyhow::Result<ExitStatus> {
         writeln!(out, "{}", ctx.style.bold(&head))?;
         for (_, t) in &rows {
             let mean = t.mean_score().map_or("-".to_string(), |m| format!("{m:.0}"));
-            let status = format!("{:?}", t.status);
+            let status = t.status.to_string();
             let started = t.started_at.format("%Y-%m-%d %H:%M");
             writeln!(
                 out,

@@ -81,7 +81,7 @@ pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
         by_due.sort_by_key(|i| (i.due, i.question_id.clone()));
         const SHOWN: usize = 10;
         for i in by_due.iter().take(SHOWN) {
-            let last = i.last_score.map_or("skipped".into(), |v| format!("{v}/100"));
+            let last = i.last_score.map_or("skipped".into(), crate::words::score);
             writeln!(
                 out,
                 "  {:<28} {:>8}  {:<5}  {} review(s)  {}",
