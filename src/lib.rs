@@ -22,6 +22,7 @@ pub mod style;
 pub mod text;
 pub mod transcript;
 pub mod util;
+pub mod view;
 pub mod words;
 
 use cli::{Cli, Command};
