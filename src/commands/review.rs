@@ -52,6 +52,9 @@ fn list(ctx: &Context, args: &ReviewListArgs) -> anyhow::Result<ExitStatus> {
             .collect();
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
+    } else if rows.is_empty() && !bad.is_empty() {
+        // "No sessions yet" would be wrong: there are some, and the warnings above name them.
+        writeln!(out, "No readable sessions in {}.", store.dir().display())?;
     } else if rows.is_empty() {
         writeln!(out, "No sessions in {} yet: `grill` starts one.", store.dir().display())?;
     } else {

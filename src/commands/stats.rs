@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::cli::StatsArgs;
 use crate::error::ExitStatus;
+use crate::render;
 use crate::review::{index, schedule, stats};
 use crate::transcript::{Store, now};
 
@@ -72,7 +73,8 @@ pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
             let point = if w.point.is_empty() { w.key_point_id.clone() } else { w.point.clone() };
             let short: String = point.chars().take(90).collect();
             let more = if point.chars().count() > 90 { "…" } else { "" };
-            writeln!(out, "  missed “{short}{more}” in {} of {} answers to {}", w.missed, w.of, w.question_id)?;
+            let line = format!("missed “{short}{more}” in {} of {} answers to {}", w.missed, w.of, w.question_id);
+            write!(out, "{}", render::hanging(&line, "  ", "    "))?;
         }
     }
     if !items.is_empty() {
