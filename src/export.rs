@@ -49,7 +49,8 @@ pub fn markdown(t: &Transcript, bank: &Bank) -> String {
             (Some(a), _) => {
                 out.push_str("**Answer:**\n\n");
                 for line in a.lines() {
-                    let _ = writeln!(out, "> {line}");
+                    // A bare ">" for a blank line: no trailing space for editors to strip.
+                    let _ = if line.is_empty() { writeln!(out, ">") } else { writeln!(out, "> {line}") };
                 }
             }
             (None, _) => out.push_str("*Not answered.*\n"),

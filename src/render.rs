@@ -91,15 +91,15 @@ fn grade_view(style: &Style, g: &GradeView) -> String {
         }
     }
     for note in &g.notes {
-        out.push_str(&hanging(note, "  note: "));
+        out.push_str(&hang(note, "  note: "));
     }
     // Gaps the key points already name (the offline grader's are exactly those) would
     // only repeat the ✗ lines above.
     for gap in g.gaps.iter().filter(|gap| !g.points.iter().any(|p| &p.text == *gap)) {
-        out.push_str(&hanging(gap, "  Gap: "));
+        out.push_str(&hang(gap, "  Gap: "));
     }
     if let Some(next) = &g.next_step {
-        out.push_str(&hanging(next, "  Next: "));
+        out.push_str(&hang(next, "  Next: "));
     }
     out
 }
@@ -149,7 +149,7 @@ pub fn transcript(style: &Style, t: &Transcript, bank: &Bank) -> String {
     for turn in &s.turns {
         let _ = writeln!(out);
         let _ = writeln!(out, "{}", style.bold(&turn.title));
-        out.push_str(&hanging(&turn.prompt, "  Q: "));
+        out.push_str(&hang(&turn.prompt, "  Q: "));
         out.push_str(&answer(style, turn));
         if turn.question_changed {
             let _ = writeln!(out, "  {}", style.dim("(the question has changed in the bank since this session)"));
@@ -214,7 +214,7 @@ pub fn interview_report(style: &Style, t: &Transcript, bank: &Bank) -> String {
             None => turn.question_id.clone(),
         };
         let _ = writeln!(out, "\n{}", style.bold(&heading));
-        out.push_str(&hanging(&turn.prompt, "  Q: "));
+        out.push_str(&hang(&turn.prompt, "  Q: "));
         out.push_str(&grade_view(style, g));
         for p in g.points.iter().filter(|p| p.verdict == Verdict::Missed) {
             weak.push((p.weight, &turn.question_id, &p.text));
@@ -240,23 +240,28 @@ pub fn interview_report(style: &Style, t: &Transcript, bank: &Bank) -> String {
         weak.sort_by_key(|w| std::cmp::Reverse(w.0));
         let _ = writeln!(out, "\n{}", style.bold("Weakest points (missed, heaviest first)"));
         for (_, q, point) in weak.iter().take(6) {
-            out.push_str(&hanging(&format!("{q}: {point}"), "  ✗ "));
+            out.push_str(&hang(&format!("{q}: {point}"), "  ✗ "));
         }
     }
     if !next.is_empty() {
         next.sort_by_key(|n| n.0);
         let _ = writeln!(out, "\n{}", style.bold("What to study next"));
         for (i, (score, q, step)) in next.iter().take(3).enumerate() {
-            out.push_str(&hanging(&format!("{q} ({}): {step}", words::score(*score)), &format!("  {}. ", i + 1)));
+            out.push_str(&hang(&format!("{q} ({}): {step}", words::score(*score)), &format!("  {}. ", i + 1)));
         }
     }
     out
 }
 
 /// `text` wrapped with `first` before its first line and as many spaces before the rest.
-/// `first` may hold colour codes only if it is passed inside `text` instead.
-fn hanging(text: &str, first: &str) -> String {
-    let rest = " ".repeat(first.chars().count());
-    let wrapped = wrap(text, WIDTH, &rest);
+fn hang(text: &str, first: &str) -> String {
+    hanging(text, first, &" ".repeat(first.chars().count()))
+}
+
+/// `text` wrapped to the output's width with `first` before its first line and `rest`
+/// before the others. `first` must be plain text no wider than `rest`'s columns plus
+/// the room the first line has spare.
+pub fn hanging(text: &str, first: &str, rest: &str) -> String {
+    let wrapped = wrap(text, WIDTH, rest);
     format!("{first}{}", &wrapped[rest.len().min(wrapped.len())..])
 }
