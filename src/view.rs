@@ -251,7 +251,8 @@ pub fn session(t: &Transcript, bank: &Bank) -> SessionView {
         mode: t.mode.to_string(),
         status: t.status.to_string(),
         answered: t.answered(),
-        mean: t.mean_score().map(|m| words::score(m.round().clamp(0.0, 100.0) as u8)),
+        // Rounded as `review list` and the session summary round it.
+        mean: t.mean_score().map(|m| format!("{m:.0}/100")),
         grader: clean(&t.grader.to_string()),
         bank: clean(&t.bank),
         turns: t.turns.iter().enumerate().map(|(i, turn)| self::turn(i + 1, turn, bank)).collect(),

@@ -131,11 +131,15 @@ fn three_sessions(sb: &Sandbox) {
 fn review_list_says_each_status_in_words() {
     let sb = Sandbox::new();
     three_sessions(&sb);
-    // The second session as a crash would leave it: still in progress.
-    let file = &sb.transcript_files()[1];
-    let mut t: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-    t["status"] = json!("in_progress");
-    std::fs::write(file, serde_json::to_vec_pretty(&t).unwrap()).unwrap();
+    // The second session as a crash would leave it: still in progress. Found by what it
+    // holds: file names made in the same second sort by their slug, not by age.
+    for file in sb.transcript_files() {
+        let mut t: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        if t["plan"] == json!(["tides"]) {
+            t["status"] = json!("in_progress");
+            std::fs::write(&file, serde_json::to_vec_pretty(&t).unwrap()).unwrap();
+        }
+    }
     let run = grill(&sb, "80", &["review", "list"], "");
     run.success();
     insta::assert_snapshot!(redact(&sb, &run.stdout));
