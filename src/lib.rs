@@ -22,6 +22,8 @@ pub mod style;
 pub mod text;
 pub mod transcript;
 pub mod util;
+pub mod view;
+pub mod words;
 
 use cli::{Cli, Command};
 use commands::Context;

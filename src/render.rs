@@ -1,230 +1,267 @@
-//! Grades and transcripts as text for people. One place, so `practice`, `grade` and
-//! `review show` say the same thing the same way.
+//! Grades and transcripts as text for the terminal, rendered from [`crate::view`], the
+//! same view the Markdown and HTML exports are written from. One place, so `practice`,
+//! `grade`, `interview` and `review show` say the same thing the same way.
+//!
+//! Every string in a view is already free of control characters (see [`crate::view`]).
 
 use std::fmt::Write;
 
-use crate::bank::{Bank, Rubric, Severity};
-use crate::grade::{Grade, Verdict};
-use crate::scrub::controls as c;
-use crate::style::{Style, wrap};
-use crate::transcript::{GradeRecord, GraderInfo, Transcript};
+use crate::bank::{Bank, Rubric};
+use crate::grade::Verdict;
+use crate::style::{Style, columns, wrap};
+use crate::transcript::{GradeRecord, Transcript};
+use crate::view::{self, GradeView, TurnView};
+use crate::words::{self, Band};
 
-/// Width prose is wrapped to.
-pub const WIDTH: usize = 88;
+pub use crate::view::grader_label;
 
-/// A grader's label, with the caveat the offline grader always carries.
-pub fn grader_label(g: &GraderInfo) -> String {
-    match g {
-        GraderInfo::Offline { .. } => {
-            "offline grader: key-point coverage from cues, not a model's judgement".to_string()
-        }
-        GraderInfo::Llm { model, endpoint, .. } => format!("graded by {} at {}", c(model), c(endpoint)),
+/// The widest prose is wrapped to; narrower terminals get their own width (see
+/// [`crate::style::columns`]).
+pub const WIDTH: usize = crate::style::MAX_WIDTH;
+
+/// Where a verdict's text starts: after "  ✓ met      ".
+const POINT_INDENT: &str = "             ";
+
+/// The columns text is wrapped to on this run.
+pub fn width() -> usize {
+    WIDTH.min(columns())
+}
+
+/// A grade as shown after an answer: the score, each key point with its verdict and the
+/// evidence quoted for it, the red flags with theirs, the gaps and the next step.
+pub fn grade(style: &Style, rubric: &Rubric<'_>, record: &GradeRecord) -> String {
+    grade_view(style, &view::grade(Some(rubric), record))
+}
+
+/// A score painted by its band.
+fn painted(style: &Style, score: u8) -> String {
+    let text = words::score(score);
+    match Band::of(score) {
+        Band::High => style.good(&text),
+        Band::Middle => style.warn(&text),
+        Band::Low => style.bad(&text),
     }
 }
 
-/// A grade, with each key point's verdict and the red flags raised. Every piece of text
-/// from a transcript, a bank or a model goes through [`c`] (control characters out) even
-/// though it was scrubbed on the way in: a transcript file can be edited by hand.
-pub fn grade(style: &Style, rubric: &Rubric<'_>, record: &GradeRecord) -> String {
+fn grade_view(style: &Style, g: &GradeView) -> String {
     let mut out = String::new();
-    if !record.injection.is_empty() {
+    if !g.injection.is_empty() {
         let _ = writeln!(out, "  {}", style.bad("⚠ text addressed to the grader was found; it earns nothing:"));
-        for m in &record.injection {
-            let _ = writeln!(out, "      {}", style.dim(&format!("line {}: {}", m.line, c(&m.excerpt))));
+        for m in &g.injection {
+            let _ = writeln!(out, "      {}", style.dim(m));
         }
     }
-    match &record.grade {
-        Grade::Ungraded { reason, .. } => {
-            let _ = writeln!(out, "  {} {}", style.warn("Not graded:"), c(reason));
+    if let Some(reason) = &g.ungraded {
+        // One line, however long: the reason often holds a URL or a server's message,
+        // which read (and copy) better whole.
+        let _ = writeln!(out, "  {} {reason}", style.warn("Not graded:"));
+        return out;
+    }
+    if let Some(score) = g.score {
+        let grader = format!("({})", g.grader);
+        // "  Score: 72/100  (" is 18 columns; the grader goes below when both do not fit.
+        if 18 + grader.chars().count() > width() {
+            let _ = writeln!(out, "  {} {}", style.bold("Score:"), painted(style, score));
+            out.push_str(&style_lines(style, &wrap(&grader, WIDTH, "  ")));
+        } else {
+            let _ = writeln!(out, "  {} {}  {}", style.bold("Score:"), painted(style, score), style.dim(&grader));
         }
-        Grade::Graded { score, assessment } => {
-            let painted = match score {
-                70.. => style.good(&format!("{score}/100")),
-                40..70 => style.warn(&format!("{score}/100")),
-                _ => style.bad(&format!("{score}/100")),
-            };
-            let _ = writeln!(
-                out,
-                "  {} {}  {}",
-                style.bold("Score:"),
-                painted,
-                style.dim(&format!("({})", grader_label(&record.grader)))
-            );
-            for v in &assessment.key_points {
-                let text = rubric.key_points.iter().find(|k| k.id == v.id).map_or(v.id.as_str(), |k| k.point.as_str());
-                let mark = match v.verdict {
-                    Verdict::Met => style.good("✓ met    "),
-                    Verdict::Partial => style.warn("~ partial"),
-                    Verdict::Missed => style.bad("✗ missed "),
-                };
-                let body = wrap(&c(text), WIDTH, "             ");
-                let _ = write!(out, "  {mark}  {}", body.trim_start());
-                if let Some(note) = &v.note {
-                    let _ = writeln!(out, "             {}", style.dim(&c(note)));
-                }
-            }
-            for hit in &assessment.red_flags {
-                let text =
-                    rubric.red_flags.iter().find(|f| f.id == hit.id).map_or(hit.id.as_str(), |f| f.point.as_str());
-                let sev = match hit.severity {
-                    Severity::Critical => "critical",
-                    Severity::Minor => "minor",
-                };
-                let _ = writeln!(out, "  {} {}", style.bad(&format!("! red flag ({sev}):")), c(text));
-                if let Some(e) = &hit.evidence {
-                    let _ = writeln!(out, "      {}", style.dim(&format!("“{}”", c(e))));
-                }
-            }
-            for note in &assessment.notes {
-                let _ = writeln!(out, "  {} {}", style.warn("note:"), c(note));
-            }
-            if let Some(next) = &assessment.feedback.next_step {
-                let _ = write!(out, "{}", wrap(&format!("Next: {}", c(next)), WIDTH, "  "));
-            }
+    }
+    for p in &g.points {
+        let mark = format!("{:<9}", p.mark);
+        let mark = match p.verdict {
+            Verdict::Met => style.good(&mark),
+            Verdict::Partial => style.warn(&mark),
+            Verdict::Missed => style.bad(&mark),
+        };
+        let body = wrap(&p.text, WIDTH, POINT_INDENT);
+        let _ = write!(out, "  {mark}  {}", body.trim_start());
+        if let Some(e) = &p.evidence {
+            let _ = writeln!(out, "{POINT_INDENT}{}", style.dim(&quote(e, POINT_INDENT.len())));
         }
+        if let Some(note) = &p.note {
+            out.push_str(&style_lines(style, &wrap(note, WIDTH, POINT_INDENT)));
+        }
+    }
+    for f in &g.flags {
+        let head = format!("! red flag ({}):", f.severity);
+        let _ = writeln!(out, "  {} {}", style.bad(&head), f.text);
+        if let Some(e) = &f.evidence {
+            let _ = writeln!(out, "{POINT_INDENT}{}", style.dim(&quote(e, POINT_INDENT.len())));
+        }
+    }
+    for note in &g.notes {
+        out.push_str(&hang(note, "  note: "));
+    }
+    // Gaps the key points already name (the offline grader's are exactly those) would
+    // only repeat the ✗ lines above.
+    for gap in g.gaps.iter().filter(|gap| !g.points.iter().any(|p| &p.text == *gap)) {
+        out.push_str(&hang(gap, "  Gap: "));
+    }
+    if let Some(next) = &g.next_step {
+        out.push_str(&hang(next, "  Next: "));
     }
     out
 }
 
-/// A whole transcript: every turn with its answer and latest grade.
+/// Dims each line of already wrapped text, keeping its indent plain.
+fn style_lines(style: &Style, text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            let body = l.trim_start();
+            format!("{}{}\n", &l[..l.len() - body.len()], style.dim(body))
+        })
+        .collect()
+}
+
+/// Evidence quoted on one line: cut at a word with "…" when it would not fit after
+/// `indent` columns.
+fn quote(evidence: &str, indent: usize) -> String {
+    let flat = evidence.split_whitespace().collect::<Vec<_>>().join(" ");
+    let room = width().saturating_sub(indent + 2);
+    if flat.chars().count() <= room {
+        return format!("“{flat}”");
+    }
+    let mut cut = String::new();
+    for word in flat.split(' ') {
+        if cut.chars().count() + word.chars().count() + 2 > room {
+            break;
+        }
+        if !cut.is_empty() {
+            cut.push(' ');
+        }
+        cut.push_str(word);
+    }
+    if cut.is_empty() {
+        cut = flat.chars().take(room.saturating_sub(1)).collect();
+    }
+    format!("“{cut}…”")
+}
+
+/// A whole transcript: every turn with its answer and every grade.
 pub fn transcript(style: &Style, t: &Transcript, bank: &Bank) -> String {
+    let s = view::session(t, bank);
     let mut out = String::new();
-    let _ =
-        writeln!(out, "{}", style.bold(&format!("Session {} — {}", c(&t.id), t.started_at.format("%Y-%m-%d %H:%M"))));
-    let mean = t.mean_score().map_or("-".to_string(), |m| format!("{m:.0}/100"));
-    let _ = writeln!(out, "{} · status: {:?}   answered: {}   mean score: {mean}", t.mode, t.status, t.answered());
-    let _ = writeln!(out, "grader: {}   bank: {}", c(&t.grader.to_string()), c(&t.bank.to_string()));
-    for (i, turn) in t.turns.iter().enumerate() {
+    let _ = writeln!(out, "{}", style.bold(&s.title));
+    let mean = s.mean.as_deref().unwrap_or("-");
+    let _ = writeln!(out, "{} · status: {}   answered: {}   mean score: {mean}", s.mode, s.status, s.answered);
+    let _ = writeln!(out, "grader: {}   bank: {}", s.grader, s.bank);
+    for turn in &s.turns {
         let _ = writeln!(out);
-        let label = match &turn.follow_up_id {
-            Some(f) => format!("{}. {} › follow-up {}", i + 1, c(&turn.question_id), c(f)),
-            None => format!("{}. {}", i + 1, c(&turn.question_id)),
-        };
-        let _ = writeln!(out, "{}", style.bold(&label));
-        out.push_str(&hanging(&turn.prompt, "  Q: "));
-        match (&turn.answer, turn.skipped) {
-            (_, true) => {
-                let _ = writeln!(out, "  {}", style.dim("(skipped)"));
-            }
-            (Some(a), _) => {
-                let _ = writeln!(out, "  {}", style.dim("Answer:"));
-                let _ = write!(out, "{}", wrap(&c(a), WIDTH, "    "));
-            }
-            (None, _) => {
-                let _ = writeln!(out, "  {}", style.dim("(not answered)"));
-            }
-        }
-        if !turn.hints.is_empty() {
-            let _ = writeln!(out, "  {}", style.dim(&format!("hints used: {}", turn.hints.len())));
-        }
-        let question = bank.get(&turn.question_id);
-        let follow_up = question.and_then(|q| turn.follow_up_id.as_deref().and_then(|f| q.follow_up(f)));
-        let rubric = follow_up.map(|f| f.rubric()).or_else(|| question.map(|q| q.rubric()));
-        if let Some(q) = question
-            && !q.unchanged_since(&turn.question_hash)
-        {
+        let _ = writeln!(out, "{}", style.bold(&turn.title));
+        out.push_str(&hang(&turn.prompt, "  Q: "));
+        out.push_str(&answer(style, turn));
+        if turn.question_changed {
             let _ = writeln!(out, "  {}", style.dim("(the question has changed in the bank since this session)"));
         }
-        for (n, record) in turn.grades.iter().enumerate() {
-            if turn.grades.len() > 1 {
-                let _ = writeln!(
-                    out,
-                    "  {}",
-                    style.dim(&format!(
-                        "grade {} of {} ({})",
-                        n + 1,
-                        turn.grades.len(),
-                        record.graded_at.format("%Y-%m-%d %H:%M")
-                    ))
-                );
+        for g in &turn.grades {
+            if let Some(which) = &g.which {
+                let _ = writeln!(out, "  {}", style.dim(&format!("{which} ({})", g.when)));
             }
-            match rubric {
-                Some(r) => out.push_str(&grade(style, &r, record)),
-                None => {
-                    let _ =
-                        writeln!(out, "  score: {}", record.grade.score().map_or("ungraded".into(), |s| s.to_string()));
-                }
-            }
+            out.push_str(&grade_view(style, g));
         }
     }
     out
+}
+
+/// A turn's answer (or that it was skipped or not given) and the help used for it.
+fn answer(style: &Style, turn: &TurnView) -> String {
+    let mut out = String::new();
+    match (&turn.answer, turn.skipped) {
+        (_, true) => {
+            let _ = writeln!(out, "  {}", style.dim("(skipped)"));
+        }
+        (Some(a), _) => {
+            let _ = writeln!(out, "  {}", style.dim("Answer:"));
+            out.push_str(&wrap(a, WIDTH, "    "));
+        }
+        (None, _) => {
+            let _ = writeln!(out, "  {}", style.dim("(not answered)"));
+        }
+    }
+    if let Some(help) = help_used(turn) {
+        let _ = writeln!(out, "  {}", style.dim(&help));
+    }
+    out
+}
+
+/// "hints used: 2 · reference shown before answering", when any help was used.
+pub fn help_used(turn: &TurnView) -> Option<String> {
+    let mut parts = Vec::new();
+    if turn.hints_used > 0 {
+        parts.push(format!("hints used: {}", turn.hints_used));
+    }
+    if turn.reference_shown_early {
+        parts.push("reference shown before answering".to_string());
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
 /// The report that closes an interview: every answer's verdicts, a table of scores, the
 /// weakest key points (missed, heaviest first) and what to study next (the lowest-scoring
 /// questions' next steps).
 pub fn interview_report(style: &Style, t: &Transcript, bank: &Bank) -> String {
+    let s = view::session(t, bank);
     let mut out = String::new();
     let _ = writeln!(out, "\n{}", style.bold(&format!("{:─<60}", "── Interview report ")));
-    let mut rows: Vec<(String, String)> = Vec::new();
-    let mut weak: Vec<(u32, String, String)> = Vec::new();
-    let mut next: Vec<(u8, String, String)> = Vec::new();
-    for turn in &t.turns {
-        let Some(question) = bank.get(&turn.question_id) else { continue };
-        let prompt = crate::session::Prompt::for_turn(question, turn);
-        let rubric = prompt.rubric();
-        let label = match &turn.follow_up_id {
-            Some(f) => format!("  › {}", c(f)),
-            None => c(&turn.question_id).into_owned(),
-        };
-        let latest = turn.latest_grade();
-        let result = match (turn.skipped, &turn.answer, latest.map(|g| &g.grade)) {
-            (true, _, _) => "skipped".to_string(),
-            (_, None, _) => "not answered".to_string(),
-            (_, Some(_), Some(Grade::Graded { score, .. })) => format!("{score}/100"),
-            (_, Some(_), Some(Grade::Ungraded { .. })) => "ungraded".to_string(),
-            (_, Some(_), None) => "waiting for a grade".to_string(),
-        };
-        rows.push((label, result));
-        let Some(record) = latest.filter(|_| turn.answer.is_some()) else { continue };
-        let heading = match &turn.follow_up_id {
-            Some(f) => format!("{} › {}", c(&turn.question_id), c(f)),
-            None => c(&turn.question_id).into_owned(),
+    let mut weak: Vec<(u32, &str, &str)> = Vec::new();
+    let mut next: Vec<(u8, &str, &str)> = Vec::new();
+    let turns: Vec<&TurnView> = s.turns.iter().filter(|turn| bank.get(&turn.question_id).is_some()).collect();
+    for turn in &turns {
+        let Some(g) = turn.grades.last().filter(|_| turn.answer.is_some()) else { continue };
+        let heading = match &turn.follow_up {
+            Some(f) => format!("{} › {f}", turn.question_id),
+            None => turn.question_id.clone(),
         };
         let _ = writeln!(out, "\n{}", style.bold(&heading));
-        out.push_str(&hanging(&turn.prompt, "  Q: "));
-        out.push_str(&grade(style, &rubric, record));
-        if let Grade::Graded { score, assessment } = &record.grade {
-            for v in assessment.key_points.iter().filter(|v| v.verdict == Verdict::Missed) {
-                if let Some(k) = rubric.key_points.iter().find(|k| k.id == v.id) {
-                    weak.push((k.weight, turn.question_id.clone(), k.point.clone()));
-                }
-            }
-            if turn.follow_up_id.is_none()
-                && let Some(step) = &assessment.feedback.next_step
-            {
-                next.push((*score, turn.question_id.clone(), step.clone()));
-            }
+        out.push_str(&hang(&turn.prompt, "  Q: "));
+        out.push_str(&grade_view(style, g));
+        for p in g.points.iter().filter(|p| p.verdict == Verdict::Missed) {
+            weak.push((p.weight, &turn.question_id, &p.text));
+        }
+        if turn.follow_up.is_none()
+            && let (Some(score), Some(step)) = (g.score, &g.next_step)
+        {
+            next.push((score, &turn.question_id, step));
         }
     }
     let _ = writeln!(out, "\n{}", style.bold("Scores"));
-    for (label, result) in &rows {
-        let _ = writeln!(out, "  {label:<48} {result}");
+    for turn in &turns {
+        let label = match &turn.follow_up {
+            Some(f) => format!("  › {f}"),
+            None => turn.question_id.clone(),
+        };
+        let _ = writeln!(out, "  {label:<48} {}", turn.result);
     }
-    if let Some(mean) = t.mean_score() {
-        let _ = writeln!(out, "  {:<48} {mean:.0}/100", "mean of the graded answers");
+    if let Some(mean) = &s.mean {
+        let _ = writeln!(out, "  {:<48} {mean}", "mean of the graded answers");
     }
     if !weak.is_empty() {
         weak.sort_by_key(|w| std::cmp::Reverse(w.0));
         let _ = writeln!(out, "\n{}", style.bold("Weakest points (missed, heaviest first)"));
         for (_, q, point) in weak.iter().take(6) {
-            out.push_str(&hanging(&format!("{q}: {point}"), "  ✗ "));
+            out.push_str(&hang(&format!("{q}: {point}"), "  ✗ "));
         }
     }
     if !next.is_empty() {
         next.sort_by_key(|n| n.0);
         let _ = writeln!(out, "\n{}", style.bold("What to study next"));
         for (i, (score, q, step)) in next.iter().take(3).enumerate() {
-            out.push_str(&hanging(&format!("{q} ({score}/100): {step}"), &format!("  {}. ", i + 1)));
+            out.push_str(&hang(&format!("{q} ({}): {step}", words::score(*score)), &format!("  {}. ", i + 1)));
         }
     }
     out
 }
 
-/// `text` (without control characters) wrapped with `first` before its first line and as
-/// many spaces before the rest.
-fn hanging(text: &str, first: &str) -> String {
-    let rest = " ".repeat(first.chars().count());
-    let wrapped = wrap(&c(text), WIDTH, &rest);
+/// `text` wrapped with `first` before its first line and as many spaces before the rest.
+fn hang(text: &str, first: &str) -> String {
+    hanging(text, first, &" ".repeat(first.chars().count()))
+}
+
+/// `text` wrapped to the output's width with `first` before its first line and `rest`
+/// before the others. `first` must be plain text no wider than `rest`'s columns plus
+/// the room the first line has spare.
+pub fn hanging(text: &str, first: &str, rest: &str) -> String {
+    let wrapped = wrap(text, WIDTH, rest);
     format!("{first}{}", &wrapped[rest.len().min(wrapped.len())..])
 }

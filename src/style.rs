@@ -48,10 +48,35 @@ impl Style {
     }
 }
 
-/// Wraps `text` to `width` columns with `indent` before every line. Consecutive prose
+/// The widest grill wraps text: wider lines are hard to read.
+pub const MAX_WIDTH: usize = 88;
+
+/// The narrowest it wraps to, whatever the terminal says: below this an indented verdict
+/// has no room left for its text.
+pub const MIN_WIDTH: usize = 40;
+
+/// The columns output has room for, between [`MIN_WIDTH`] and [`MAX_WIDTH`]: `COLUMNS`
+/// when it is set (so a script or a test can ask for a width), else the terminal's width
+/// when standard output is a terminal, else [`MAX_WIDTH`]. Read once per run.
+pub fn columns() -> usize {
+    static COLUMNS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *COLUMNS.get_or_init(|| {
+        let from_env = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<usize>().ok());
+        columns_from(from_env, || terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0)))
+    })
+}
+
+/// [`columns`] from its inputs, so the rule is tested without a terminal.
+fn columns_from(env: Option<usize>, terminal: impl FnOnce() -> Option<usize>) -> usize {
+    env.filter(|&c| c > 0).or_else(terminal).unwrap_or(MAX_WIDTH).clamp(MIN_WIDTH, MAX_WIDTH)
+}
+
+/// Wraps `text` to `width` columns, or to [`columns`] when the output is narrower, with
+/// `indent` before every line. Consecutive prose
 /// lines are joined into one paragraph; blank lines, fenced blocks and indented (code)
 /// lines are kept as they are.
 pub fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let width = width.min(columns());
     let mut out = String::new();
     let mut para: Vec<&str> = Vec::new();
     let opts = || textwrap::Options::new(width.max(indent.len() + 20)).initial_indent(indent).subsequent_indent(indent);
@@ -88,6 +113,17 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn columns_prefer_columns_then_the_terminal_within_bounds() {
+        use super::columns_from;
+        assert_eq!(columns_from(Some(80), || Some(200)), 80);
+        assert_eq!(columns_from(Some(120), || None), 88);
+        assert_eq!(columns_from(Some(20), || None), 40);
+        assert_eq!(columns_from(None, || Some(72)), 72);
+        assert_eq!(columns_from(None, || None), 88);
+        assert_eq!(columns_from(Some(0), || Some(60)), 60);
+    }
+
     #[test]
     fn wrap_joins_paragraphs_and_keeps_code() {
         let text = "one two\nthree four\n\n    code  line\nfive";

@@ -149,7 +149,8 @@ pub fn run_all(bank: &Bank, interpreters: &[Interpreter], scratch: &Path) -> Rep
                 None => OLDEST,
                 Some(Some(v)) => v,
                 Some(None) => {
-                    let msg = format!("min_python {:?} is not a version like \"3.12\"", ex.min_python);
+                    let given = crate::scrub::controls(ex.min_python.as_deref().unwrap_or_default());
+                    let msg = format!("min_python \"{given}\" is not a version like \"3.12\"");
                     report.failures.push(fail(msg));
                     continue;
                 }

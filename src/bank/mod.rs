@@ -64,6 +64,15 @@ pub enum Severity {
     Minor,
 }
 
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Critical => "critical",
+            Severity::Minor => "minor",
+        })
+    }
+}
+
 /// A runnable code example shown with the reference answer.
 #[derive(Debug, Clone, Serialize)]
 pub struct Example {

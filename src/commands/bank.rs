@@ -83,7 +83,7 @@ fn show(ctx: &Context, args: &BankShowArgs) -> anyhow::Result<ExitStatus> {
     }
     writeln!(out, "\n{}", s.bold("Red flags"))?;
     for f in &q.red_flags {
-        write!(out, "{}", wrap(&format!("[{}] ({:?}) {}", f.id, f.severity, f.point).to_string(), WIDTH, "  "))?;
+        write!(out, "{}", wrap(&format!("[{}] ({}) {}", f.id, f.severity, f.point).to_string(), WIDTH, "  "))?;
         writeln!(out, "    {}", s.dim(&format!("cues: {}", f.cues.join(" | "))))?;
     }
     writeln!(out, "\n{}", s.bold("Follow-ups"))?;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::cli::RegradeArgs;
 use crate::error::{ExitStatus, UserError};
-use crate::grade::{Grade, Verdict};
+use crate::grade::Grade;
 use crate::review::index;
 use crate::session::Prompt;
 use crate::transcript::{GradeRecord, LOCK_WAIT, SessionLock, Store, TranscriptError, shown};
@@ -120,17 +120,15 @@ pub fn run(ctx: &Context, args: &RegradeArgs) -> anyhow::Result<ExitStatus> {
 pub fn diff(label: &str, old: Option<&GradeRecord>, new: &GradeRecord) -> String {
     let show = |g: Option<&Grade>| match g {
         Some(Grade::Graded { score, .. }) => score.to_string(),
-        Some(Grade::Ungraded { .. }) => "ungraded".into(),
-        None => "not graded".into(),
+        Some(Grade::Ungraded { .. }) | None => crate::words::UNGRADED.into(),
     };
     let mut parts = vec![format!("{label}: {} → {}", show(old.map(|o| &o.grade)), show(Some(&new.grade)))];
     if let (Some(a), Some(b)) = (old.and_then(|o| o.grade.assessment()), new.grade.assessment()) {
-        let name = |v: Verdict| format!("{v:?}").to_lowercase();
         for nv in &b.key_points {
             if let Some(ov) = a.key_points.iter().find(|k| k.id == nv.id)
                 && ov.verdict != nv.verdict
             {
-                parts.push(format!("{}: {} → {}", nv.id, name(ov.verdict), name(nv.verdict)));
+                parts.push(format!("{}: {} → {}", nv.id, ov.verdict, nv.verdict));
             }
         }
     }

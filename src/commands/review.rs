@@ -47,6 +47,9 @@ fn list(ctx: &Context, args: &ReviewListArgs) -> anyhow::Result<ExitStatus> {
         };
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
+    } else if rows.is_empty() && !bad.is_empty() {
+        // "No sessions yet" would be wrong: there are some, and the warnings above name them.
+        writeln!(out, "No readable sessions in {}.", store.dir().display())?;
     } else if rows.is_empty() {
         writeln!(out, "No sessions in {} yet: `grill` starts one.", store.dir().display())?;
     } else {
@@ -55,7 +58,7 @@ fn list(ctx: &Context, args: &ReviewListArgs) -> anyhow::Result<ExitStatus> {
         writeln!(out, "{}", ctx.style.bold(&head))?;
         for (_, t) in &rows {
             let mean = t.mean_score().map_or("-".to_string(), |m| format!("{m:.0}"));
-            let status = format!("{:?}", t.status);
+            let status = t.status.to_string();
             let started = t.started_at.format("%Y-%m-%d %H:%M");
             writeln!(
                 out,

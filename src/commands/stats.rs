@@ -4,6 +4,7 @@ use std::io::Write;
 
 use crate::cli::StatsArgs;
 use crate::error::ExitStatus;
+use crate::render;
 use crate::review::{index, schedule, stats};
 use crate::transcript::{Store, now};
 
@@ -65,7 +66,8 @@ pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
             let point = if w.point.is_empty() { w.key_point_id.clone() } else { w.point.clone() };
             let short: String = point.chars().take(90).collect();
             let more = if point.chars().count() > 90 { "…" } else { "" };
-            writeln!(out, "  missed “{short}{more}” in {} of {} answers to {}", w.missed, w.of, w.question_id)?;
+            let line = format!("missed “{short}{more}” in {} of {} answers to {}", w.missed, w.of, w.question_id);
+            write!(out, "{}", render::hanging(&line, "  ", "    "))?;
         }
     }
     if !items.is_empty() {
@@ -74,7 +76,7 @@ pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
         by_due.sort_by_key(|i| (i.due, i.question_id.clone()));
         const SHOWN: usize = 10;
         for i in by_due.iter().take(SHOWN) {
-            let last = i.last_score.map_or("skipped".into(), |v| format!("{v}/100"));
+            let last = i.last_score.map_or("skipped".into(), crate::words::score);
             writeln!(
                 out,
                 "  {:<28} {:>8}  {:<5}  {} review(s)  {}",

@@ -34,6 +34,16 @@ pub enum Verdict {
     Missed,
 }
 
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Verdict::Met => "met",
+            Verdict::Partial => "partial",
+            Verdict::Missed => "missed",
+        })
+    }
+}
+
 impl Verdict {
     /// The credit the score formula gives: met 1, partial 0.5, missed 0.
     pub fn credit(self) -> f64 {

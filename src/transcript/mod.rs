@@ -38,6 +38,17 @@ pub enum Status {
     Interrupted,
 }
 
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Status::InProgress => "in progress",
+            Status::Completed => "completed",
+            Status::Quit => "quit",
+            Status::Interrupted => "interrupted",
+        })
+    }
+}
+
 /// How a session was run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -19,5 +19,6 @@ mod shipped_bank;
 mod snapshots;
 mod snapshots_doctor;
 mod snapshots_json;
+mod snapshots_screens;
 mod transcript_upgrade;
 mod util;
