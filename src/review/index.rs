@@ -19,7 +19,7 @@ use crate::transcript::{Status, Store, Transcript, TranscriptError, shown};
 pub const INDEX_FILE: &str = ".grill-index";
 /// Bumped whenever [`Summary`] changes shape, so old caches are rebuilt.
 /// Version 3: failures are kept without their path, so warnings name the file once.
-const INDEX_VERSION: u32 = 3;
+const INDEX_VERSION: u32 = 4;
 
 /// One turn, reduced to what lists, statistics and scheduling need. Ids are shared
 /// (`Arc<str>`): thousands of sessions repeat the same few hundred.
@@ -59,9 +59,10 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Summarises a transcript. Times keep whole seconds, as the cache does, so a summary
+    /// Summarises a transcript. Times keep milliseconds, as the cache does, so a summary
     /// (and what `review list --json` prints of it) is the same whether it was read from
-    /// the transcript or from the cache.
+    /// the transcript or from the cache, and sessions started within one second still
+    /// list in the order they started.
     pub fn of(t: &Transcript) -> Summary {
         let turns = t
             .turns
@@ -79,7 +80,7 @@ impl Summary {
                 TurnSummary {
                     question_id: Arc::from(turn.question_id.as_str()),
                     follow_up: turn.follow_up_id.is_some() || turn.generated_for.is_some(),
-                    answered_at: turn.answered_at.map(|a| a.trunc_subsecs(0)),
+                    answered_at: turn.answered_at.map(|a| a.trunc_subsecs(3)),
                     skipped: turn.skipped,
                     score: latest.and_then(Grade::score),
                     pending: turn.answer.is_some() && !matches!(latest, Some(Grade::Graded { .. })),
@@ -90,7 +91,7 @@ impl Summary {
             .collect();
         Summary {
             id: t.id.clone(),
-            started_at: t.started_at.trunc_subsecs(0),
+            started_at: t.started_at.trunc_subsecs(3),
             status: t.status,
             plan: t.plan.clone(),
             turns,
@@ -150,9 +151,9 @@ impl Interner {
     }
 }
 
-fn time_of(secs: i64, offset: i32) -> DateTime<FixedOffset> {
+fn time_of(millis: i64, offset: i32) -> DateTime<FixedOffset> {
     let tz = FixedOffset::east_opt(offset).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero is a valid offset"));
-    DateTime::from_timestamp(secs, 0).unwrap_or_default().with_timezone(&tz)
+    DateTime::from_timestamp_millis(millis).unwrap_or_default().with_timezone(&tz)
 }
 
 fn to_row(s: &Summary, i: &mut Interner) -> Row {
@@ -167,7 +168,7 @@ fn to_row(s: &Summary, i: &mut Interner) -> Row {
             (
                 i.id(&t.question_id),
                 flags,
-                t.answered_at.map_or(0, |a| a.timestamp()),
+                t.answered_at.map_or(0, |a| a.timestamp_millis()),
                 t.score.map_or(-1, i16::from),
                 t.missed.iter().map(|m| i.id(m)).collect(),
                 t.partial.iter().map(|m| i.id(m)).collect(),
@@ -175,7 +176,7 @@ fn to_row(s: &Summary, i: &mut Interner) -> Row {
         })
         .collect();
     let offset = s.started_at.offset().local_minus_utc();
-    (i.id(&s.id), s.started_at.timestamp(), offset, s.status, s.plan.iter().map(|p| i.id(p)).collect(), turns)
+    (i.id(&s.id), s.started_at.timestamp_millis(), offset, s.status, s.plan.iter().map(|p| i.id(p)).collect(), turns)
 }
 
 fn from_row(r: &Row, strings: &[Arc<str>]) -> Option<Summary> {
