@@ -138,8 +138,28 @@ pub enum ConfigError {
         variable: Option<String>,
     },
     /// A setting has a value outside what it allows.
-    #[error("{0}")]
-    Invalid(String),
+    #[error("{message}")]
+    Invalid {
+        /// What is wrong, naming the setting as it was spelt where it was set.
+        message: String,
+        /// Where the value came from, for the hint.
+        from: Source,
+    },
+}
+
+impl crate::error::Diagnose for ConfigError {
+    fn exit(&self) -> crate::error::ExitStatus {
+        crate::error::ExitStatus::Failure
+    }
+
+    /// A value given on the command line is fixed there; one from a file or the
+    /// environment is fixed where it was set, and `grill config` shows the result.
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            ConfigError::Invalid { from: Source::Flag, .. } => "change the value given on the command line".into(),
+            _ => "fix the file or variable named above, then run `grill config` to check".into(),
+        })
+    }
 }
 
 /// Bounds of the request time-out, in seconds: 0 would fail every request at once, and
@@ -319,12 +339,15 @@ fn parse_grader(value: &str, source: &Source) -> Result<GraderChoice, ConfigErro
     let lower = value.to_lowercase();
     let near = NAMES.iter().find(|n| crate::util::edit_distance(&lower, n) <= 2 && lower.len() > 2);
     let did_you_mean = near.map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
-    Err(ConfigError::Invalid(format!(
-        "{} must be one of {} (got `{}`{did_you_mean})",
-        setting_at(source, Some("--grader"), "GRILL_GRADER", "grader"),
-        NAMES.join(", "),
-        quoted(value)
-    )))
+    Err(ConfigError::Invalid {
+        message: format!(
+            "{} must be one of {} (got `{}`{did_you_mean})",
+            setting_at(source, Some("--grader"), "GRILL_GRADER", "grader"),
+            NAMES.join(", "),
+            quoted(value)
+        ),
+        from: source.clone(),
+    })
 }
 
 /// The names of a setting in seconds, and what it allows.
@@ -359,13 +382,16 @@ fn seconds(
     };
     match raw.trim().parse::<u64>() {
         Ok(v) if what.range.contains(&v) => Ok(Sourced { value: v, source }),
-        _ => Err(ConfigError::Invalid(format!(
-            "{} must be a whole number of seconds from {} to {} (got `{}`)",
-            setting_at(&source, what.flag, what.name, what.key),
-            what.range.start(),
-            what.range.end(),
-            quoted(&raw)
-        ))),
+        _ => Err(ConfigError::Invalid {
+            message: format!(
+                "{} must be a whole number of seconds from {} to {} (got `{}`)",
+                setting_at(&source, what.flag, what.name, what.key),
+                what.range.start(),
+                what.range.end(),
+                quoted(&raw)
+            ),
+            from: source,
+        }),
     }
 }
 
