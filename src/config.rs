@@ -179,8 +179,6 @@ pub struct Inputs {
     pub dotenv: HashMap<String, String>,
     /// The config file, if one was read.
     pub file: Option<(PathBuf, ConfigFile)>,
-    /// Whether `./transcripts` exists.
-    pub local_transcripts: bool,
     /// The platform data folder for grill.
     pub data_dir: Option<PathBuf>,
 }
@@ -266,13 +264,16 @@ impl Settings {
         };
 
         let transcripts = path(&inputs.flags.transcripts, &["GRILL_TRANSCRIPTS_DIR"], &|f| f.transcripts.clone())
-            .unwrap_or_else(|| {
-                if inputs.local_transcripts || inputs.data_dir.is_none() {
-                    Sourced { value: PathBuf::from("transcripts"), source: Source::Default("./transcripts exists") }
-                } else {
-                    let dir = inputs.data_dir.clone().unwrap_or_default().join("transcripts");
-                    Sourced { value: dir, source: Source::Default("platform data folder") }
+            // Always the data folder, wherever grill runs: a `transcripts/` folder that
+            // happens to be in the working directory must not capture sessions.
+            .unwrap_or_else(|| match &inputs.data_dir {
+                Some(data) => {
+                    Sourced { value: data.join("transcripts"), source: Source::Default("platform data folder") }
                 }
+                None => Sourced {
+                    value: PathBuf::from("transcripts"),
+                    source: Source::Default("no data folder on this platform"),
+                },
             });
 
         Ok(Settings {
@@ -438,14 +439,7 @@ pub fn load(flags: &GlobalArgs) -> Result<Settings, ConfigError> {
             Err(source) => return Err(ConfigError::Io { path, source }),
         }
     }
-    let inputs = Inputs {
-        flags: flags.clone(),
-        env,
-        dotenv,
-        file,
-        local_transcripts: Path::new("transcripts").is_dir(),
-        data_dir: dirs.map(|d| d.data_dir().to_path_buf()),
-    };
+    let inputs = Inputs { flags: flags.clone(), env, dotenv, file, data_dir: dirs.map(|d| d.data_dir().to_path_buf()) };
     let mut settings = Settings::resolve(&inputs)?;
     settings.config_file = config_file;
     Ok(settings)
@@ -550,11 +544,9 @@ mod tests {
     }
 
     #[test]
-    fn transcripts_default_to_the_local_folder_only_when_it_exists() {
+    fn transcripts_default_to_the_data_folder() {
         let mut i = inputs();
         assert_eq!(Settings::resolve(&i).unwrap().transcripts.value, PathBuf::from("/data/grill/transcripts"));
-        i.local_transcripts = true;
-        assert_eq!(Settings::resolve(&i).unwrap().transcripts.value, PathBuf::from("transcripts"));
         i.env = map(&[("GRILL_TRANSCRIPTS_DIR", "/tmp/t")]);
         assert_eq!(Settings::resolve(&i).unwrap().transcripts.value, PathBuf::from("/tmp/t"));
     }
