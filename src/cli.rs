@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::bank::Level;
+pub use crate::config::GraderChoice;
 
 /// Mock interviews for senior Python engineers, graded against each question's rubric.
 ///
@@ -52,18 +53,6 @@ pub struct GlobalArgs {
     /// Never use colour
     #[arg(long, global = true)]
     pub no_color: bool,
-}
-
-/// Which grader grades answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum GraderChoice {
-    /// The best available: the configured endpoint, else a local Ollama, else offline
-    Auto,
-    /// A model: the configured endpoint, or a local Ollama
-    Llm,
-    /// The offline key-point grader (no model, no network)
-    Offline,
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,6 +144,21 @@ pub struct PracticeArgs {
     /// Only the questions due for review (spaced repetition), weakest first
     #[arg(long, conflicts_with = "questions")]
     pub due: bool,
+}
+
+impl From<&GlobalArgs> for crate::config::Flags {
+    fn from(g: &GlobalArgs) -> Self {
+        crate::config::Flags {
+            base_url: g.base_url.clone(),
+            model: g.model.clone(),
+            grader: g.grader,
+            timeout: g.timeout,
+            prompts: g.prompts.clone(),
+            bank: g.bank.clone(),
+            transcripts: g.transcripts.clone(),
+            config: g.config.clone(),
+        }
+    }
 }
 
 impl PracticeArgs {

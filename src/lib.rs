@@ -36,7 +36,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         .hint("put them after `grill practice`")
         .into());
     }
-    let settings = config::load(&cli.global)?;
+    let settings = config::load(&(&cli.global).into())?;
     let ctx = Context::new(settings, cli.global.no_color);
     match cli.command {
         None => commands::practice::run(&ctx, &cli.practice),
