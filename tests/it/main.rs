@@ -17,4 +17,5 @@ mod safety_server;
 mod safety_store;
 mod shipped_bank;
 mod snapshots;
+mod snapshots_cli;
 mod util;
