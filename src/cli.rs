@@ -1,78 +1,134 @@
 //! The whole command surface, in one place.
+//!
+//! Flags are grouped under headings (Selection, Grading, Files, Output), and the grading
+//! flags are offered only by the commands that grade or talk to an endpoint. [`command`]
+//! adds what is known only at run time: the built-in topics and how to answer.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::bank::Level;
+pub use crate::config::GraderChoice;
 
 /// Mock interviews for senior Python engineers, graded against each question's rubric.
 ///
 /// With no command, `grill` starts a practice session.
 #[derive(Debug, Parser)]
-#[command(name = "grill", version, about, long_about = None)]
+#[command(name = "grill", version, about, long_about = None, max_term_width = 100)]
 pub struct Cli {
+    /// Grading flags, for `grill` with no command (and, given before a command that
+    /// grades, for that command).
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub grading: GradingArgs,
     /// Practice flags, for `grill` with no command.
     #[command(flatten)]
     pub practice: PracticeArgs,
+    // Last, so that its headings (Files, Output) come after the command's own.
+    #[command(flatten)]
+    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
-/// Flags every command takes. Each can also come from the environment, `.env` or the
-/// config file; `grill config` shows what is in force and where it came from.
+/// Flags every command takes. Each setting can also come from the environment, `.env` or
+/// the config file; `grill config` shows what is in force and where it came from.
 #[derive(Debug, Clone, Default, Args)]
 pub struct GlobalArgs {
-    /// OpenAI-compatible endpoint for AI grading, e.g. http://localhost:8080/v1
-    #[arg(long, global = true, value_name = "URL")]
-    pub base_url: Option<String>,
-    /// Model name for AI grading
-    #[arg(long, global = true)]
-    pub model: Option<String>,
-    /// Which grader to use
-    #[arg(long, global = true, value_enum)]
-    pub grader: Option<GraderChoice>,
     /// Read questions from this folder instead of the built-in bank
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", help_heading = "Files")]
     pub bank: Option<PathBuf>,
-    /// Read the grading prompt templates from this folder
-    #[arg(long, global = true, value_name = "DIR")]
-    pub prompts: Option<PathBuf>,
-    /// Seconds a grading request may take in all [default: 120]
-    #[arg(long, global = true, value_name = "SECS")]
-    pub timeout: Option<u64>,
-    /// Folder where sessions are saved
-    #[arg(long, global = true, value_name = "DIR")]
+    /// Folder where sessions are saved [default: $XDG_DATA_HOME/grill/transcripts]
+    #[arg(long, global = true, value_name = "DIR", help_heading = "Files")]
     pub transcripts: Option<PathBuf>,
     /// Config file [default: $XDG_CONFIG_HOME/grill/config.toml]
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", help_heading = "Files")]
     pub config: Option<PathBuf>,
     /// Never use colour
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Output")]
     pub no_color: bool,
 }
 
-/// Which grader grades answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum GraderChoice {
-    /// The best available: the configured endpoint, else a local Ollama, else offline
-    Auto,
-    /// A model: the configured endpoint, or a local Ollama
-    Llm,
-    /// The offline key-point grader (no model, no network)
-    Offline,
+/// Which grader, which endpoint and model, and how long a grading may take: only for
+/// the commands that grade or talk to an endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+#[command(next_help_heading = "Grading")]
+pub struct GradingArgs {
+    /// Which grader to use [default: auto]
+    #[arg(long, value_enum)]
+    pub grader: Option<GraderChoice>,
+    /// OpenAI-compatible endpoint for AI grading, e.g. http://localhost:8080/v1
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Model name for AI grading
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Seconds a grading may take in all, every retry included [default: 120]
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Read the grading prompt templates from this folder [default: built-in]
+    #[arg(long, value_name = "DIR")]
+    pub prompts: Option<PathBuf>,
+}
+
+impl GradingArgs {
+    /// These flags, each given here or else in `outer` (given before the command).
+    fn or(&self, outer: &GradingArgs) -> GradingArgs {
+        GradingArgs {
+            grader: self.grader.or(outer.grader),
+            base_url: self.base_url.clone().or_else(|| outer.base_url.clone()),
+            model: self.model.clone().or_else(|| outer.model.clone()),
+            timeout: self.timeout.or(outer.timeout),
+            prompts: self.prompts.clone().or_else(|| outer.prompts.clone()),
+        }
+    }
+}
+
+impl Cli {
+    /// The flags that are settings, for [`crate::config::load`]. Grading flags given before
+    /// a command that does not grade are refused rather than ignored.
+    pub fn flags(&self) -> Result<crate::config::Flags, crate::error::UserError> {
+        let grading = match &self.command {
+            None => self.grading.clone(),
+            Some(command) => match command.grading() {
+                Some(own) => own.or(&self.grading),
+                None if self.grading != GradingArgs::default() => {
+                    return Err(crate::error::UserError::new(format!(
+                        "grading flags (--grader, --base-url, --model, --timeout, --prompts) do not apply to `grill {}`",
+                        command.name()
+                    ))
+                    .hint("leave them out; `grill config` shows the settings in force"));
+                }
+                None => GradingArgs::default(),
+            },
+        };
+        Ok(crate::config::Flags {
+            base_url: grading.base_url,
+            model: grading.model,
+            grader: grading.grader,
+            timeout: grading.timeout,
+            prompts: grading.prompts,
+            bank: self.global.bank.clone(),
+            transcripts: self.global.transcripts.clone(),
+            config: self.global.config.clone(),
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Practise questions one at a time, graded after each answer (the default)
-    Practice(PracticeArgs),
+    Practice(PracticeCommandArgs),
     /// A mock interview: grades in the background, feedback only at the end
+    #[command(after_help = "Examples:
+  grill interview --count 4                       4 questions and their follow-ups
+  grill interview --topic async --time-limit 1800 no new question after 30 minutes
+  grill resume                                    continue one that was stopped")]
     Interview(InterviewArgs),
     /// Grade one answer, from a file or standard input
+    #[command(after_help = "Examples:
+  grill grade --question gil --answer-file answer.md
+  echo 'The GIL lets one thread run Python bytecode at a time' | grill grade --question gil --json")]
     Grade(GradeArgs),
     /// List and show past sessions
     #[command(subcommand)]
@@ -81,17 +137,147 @@ pub enum Command {
     #[command(subcommand)]
     Bank(BankCommand),
     /// Progress per topic, trend, weakest key points and what is due
+    #[command(after_help = "Examples:
+  grill stats
+  grill stats --topic async --json")]
     Stats(StatsArgs),
     /// Grade saved answers again (the new grade is kept beside the old ones)
+    #[command(after_help = "Examples:
+  grill regrade latest --grader llm   grade the last session again with a model
+  grill regrade --pending             grade every answer still waiting for a grade")]
     Regrade(RegradeArgs),
     /// Continue an interrupted session where it stopped
     Resume(ResumeArgs),
-    /// Show the settings in force and where each came from
-    Config(JsonFlag),
+    /// Show every setting in force and where each came from
+    Config(ConfigArgs),
     /// Check the grading endpoint: reachable, models, structured output, a timed grading
-    Doctor(JsonFlag),
+    #[command(after_help = "Examples:
+  grill doctor
+  GRILL_BASE_URL=http://127.0.0.1:8080/v1 grill doctor --json")]
+    Doctor(ConfigArgs),
     /// Measure how fairly the grader in use ranks a labelled set of answers
+    #[command(after_help = "Examples:
+  grill eval --grader offline   the offline grader on the shipped set
+  grill eval --runs 3           the configured model, three runs: also the spread")]
     Eval(EvalArgs),
+    /// Print a completion script for a shell
+    #[command(after_help = "Examples:
+  grill completions bash > ~/.local/share/bash-completion/completions/grill
+  grill completions zsh > ~/.zfunc/_grill        (with fpath+=(~/.zfunc) in ~/.zshrc)
+  grill completions fish > ~/.config/fish/completions/grill.fish")]
+    Completions(CompletionsArgs),
+}
+
+impl Command {
+    /// The grading flags of a command that grades or talks to an endpoint.
+    pub fn grading(&self) -> Option<&GradingArgs> {
+        match self {
+            Command::Practice(a) => Some(&a.grading),
+            Command::Interview(a) => Some(&a.grading),
+            Command::Grade(a) => Some(&a.grading),
+            Command::Regrade(a) => Some(&a.grading),
+            Command::Resume(a) => Some(&a.grading),
+            Command::Config(a) | Command::Doctor(a) => Some(&a.grading),
+            Command::Eval(a) => Some(&a.grading),
+            Command::Review(_) | Command::Bank(_) | Command::Stats(_) | Command::Completions(_) => None,
+        }
+    }
+
+    /// The command's name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Practice(_) => "practice",
+            Command::Interview(_) => "interview",
+            Command::Grade(_) => "grade",
+            Command::Review(_) => "review",
+            Command::Bank(_) => "bank",
+            Command::Stats(_) => "stats",
+            Command::Regrade(_) => "regrade",
+            Command::Resume(_) => "resume",
+            Command::Config(_) => "config",
+            Command::Doctor(_) => "doctor",
+            Command::Eval(_) => "eval",
+            Command::Completions(_) => "completions",
+        }
+    }
+}
+
+/// `grill practice`: which questions, and how to grade them.
+#[derive(Debug, Clone, Args)]
+pub struct PracticeCommandArgs {
+    #[command(flatten)]
+    pub selection: PracticeArgs,
+    #[command(flatten)]
+    pub grading: GradingArgs,
+}
+
+/// `grill config` and `grill doctor`: the grading flags whose result they show.
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    pub output: JsonFlag,
+    #[command(flatten)]
+    pub grading: GradingArgs,
+}
+
+/// `grill completions`: which shell.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// The `:` commands typed on their own line while answering, as `:help` lists them.
+// The REPL keeps the same table; this copy is for `--help`, which is printed without it.
+pub const ANSWER_COMMANDS: [(&str, &str); 6] = [
+    (":hint", "show a hint (what is being tested, then one key point at a time)"),
+    (":ref", "show the reference answer (noted in the transcript)"),
+    (":skip", "skip this question and its follow-ups"),
+    (":edit", "write the answer in $VISUAL / $EDITOR"),
+    (":help", "list these commands"),
+    (":quit", "save the session and stop (so do Ctrl-D and Ctrl-C)"),
+];
+
+/// How to answer, and examples: the end of `grill --help` and `grill practice --help`.
+fn answering_help() -> String {
+    let commands: String = ANSWER_COMMANDS.iter().map(|(name, help)| format!("  {name:<7} {help}\n")).collect();
+    format!(
+        "Answering:
+  Type your answer over as many lines as you like (blank lines and code are fine) and
+  finish it with a line holding only `.`. On its own line, a command instead:
+{commands}  When standard input is not a terminal, answers are read from it, separated by lines
+  holding only `---`.
+
+Examples:
+  grill                                    3 random questions, up to 2 follow-ups each
+  grill practice --topic async --count 5   only async questions
+  grill practice --question gil            one question by id (`grill bank list` shows ids)
+  grill practice --level staff --seed 42   a repeatable selection
+  grill practice --due                     the questions due for review, weakest first"
+    )
+}
+
+/// The command line with what is known only at run time: how to answer (for `grill` and
+/// `grill practice`) and, with `topics`, the built-in bank's topics in `--topic`'s help.
+/// Listing topics means loading the bank, so it is done only when help is asked for.
+pub fn command(topics: bool) -> clap::Command {
+    let mut cmd = Cli::command().after_help(answering_help());
+    if topics && let Ok(bank) = crate::bank::Bank::embedded() {
+        let help = format!("Only questions of this topic (repeat for several); built in: {}", bank.topics().join(", "));
+        cmd = cmd.mut_arg("topics", |a| a.help(help.clone()));
+        cmd = cmd.mut_subcommand("practice", |p| p.mut_arg("topics", |a| a.help(help.clone())));
+        cmd = cmd.mut_subcommand("interview", |p| p.mut_arg("topics", |a| a.help(help.clone())));
+    }
+    cmd.mut_subcommand("practice", |p| p.after_help(answering_help()))
+}
+
+/// Parses the process's arguments (exiting on a usage error, `--help` or `--version`).
+pub fn parse() -> Cli {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let wants_help = args.iter().skip(1).any(|a| a == "-h" || a == "--help" || a == "help");
+    let matches = command(wants_help).get_matches_from(args);
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 /// `grill interview`: the practice selection, plus a time limit.
@@ -99,6 +285,8 @@ pub enum Command {
 pub struct InterviewArgs {
     #[command(flatten)]
     pub selection: PracticeArgs,
+    #[command(flatten)]
+    pub grading: GradingArgs,
     /// Ask no new question once this many seconds have passed (checked between answers)
     #[arg(long, value_name = "SECS")]
     pub time_limit: Option<u64>,
@@ -127,12 +315,15 @@ pub struct EvalArgs {
     #[arg(long = "question", value_name = "ID")]
     pub questions: Vec<String>,
     /// Print one JSON document
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
+    #[command(flatten)]
+    pub grading: GradingArgs,
 }
 
 /// Which questions a session asks, and how.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+#[command(next_help_heading = "Selection")]
 pub struct PracticeArgs {
     /// Only questions of this topic (repeat for several)
     #[arg(long = "topic", value_name = "TOPIC")]
@@ -144,7 +335,7 @@ pub struct PracticeArgs {
     #[arg(long, default_value_t = 3)]
     pub count: usize,
     /// Only questions of this level
-    #[arg(long, value_parser = parse_level)]
+    #[arg(long, value_parser = level_parser())]
     pub level: Option<Level>,
     /// Follow-ups per question at most
     #[arg(long, default_value_t = 2)]
@@ -165,8 +356,11 @@ impl PracticeArgs {
     }
 }
 
-fn parse_level(s: &str) -> Result<Level, String> {
-    s.parse()
+/// The levels, listed in `--help` and checked by clap.
+fn level_parser() -> impl clap::builder::TypedValueParser<Value = Level> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["mid", "senior", "staff"])
+        .map(|s| s.parse::<Level>().expect("every listed level parses"))
 }
 
 #[derive(Debug, Clone, Args)]
@@ -178,8 +372,10 @@ pub struct GradeArgs {
     #[arg(long, value_name = "FILE")]
     pub answer_file: Option<PathBuf>,
     /// Print one JSON object
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
+    #[command(flatten)]
+    pub grading: GradingArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -219,7 +415,7 @@ pub struct StatsArgs {
     #[arg(long)]
     pub topic: Option<String>,
     /// Print one JSON document
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 
@@ -231,12 +427,16 @@ pub struct RegradeArgs {
     /// Every answer, in every session, that has no grade yet (or only an ungraded one)
     #[arg(long)]
     pub pending: bool,
+    #[command(flatten)]
+    pub grading: GradingArgs,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ResumeArgs {
     /// Session id (or a unique prefix), file name or path [default: the newest unfinished]
     pub session: Option<String>,
+    #[command(flatten)]
+    pub grading: GradingArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -251,7 +451,7 @@ pub struct ReviewListArgs {
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
     /// Print one JSON document
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 
@@ -292,7 +492,7 @@ pub struct BankListArgs {
     #[arg(long)]
     pub topic: Option<String>,
     /// Print one JSON document
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 
@@ -301,7 +501,7 @@ pub struct BankShowArgs {
     /// The question's id
     pub id: String,
     /// Print one JSON document
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 
@@ -316,14 +516,14 @@ pub struct BankCheckArgs {
     #[arg(long)]
     pub run_examples: bool,
     /// Print the problems as one JSON document
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct JsonFlag {
     /// Print one JSON document
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 
@@ -335,6 +535,30 @@ mod tests {
     #[test]
     fn the_command_surface_is_consistent() {
         Cli::command().debug_assert();
+        command(true).debug_assert();
+    }
+
+    fn flags(args: &[&str]) -> Result<crate::config::Flags, String> {
+        let cli = Cli::from_arg_matches(&command(false).try_get_matches_from(args).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+        cli.flags().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn grading_flags_go_before_or_after_a_command_that_grades_and_nowhere_else() {
+        assert_eq!(flags(&["grill", "--model", "a"]).unwrap().model.as_deref(), Some("a"));
+        assert_eq!(flags(&["grill", "--model", "a", "eval"]).unwrap().model.as_deref(), Some("a"));
+        assert_eq!(flags(&["grill", "--model", "a", "practice", "--model", "b"]).unwrap().model.as_deref(), Some("b"));
+        let f = flags(&["grill", "--grader", "offline", "interview", "--timeout", "9"]).unwrap();
+        assert_eq!((f.grader, f.timeout), (Some(GraderChoice::Offline), Some(9)));
+        // Files flags are everyone's.
+        assert_eq!(flags(&["grill", "review", "list", "--bank", "b"]).unwrap().bank, Some(PathBuf::from("b")));
+
+        assert!(flags(&["grill", "review", "export", "x", "--format", "md", "--base-url", "u"]).is_err());
+        assert_eq!(
+            flags(&["grill", "--model", "m", "bank", "list"]).unwrap_err(),
+            "grading flags (--grader, --base-url, --model, --timeout, --prompts) do not apply to `grill bank`"
+        );
     }
 
     #[test]
@@ -349,9 +573,9 @@ mod tests {
                 .unwrap();
         match cli.command {
             Some(Command::Practice(p)) => {
-                assert_eq!(p.questions, ["gil"]);
-                assert_eq!(p.follow_ups, 1);
-                assert_eq!(p.level, Some(Level::Senior));
+                assert_eq!(p.selection.questions, ["gil"]);
+                assert_eq!(p.selection.follow_ups, 1);
+                assert_eq!(p.selection.level, Some(Level::Senior));
             }
             other => panic!("{other:?}"),
         }

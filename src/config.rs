@@ -2,16 +2,41 @@
 //! the working directory, then the config file, then defaults. Every value remembers
 //! where it came from, for `grill config`.
 //!
+//! Each setting is declared once, in [`SETTINGS`]: its names (flag, environment, config
+//! file key), its default and why, and how its value is read. That table drives
+//! [`Settings::resolve`], `grill config` and the README's table (a test compares them).
+//!
 //! [`Settings::resolve`] is pure (it takes the environment and files as values); [`load`]
 //! does the reading.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+/// Which grader grades answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GraderChoice {
+    /// The best available: the configured endpoint, else a local Ollama, else offline
+    Auto,
+    /// A model: the configured endpoint, or a local Ollama
+    Llm,
+    /// The offline key-point grader (no model, no network)
+    Offline,
+}
 
-use crate::cli::{GlobalArgs, GraderChoice};
+impl GraderChoice {
+    /// The name as typed: `auto`, `llm`, `offline`.
+    pub fn name(self) -> &'static str {
+        match self {
+            GraderChoice::Auto => "auto",
+            GraderChoice::Llm => "llm",
+            GraderChoice::Offline => "offline",
+        }
+    }
+}
 
 /// An API key. It never prints: `Debug` shows `***`, and there is no `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -74,30 +99,274 @@ pub struct Sourced<T> {
     pub source: Source,
 }
 
-/// The config file's contents. Unknown keys are errors, so a typo is never ignored.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
+/// One setting: every name it goes by, its default, and how its value is read.
+#[derive(Debug)]
+pub struct Setting {
+    /// What it is, for people: "endpoint".
+    pub name: &'static str,
+    /// Its key in the config file, also its name in `grill config`.
+    pub key: &'static str,
+    /// Its command-line flag, if it has one.
+    pub flag: Option<Flag>,
+    /// The environment variables (also read from `.env`) that set it, first wins.
+    pub env: &'static [&'static str],
+    /// What applies when nothing sets it.
+    pub default: Fallback,
+    /// How a value is read and checked.
+    pub kind: Kind,
+}
+
+/// A setting's flag and where [`Flags`] keeps its value.
+#[derive(Debug)]
+pub struct Flag {
+    /// `--timeout`.
+    pub long: &'static str,
+    /// The value given, if any.
+    pub get: fn(&Flags) -> Option<OsString>,
+}
+
+/// How an unset setting with no default value is shown.
+pub const NOT_SET: &str = "(not set)";
+
+/// How a setting whose default is compiled into grill is shown.
+pub const BUILT_IN: &str = "built-in";
+
+/// What applies when no source sets a setting.
+#[derive(Debug)]
+pub struct Fallback {
+    /// The default as shown: a value, or what happens instead ("built-in").
+    pub shown: &'static str,
+    /// Why it is the default.
+    pub why: &'static str,
+    /// Whether `shown` is a value, read like any other; if not, the setting stays unset
+    /// and what uses it decides.
+    pub is_value: bool,
+}
+
+/// How a setting's value is read and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// Free text.
+    Text,
+    /// A URL or host, shown without any `user:password@` it holds.
+    Url,
+    /// A key: never shown.
+    Secret,
+    /// A path; in the config file, relative to the file.
+    Path,
+    /// `auto`, `llm` or `offline`.
+    Grader,
+    /// A whole number of seconds in a range.
+    Seconds(RangeInclusive<u64>),
+}
+
+/// A setting's value, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// Text or a URL.
+    Text(String),
+    /// A key.
+    Secret(Secret),
+    /// A path.
+    Path(PathBuf),
+    /// A grader.
+    Grader(GraderChoice),
+    /// Seconds.
+    Seconds(u64),
+}
+
+/// Bounds of the request time-out, in seconds: 0 would fail every request at once, and
+/// past an hour a stalled server looks like a hung grill.
+pub const TIMEOUT_RANGE: RangeInclusive<u64> = 1..=3600;
+/// Bounds of the connect time-out, in seconds.
+pub const CONNECT_TIMEOUT_RANGE: RangeInclusive<u64> = 1..=300;
+
+/// OpenAI-compatible endpoint.
+pub static BASE_URL: Setting = Setting {
+    name: "endpoint",
+    key: "base_url",
+    flag: Some(Flag { long: "--base-url", get: |f| f.base_url.clone().map(OsString::from) }),
+    env: &["GRILL_BASE_URL", "OPENAI_BASE_URL", "OPENAI_API_BASE"],
+    default: Fallback { shown: NOT_SET, why: "a local Ollama is asked instead", is_value: false },
+    kind: Kind::Url,
+};
+/// API key. It has no flag: a flag's value shows in the process list and shell history.
+pub static API_KEY: Setting = Setting {
+    name: "API key",
+    key: "api_key",
+    flag: None,
+    env: &["GRILL_API_KEY", "OPENAI_API_KEY"],
+    default: Fallback { shown: NOT_SET, why: "local servers need no key", is_value: false },
+    kind: Kind::Secret,
+};
+/// Model name.
+pub static MODEL: Setting = Setting {
+    name: "model",
+    key: "model",
+    flag: Some(Flag { long: "--model", get: |f| f.model.clone().map(OsString::from) }),
+    env: &["GRILL_MODEL"],
+    default: Fallback { shown: NOT_SET, why: "the server's only model, or Ollama's newest", is_value: false },
+    kind: Kind::Text,
+};
+/// Where Ollama listens.
+pub static OLLAMA_HOST: Setting = Setting {
+    name: "Ollama host",
+    key: "ollama_host",
+    flag: None,
+    env: &["OLLAMA_HOST"],
+    default: Fallback { shown: "127.0.0.1:11434", why: "Ollama's own", is_value: false },
+    kind: Kind::Url,
+};
+/// Which grader.
+pub static GRADER: Setting = Setting {
+    name: "grader",
+    key: "grader",
+    flag: Some(Flag { long: "--grader", get: |f| f.grader.map(|g| g.name().into()) }),
+    env: &["GRILL_GRADER"],
+    default: Fallback { shown: "auto", why: "the best available", is_value: true },
+    kind: Kind::Grader,
+};
+/// Seconds a whole grading may take.
+pub static TIMEOUT: Setting = Setting {
+    name: "request time-out (s)",
+    key: "timeout",
+    flag: Some(Flag { long: "--timeout", get: |f| f.timeout.map(|t| t.to_string().into()) }),
+    env: &["GRILL_TIMEOUT"],
+    default: Fallback { shown: "120", why: "a local model on a CPU can take minutes", is_value: true },
+    kind: Kind::Seconds(TIMEOUT_RANGE),
+};
+/// Seconds to wait for a connection.
+pub static CONNECT_TIMEOUT: Setting = Setting {
+    name: "connect time-out (s)",
+    key: "connect_timeout",
+    flag: None,
+    env: &["GRILL_CONNECT_TIMEOUT"],
+    default: Fallback { shown: "5", why: "a server that is up answers at once", is_value: true },
+    kind: Kind::Seconds(CONNECT_TIMEOUT_RANGE),
+};
+/// Prompt template folder.
+pub static PROMPTS: Setting = Setting {
+    name: "prompt templates",
+    key: "prompts",
+    flag: Some(Flag { long: "--prompts", get: |f| f.prompts.clone().map(OsString::from) }),
+    env: &["GRILL_PROMPTS"],
+    default: Fallback { shown: BUILT_IN, why: "compiled into grill", is_value: false },
+    kind: Kind::Path,
+};
+/// Bank folder.
+pub static BANK: Setting = Setting {
+    name: "bank folder",
+    key: "bank",
+    flag: Some(Flag { long: "--bank", get: |f| f.bank.clone().map(OsString::from) }),
+    env: &["GRILL_BANK"],
+    default: Fallback { shown: BUILT_IN, why: "compiled into grill", is_value: false },
+    kind: Kind::Path,
+};
+/// Transcript folder.
+pub static TRANSCRIPTS: Setting = Setting {
+    name: "transcripts",
+    key: "transcripts",
+    flag: Some(Flag { long: "--transcripts", get: |f| f.transcripts.clone().map(OsString::from) }),
+    env: &["GRILL_TRANSCRIPTS_DIR"],
+    default: Fallback {
+        shown: "$XDG_DATA_HOME/grill/transcripts",
+        why: "the platform data folder, wherever grill runs",
+        is_value: false,
+    },
+    kind: Kind::Path,
+};
+
+/// Every setting, in the order `grill config` and the README list them.
+pub static SETTINGS: [&Setting; 10] =
+    [&BASE_URL, &API_KEY, &MODEL, &OLLAMA_HOST, &GRADER, &TIMEOUT, &CONNECT_TIMEOUT, &PROMPTS, &BANK, &TRANSCRIPTS];
+
+impl Setting {
+    /// The setting's row of the README's configuration table.
+    pub fn markdown_row(&self) -> String {
+        let code = |s: &str| format!("`{s}`");
+        // A value or a path is code; a description of what happens instead is not.
+        let default = match self.default.shown {
+            NOT_SET => format!("none: {}", self.default.why),
+            BUILT_IN => format!("{BUILT_IN} ({})", self.default.why),
+            value => format!("{} ({})", code(value), self.default.why),
+        };
+        let cells = [
+            self.name.to_string(),
+            self.flag.as_ref().map(|f| code(f.long)).unwrap_or_default(),
+            self.env.iter().map(|e| code(e)).collect::<Vec<_>>().join(", "),
+            code(self.key),
+            default,
+        ];
+        cells.iter().fold("|".to_string(), |row, c| if c.is_empty() { row + " |" } else { format!("{row} {c} |") })
+    }
+
+    /// How the setting is spelt where `source` set it, for messages: `--timeout`,
+    /// `GRILL_TIMEOUT in the environment`, `` `timeout` in the config file (path)``.
+    fn at(&self, source: &Source) -> String {
+        match source {
+            Source::Flag => self.flag.as_ref().map_or(self.key, |f| f.long).to_string(),
+            Source::Env(n) => format!("{n} in the environment"),
+            Source::DotEnv(n) => format!("{n} in .env"),
+            Source::File(p) => format!("`{}` in the config file ({})", self.key, p.display()),
+            Source::Default(_) => self.key.to_string(),
+        }
+    }
+
+    /// Reads a value from `source`. A bad value is an error naming the setting as it was
+    /// spelt there.
+    fn parse(&self, raw: &OsString, source: &Source) -> Result<Value, ConfigError> {
+        let text = || raw.to_string_lossy().into_owned();
+        Ok(match &self.kind {
+            Kind::Text | Kind::Url => Value::Text(text()),
+            Kind::Secret => Value::Secret(Secret::new(text())),
+            Kind::Path => Value::Path(match source {
+                Source::File(cfg) if Path::new(raw).is_relative() => cfg.parent().unwrap_or(Path::new(".")).join(raw),
+                _ => PathBuf::from(raw),
+            }),
+            Kind::Grader => Value::Grader(self.parse_grader(&text(), source)?),
+            Kind::Seconds(range) => match text().trim().parse::<u64>() {
+                Ok(v) if range.contains(&v) => Value::Seconds(v),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        message: format!(
+                            "{} must be a whole number of seconds from {} to {} (got `{}`)",
+                            self.at(source),
+                            range.start(),
+                            range.end(),
+                            quoted(&text())
+                        ),
+                        from: source.clone(),
+                    });
+                }
+            },
+        })
+    }
+
+    fn parse_grader(&self, value: &str, source: &Source) -> Result<GraderChoice, ConfigError> {
+        if let Ok(g) = <GraderChoice as clap::ValueEnum>::from_str(value, true) {
+            return Ok(g);
+        }
+        let names: Vec<&str> = [GraderChoice::Auto, GraderChoice::Llm, GraderChoice::Offline].map(|g| g.name()).into();
+        let lower = value.to_lowercase();
+        let near = names.iter().find(|n| crate::util::edit_distance(&lower, n) <= 2 && lower.len() > 2);
+        let did_you_mean = near.map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+        Err(ConfigError::Invalid {
+            message: format!(
+                "{} must be one of {} (got `{}`{did_you_mean})",
+                self.at(source),
+                names.join(", "),
+                quoted(value)
+            ),
+            from: source.clone(),
+        })
+    }
+}
+
+/// The config file's values, by key, as text: every key is a setting's, and every value
+/// has the type its setting wants; [`parse_config`] checks both.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfigFile {
-    /// OpenAI-compatible endpoint.
-    pub base_url: Option<String>,
-    /// API key (prefer the environment; if kept here, keep the file private).
-    pub api_key: Option<String>,
-    /// Model name.
-    pub model: Option<String>,
-    /// Where Ollama listens.
-    pub ollama_host: Option<String>,
-    /// Which grader.
-    pub grader: Option<GraderChoice>,
-    /// Bank folder (relative to the config file).
-    pub bank: Option<PathBuf>,
-    /// Transcript folder (relative to the config file).
-    pub transcripts: Option<PathBuf>,
-    /// Prompt template folder (relative to the config file).
-    pub prompts: Option<PathBuf>,
-    /// Seconds a grading request may take.
-    pub timeout: Option<u64>,
-    /// Seconds to wait for a connection.
-    pub connect_timeout: Option<u64>,
+    values: BTreeMap<String, String>,
 }
 
 /// A setting that could not be read.
@@ -138,31 +407,75 @@ pub enum ConfigError {
         variable: Option<String>,
     },
     /// A setting has a value outside what it allows.
-    #[error("{0}")]
-    Invalid(String),
+    #[error("{message}")]
+    Invalid {
+        /// What is wrong, naming the setting as it was spelt where it was set.
+        message: String,
+        /// Where the value came from, for the hint.
+        from: Source,
+    },
 }
 
-/// Bounds of the request time-out, in seconds: 0 would fail every request at once, and
-/// past an hour a stalled server looks like a hung grill.
-pub const TIMEOUT_RANGE: std::ops::RangeInclusive<u64> = 1..=3600;
-/// Bounds of the connect time-out, in seconds.
-pub const CONNECT_TIMEOUT_RANGE: std::ops::RangeInclusive<u64> = 1..=300;
+impl crate::error::Diagnose for ConfigError {
+    fn exit(&self) -> crate::error::ExitStatus {
+        crate::error::ExitStatus::Failure
+    }
+
+    /// A value given on the command line is fixed there; one from a file or the
+    /// environment is fixed where it was set, and `grill config` shows the result.
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            ConfigError::Invalid { from: Source::Flag, .. } => "change the value given on the command line".into(),
+            _ => "fix the file or variable named above, then run `grill config` to check".into(),
+        })
+    }
+}
+
+/// The values of the flags that are settings, as given on the command line (the
+/// command-line parser converts into this, so settings do not depend on it).
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    /// `--base-url`.
+    pub base_url: Option<String>,
+    /// `--model`.
+    pub model: Option<String>,
+    /// `--grader`.
+    pub grader: Option<GraderChoice>,
+    /// `--timeout`.
+    pub timeout: Option<u64>,
+    /// `--prompts`.
+    pub prompts: Option<PathBuf>,
+    /// `--bank`.
+    pub bank: Option<PathBuf>,
+    /// `--transcripts`.
+    pub transcripts: Option<PathBuf>,
+    /// `--config`: which config file to read.
+    pub config: Option<PathBuf>,
+}
 
 /// Everything settings are resolved from, as values.
 #[derive(Debug, Default)]
 pub struct Inputs {
     /// The flags given.
-    pub flags: GlobalArgs,
+    pub flags: Flags,
     /// The process environment.
     pub env: HashMap<String, String>,
     /// The pairs of `.env`.
     pub dotenv: HashMap<String, String>,
     /// The config file, if one was read.
     pub file: Option<(PathBuf, ConfigFile)>,
-    /// Whether `./transcripts` exists.
-    pub local_transcripts: bool,
     /// The platform data folder for grill.
     pub data_dir: Option<PathBuf>,
+}
+
+/// One setting as resolved, for `grill config`: its value and where it came from, or
+/// nothing when its default is not a value (then the default's text is shown).
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The setting.
+    pub setting: &'static Setting,
+    /// Its value, if one applies.
+    pub value: Option<Sourced<Value>>,
 }
 
 /// The settings in force.
@@ -188,6 +501,8 @@ pub struct Settings {
     pub timeout: Sourced<u64>,
     /// Seconds to wait for a connection.
     pub connect_timeout: Sourced<u64>,
+    /// Every setting of [`SETTINGS`], in order, as resolved.
+    pub entries: Vec<Entry>,
     /// The config file consulted, and whether it existed.
     pub config_file: Option<(PathBuf, bool)>,
     /// The platform data folder (history and caches).
@@ -195,112 +510,81 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Resolves every setting: flag, then environment, then `.env`, then config file,
-    /// then default.
+    /// Resolves every setting of [`SETTINGS`]: flag, then environment, then `.env`, then
+    /// config file, then default.
     pub fn resolve(inputs: &Inputs) -> Result<Settings, ConfigError> {
-        let file = inputs.file.as_ref();
-        let from_file = |get: &dyn Fn(&ConfigFile) -> Option<String>| {
-            file.and_then(|(p, f)| get(f).map(|v| Sourced { value: v, source: Source::File(p.clone()) }))
-        };
-        let string = |flag: &Option<String>, names: &[&'static str], get: &dyn Fn(&ConfigFile) -> Option<String>| {
-            flag.clone()
-                .map(|v| Sourced { value: v, source: Source::Flag })
-                .or_else(|| lookup(&inputs.env, names).map(|(n, v)| Sourced { value: v, source: Source::Env(n) }))
-                .or_else(|| lookup(&inputs.dotenv, names).map(|(n, v)| Sourced { value: v, source: Source::DotEnv(n) }))
-                .or_else(|| from_file(get))
-        };
-        let relative_to_file = |p: PathBuf| match file {
-            Some((cfg, _)) if p.is_relative() => cfg.parent().unwrap_or(Path::new(".")).join(p),
-            _ => p,
-        };
-        let path = |flag: &Option<PathBuf>, names: &[&'static str], get: &dyn Fn(&ConfigFile) -> Option<PathBuf>| {
-            flag.clone()
-                .map(|v| Sourced { value: v, source: Source::Flag })
-                .or_else(|| {
-                    lookup(&inputs.env, names).map(|(n, v)| Sourced { value: v.into(), source: Source::Env(n) })
-                })
-                .or_else(|| {
-                    lookup(&inputs.dotenv, names).map(|(n, v)| Sourced { value: v.into(), source: Source::DotEnv(n) })
-                })
-                .or_else(|| {
-                    file.and_then(|(p, f)| {
-                        get(f).map(|v| Sourced { value: relative_to_file(v), source: Source::File(p.clone()) })
-                    })
-                })
-        };
-
-        // The first source that sets a value wins, and a value that does not parse is an
-        // error rather than a fall-through: a misspelt `offline` must not end up sending
-        // answers to a model.
-        let grader = match inputs.flags.grader {
-            Some(g) => Sourced { value: g, source: Source::Flag },
-            None => match lookup(&inputs.env, &["GRILL_GRADER"])
-                .map(|(n, v)| (v, Source::Env(n)))
-                .or_else(|| lookup(&inputs.dotenv, &["GRILL_GRADER"]).map(|(n, v)| (v, Source::DotEnv(n))))
-            {
-                Some((v, source)) => Sourced { value: parse_grader(&v, &source)?, source },
-                None => file
-                    .and_then(|(p, f)| f.grader.map(|g| Sourced { value: g, source: Source::File(p.clone()) }))
-                    .unwrap_or(Sourced { value: GraderChoice::Auto, source: Source::Default("best available") }),
-            },
-        };
-
-        let transcripts = path(&inputs.flags.transcripts, &["GRILL_TRANSCRIPTS_DIR"], &|f| f.transcripts.clone())
-            .unwrap_or_else(|| {
-                if inputs.local_transcripts || inputs.data_dir.is_none() {
-                    Sourced { value: PathBuf::from("transcripts"), source: Source::Default("./transcripts exists") }
-                } else {
-                    let dir = inputs.data_dir.clone().unwrap_or_default().join("transcripts");
-                    Sourced { value: dir, source: Source::Default("platform data folder") }
-                }
-            });
-
-        Ok(Settings {
-            base_url: string(&inputs.flags.base_url, &["GRILL_BASE_URL", "OPENAI_BASE_URL", "OPENAI_API_BASE"], &|f| {
-                f.base_url.clone()
-            }),
-            api_key: string(&None, &["GRILL_API_KEY", "OPENAI_API_KEY"], &|f| f.api_key.clone())
-                .map(|s| Sourced { value: Secret::new(s.value), source: s.source }),
-            model: string(&inputs.flags.model, &["GRILL_MODEL"], &|f| f.model.clone()),
-            ollama_host: string(&None, &["OLLAMA_HOST"], &|f| f.ollama_host.clone()),
-            grader,
-            bank: path(&inputs.flags.bank, &["GRILL_BANK"], &|f| f.bank.clone()),
-            prompts: path(&inputs.flags.prompts, &["GRILL_PROMPTS"], &|f| f.prompts.clone()),
-            timeout: seconds(
-                inputs,
-                Seconds { flag: Some("--timeout"), name: "GRILL_TIMEOUT", key: "timeout", range: TIMEOUT_RANGE },
-                inputs.flags.timeout,
-                file.and_then(|(p, f)| f.timeout.map(|v| (p, v))),
-                120,
-            )?,
-            connect_timeout: seconds(
-                inputs,
-                Seconds {
-                    flag: None,
-                    name: "GRILL_CONNECT_TIMEOUT",
-                    key: "connect_timeout",
-                    range: CONNECT_TIMEOUT_RANGE,
+        let mut entries = Vec::with_capacity(SETTINGS.len());
+        for setting in SETTINGS {
+            entries.push(Entry { setting, value: resolve_one(setting, inputs)? });
+        }
+        // Always the data folder, wherever grill runs: a `transcripts/` folder that
+        // happens to be in the working directory must not capture sessions.
+        let transcripts = entries.iter_mut().find(|e| e.setting.key == TRANSCRIPTS.key).expect("in the table");
+        if transcripts.value.is_none() {
+            transcripts.value = Some(match &inputs.data_dir {
+                Some(data) => Sourced {
+                    value: Value::Path(data.join("transcripts")),
+                    source: Source::Default(TRANSCRIPTS.default.why),
                 },
-                None,
-                file.and_then(|(p, f)| f.connect_timeout.map(|v| (p, v))),
-                5,
-            )?,
-            transcripts,
+                None => Sourced {
+                    value: Value::Path(PathBuf::from("transcripts")),
+                    source: Source::Default("no data folder on this platform"),
+                },
+            });
+        }
+        // The table's kinds decide the values' types, so a mismatch is a bug in the table.
+        fn typed<T>(entries: &[Entry], s: &Setting, pick: fn(Value) -> Option<T>) -> Option<Sourced<T>> {
+            let sourced = entries.iter().find(|e| e.setting.key == s.key)?.value.clone()?;
+            let source = sourced.source;
+            let value = pick(sourced.value).unwrap_or_else(|| panic!("{}: a value of another kind", s.key));
+            Some(Sourced { value, source })
+        }
+        let text = |v| if let Value::Text(t) = v { Some(t) } else { None };
+        let path = |v| if let Value::Path(p) = v { Some(p) } else { None };
+        let seconds = |v| if let Value::Seconds(n) = v { Some(n) } else { None };
+        let secret = |v| if let Value::Secret(k) = v { Some(k) } else { None };
+        let grader = |v| if let Value::Grader(g) = v { Some(g) } else { None };
+        let always = "a setting whose default is a value always has one";
+        Ok(Settings {
+            base_url: typed(&entries, &BASE_URL, text),
+            api_key: typed(&entries, &API_KEY, secret),
+            model: typed(&entries, &MODEL, text),
+            ollama_host: typed(&entries, &OLLAMA_HOST, text),
+            grader: typed(&entries, &GRADER, grader).expect(always),
+            bank: typed(&entries, &BANK, path),
+            transcripts: typed(&entries, &TRANSCRIPTS, path).expect(always),
+            prompts: typed(&entries, &PROMPTS, path),
+            timeout: typed(&entries, &TIMEOUT, seconds).expect(always),
+            connect_timeout: typed(&entries, &CONNECT_TIMEOUT, seconds).expect(always),
+            entries,
             config_file: None,
             data_dir: inputs.data_dir.clone(),
         })
     }
 }
 
-/// How a setting is spelt where it came from, for messages: `--timeout`, `GRILL_TIMEOUT
-/// in the environment`, `timeout in the config file (path)`.
-fn setting_at(source: &Source, flag: Option<&str>, name: &str, key: &str) -> String {
-    match source {
-        Source::Flag => flag.unwrap_or(name).to_string(),
-        Source::Env(n) => format!("{n} in the environment"),
-        Source::DotEnv(n) => format!("{n} in .env"),
-        Source::File(p) => format!("`{key}` in the config file ({})", p.display()),
-        Source::Default(_) => name.to_string(),
+/// One setting's value: the first source that sets it wins, and a value that does not
+/// parse is an error rather than a fall-through (a misspelt `offline` must not end up
+/// sending answers to a model).
+fn resolve_one(setting: &'static Setting, inputs: &Inputs) -> Result<Option<Sourced<Value>>, ConfigError> {
+    let found = setting
+        .flag
+        .as_ref()
+        .and_then(|f| (f.get)(&inputs.flags))
+        .map(|v| (v, Source::Flag))
+        .or_else(|| lookup(&inputs.env, setting.env).map(|(n, v)| (v.into(), Source::Env(n))))
+        .or_else(|| lookup(&inputs.dotenv, setting.env).map(|(n, v)| (v.into(), Source::DotEnv(n))))
+        .or_else(|| {
+            let (path, file) = inputs.file.as_ref()?;
+            file.values.get(setting.key).map(|v| (v.into(), Source::File(path.clone())))
+        });
+    match found {
+        Some((raw, source)) => Ok(Some(Sourced { value: setting.parse(&raw, &source)?, source })),
+        None if setting.default.is_value => {
+            let source = Source::Default(setting.default.why);
+            Ok(Some(Sourced { value: setting.parse(&setting.default.shown.into(), &source)?, source }))
+        }
+        None => Ok(None),
     }
 }
 
@@ -311,81 +595,46 @@ fn quoted(value: &str) -> String {
     crate::scrub::cap(&value, 40).replace('\n', " ")
 }
 
-fn parse_grader(value: &str, source: &Source) -> Result<GraderChoice, ConfigError> {
-    if let Ok(g) = <GraderChoice as clap::ValueEnum>::from_str(value, true) {
-        return Ok(g);
-    }
-    const NAMES: [&str; 3] = ["auto", "llm", "offline"];
-    let lower = value.to_lowercase();
-    let near = NAMES.iter().find(|n| crate::util::edit_distance(&lower, n) <= 2 && lower.len() > 2);
-    let did_you_mean = near.map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
-    Err(ConfigError::Invalid(format!(
-        "{} must be one of {} (got `{}`{did_you_mean})",
-        setting_at(source, Some("--grader"), "GRILL_GRADER", "grader"),
-        NAMES.join(", "),
-        quoted(value)
-    )))
-}
-
-/// The names of a setting in seconds, and what it allows.
-struct Seconds {
-    flag: Option<&'static str>,
-    name: &'static str,
-    key: &'static str,
-    range: std::ops::RangeInclusive<u64>,
-}
-
-/// A whole number of seconds: flag, environment, `.env`, file, default. The first source
-/// that sets it wins; a value that does not parse, or is out of range, is an error.
-fn seconds(
-    inputs: &Inputs,
-    what: Seconds,
-    flag: Option<u64>,
-    file: Option<(&PathBuf, u64)>,
-    default: u64,
-) -> Result<Sourced<u64>, ConfigError> {
-    let (raw, source) = match flag {
-        Some(v) => (v.to_string(), Source::Flag),
-        None => match lookup(&inputs.env, &[what.name])
-            .map(|(n, v)| (v, Source::Env(n)))
-            .or_else(|| lookup(&inputs.dotenv, &[what.name]).map(|(n, v)| (v, Source::DotEnv(n))))
-        {
-            Some(found) => found,
-            None => match file {
-                Some((p, v)) => (v.to_string(), Source::File(p.clone())),
-                None => return Ok(Sourced { value: default, source: Source::Default("built in") }),
-            },
-        },
-    };
-    match raw.trim().parse::<u64>() {
-        Ok(v) if what.range.contains(&v) => Ok(Sourced { value: v, source }),
-        _ => Err(ConfigError::Invalid(format!(
-            "{} must be a whole number of seconds from {} to {} (got `{}`)",
-            setting_at(&source, what.flag, what.name, what.key),
-            what.range.start(),
-            what.range.end(),
-            quoted(&raw)
-        ))),
-    }
-}
-
 fn lookup(map: &HashMap<String, String>, names: &[&'static str]) -> Option<(&'static str, String)> {
     names.iter().find_map(|n| map.get(*n).filter(|v| !v.trim().is_empty()).map(|v| (*n, v.trim().to_string())))
 }
 
-/// Parses a config file's text.
+/// Parses a config file's text: every key must be a setting's and every value of the type
+/// it wants, or the error names the line and column.
 pub fn parse_config(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
-    toml::from_str(text).map_err(|e| {
-        let offset = e.span().map_or(0, |s| s.start);
+    let at = |offset: usize, message: String| {
         let before = &text[..offset.min(text.len())];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        ConfigError::File { path: path.to_path_buf(), line, column, message: e.message().trim().to_string() }
-    })
+        ConfigError::File { path: path.to_path_buf(), line, column, message }
+    };
+    type Raw = BTreeMap<toml::Spanned<String>, toml::Spanned<toml::Value>>;
+    let raw: Raw =
+        toml::from_str(text).map_err(|e| at(e.span().map_or(0, |s| s.start), e.message().trim().to_string()))?;
+    let mut values = BTreeMap::new();
+    for (key, value) in raw {
+        let Some(setting) = SETTINGS.iter().find(|s| s.key == key.get_ref()) else {
+            let keys: Vec<String> = SETTINGS.iter().map(|s| format!("`{}`", s.key)).collect();
+            return Err(at(
+                key.span().start,
+                format!("unknown key `{}`, expected one of {}", quoted(key.get_ref()), keys.join(", ")),
+            ));
+        };
+        let text = match (&setting.kind, value.get_ref()) {
+            (Kind::Seconds(_), toml::Value::Integer(n)) => n.to_string(),
+            (Kind::Seconds(_), _) => {
+                return Err(at(value.span().start, format!("`{}` must be a whole number of seconds", setting.key)));
+            }
+            (_, toml::Value::String(s)) => s.clone(),
+            (_, _) => return Err(at(value.span().start, format!("`{}` must be a string", setting.key))),
+        };
+        values.insert(setting.key.to_string(), text);
+    }
+    Ok(ConfigFile { values })
 }
 
 /// Reads the environment, `.env` and the config file, and resolves the settings.
-pub fn load(flags: &GlobalArgs) -> Result<Settings, ConfigError> {
+pub fn load(flags: &Flags) -> Result<Settings, ConfigError> {
     let env: HashMap<String, String> =
         std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
     let dot = Path::new(".env");
@@ -412,14 +661,7 @@ pub fn load(flags: &GlobalArgs) -> Result<Settings, ConfigError> {
             Err(source) => return Err(ConfigError::Io { path, source }),
         }
     }
-    let inputs = Inputs {
-        flags: flags.clone(),
-        env,
-        dotenv,
-        file,
-        local_transcripts: Path::new("transcripts").is_dir(),
-        data_dir: dirs.map(|d| d.data_dir().to_path_buf()),
-    };
+    let inputs = Inputs { flags: flags.clone(), env, dotenv, file, data_dir: dirs.map(|d| d.data_dir().to_path_buf()) };
     let mut settings = Settings::resolve(&inputs)?;
     settings.config_file = config_file;
     Ok(settings)
@@ -484,11 +726,9 @@ mod tests {
 
     #[test]
     fn flag_beats_env_beats_dotenv_beats_file() {
-        let file = ConfigFile {
-            base_url: Some("http://file/v1".into()),
-            model: Some("file-model".into()),
-            ..Default::default()
-        };
+        let file =
+            parse_config(Path::new("/etc/grill.toml"), "base_url = \"http://file/v1\"\nmodel = \"file-model\"\n")
+                .unwrap();
         let mut i = inputs();
         i.file = Some(("/etc/grill.toml".into(), file));
         i.dotenv = map(&[("GRILL_BASE_URL", "http://dotenv/v1"), ("GRILL_MODEL", "dot-model")]);
@@ -524,11 +764,9 @@ mod tests {
     }
 
     #[test]
-    fn transcripts_default_to_the_local_folder_only_when_it_exists() {
+    fn transcripts_default_to_the_data_folder() {
         let mut i = inputs();
         assert_eq!(Settings::resolve(&i).unwrap().transcripts.value, PathBuf::from("/data/grill/transcripts"));
-        i.local_transcripts = true;
-        assert_eq!(Settings::resolve(&i).unwrap().transcripts.value, PathBuf::from("transcripts"));
         i.env = map(&[("GRILL_TRANSCRIPTS_DIR", "/tmp/t")]);
         assert_eq!(Settings::resolve(&i).unwrap().transcripts.value, PathBuf::from("/tmp/t"));
     }
@@ -543,6 +781,36 @@ mod tests {
         let err = parse_config(Path::new("c.toml"), "model = \"m\"\nbase_ulr = \"x\"\n").unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("c.toml:2:1:") && msg.contains("base_ulr"), "{msg}");
+    }
+
+    #[test]
+    fn config_file_values_of_the_wrong_type_are_located_and_checked_like_any_other() {
+        let path = Path::new("c.toml");
+        let err = parse_config(path, "model = \"m\"\ntimeout = \"120\"\n").unwrap_err().to_string();
+        assert_eq!(err, "c.toml:2:11: `timeout` must be a whole number of seconds");
+        let err = parse_config(path, "bank = 3\n").unwrap_err().to_string();
+        assert_eq!(err, "c.toml:1:8: `bank` must be a string");
+
+        let mut i = inputs();
+        i.file = Some(("c.toml".into(), parse_config(path, "grader = \"ofline\"\n").unwrap()));
+        assert_eq!(
+            Settings::resolve(&i).unwrap_err().to_string(),
+            "`grader` in the config file (c.toml) must be one of auto, llm, offline (got `ofline`; did you mean \
+             `offline`?)"
+        );
+    }
+
+    #[test]
+    fn every_setting_is_resolved_in_table_order_with_a_source() {
+        let s = Settings::resolve(&inputs()).unwrap();
+        let keys: Vec<&str> = s.entries.iter().map(|e| e.setting.key).collect();
+        assert_eq!(keys, SETTINGS.map(|s| s.key));
+        let grader = &s.entries[4];
+        assert_eq!(
+            grader.value,
+            Some(Sourced { value: Value::Grader(GraderChoice::Auto), source: Source::Default("the best available") })
+        );
+        assert_eq!(s.entries[0].value, None);
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! Errors at the edge: how a failed command is told to the user, and its exit code.
+//!
+//! One protocol: every layer's error type implements [`Diagnose`] (whose fault, what to
+//! do), and [`report`] asks the causes of an error in turn, prints `error:` once, a
+//! `caused by:` line per cause and the `hint:`, and returns the exit status.
 
 use std::io::Write;
 
-use crate::bank::{BankError, SelectionError};
-use crate::config::ConfigError;
-use crate::eval::set::CalibrationError;
 use crate::style::Style;
-use crate::transcript::TranscriptError;
 
 /// How a command ended, as an exit code: 0 ok, 1 the user's input is at fault (a bad
 /// bank, an unknown id), 2 something else failed (I/O, an endpoint), 130 interrupted.
@@ -56,38 +56,118 @@ impl UserError {
     }
 }
 
-/// Prints `err` once, as `error:` with its causes and a hint, and picks the exit status.
+/// What an error says about itself at the top level: whose fault it is and what to do.
+///
+/// Each layer's error type answers for itself, beside its definition, so a new variant
+/// gets its exit code and hint where it is written rather than in a list kept here.
+pub trait Diagnose: std::error::Error {
+    /// [`ExitStatus::Failure`] when the user's input is at fault (they can fix it and run
+    /// again), [`ExitStatus::Error`] when something else failed.
+    fn exit(&self) -> ExitStatus;
+
+    /// What to do about it, when there is something to say.
+    fn hint(&self) -> Option<String> {
+        None
+    }
+
+    /// Lines listed under the message, one per problem (a bank's every bad field).
+    fn details(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+impl Diagnose for UserError {
+    fn exit(&self) -> ExitStatus {
+        ExitStatus::Failure
+    }
+
+    fn hint(&self) -> Option<String> {
+        self.hint.clone()
+    }
+}
+
+/// Every type that implements [`Diagnose`], named once: a trait object cannot be asked
+/// for another trait, so the causes of an error are matched against this list.
+macro_rules! diagnosable {
+    ($($t:ty),* $(,)?) => {
+        /// The cause as a [`Diagnose`], when its type is one.
+        fn diagnose<'e>(cause: &'e (dyn std::error::Error + 'static)) -> Option<&'e dyn Diagnose> {
+            $(if let Some(d) = cause.downcast_ref::<$t>() {
+                return Some(d);
+            })*
+            None
+        }
+
+        /// The same through anyhow, which also sees a typed value given to `.context()`
+        /// (the chain shows such a value only as its text).
+        fn diagnose_context(err: &anyhow::Error) -> Option<&dyn Diagnose> {
+            $(if let Some(d) = err.downcast_ref::<$t>() {
+                return Some(d);
+            })*
+            None
+        }
+    };
+}
+
+diagnosable!(
+    UserError,
+    crate::bank::BankError,
+    crate::bank::SelectionError,
+    crate::config::ConfigError,
+    crate::eval::set::CalibrationError,
+    crate::llm::LlmError,
+    crate::prompts::PromptError,
+    crate::transcript::TranscriptError,
+);
+
+/// How an error is told: its exit status, a hint and the problem lines. Each question is
+/// answered by the outermost cause that has an answer, so context added on the way up
+/// can override what a lower layer says, and an error no layer knows is
+/// [`ExitStatus::Error`] with no hint.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Diagnosis {
+    /// The exit status.
+    pub exit: ExitStatus,
+    /// What to do.
+    pub hint: Option<String>,
+    /// One line per problem.
+    pub details: Vec<String>,
+}
+
+impl Diagnosis {
+    /// Asks each cause of `err`, outermost first.
+    pub fn of(err: &anyhow::Error) -> Diagnosis {
+        let mut known: Vec<&dyn Diagnose> = err.chain().filter_map(diagnose).collect();
+        if err.chain().next().and_then(diagnose).is_none() {
+            known.splice(0..0, diagnose_context(err));
+        }
+        Diagnosis {
+            exit: known.first().map_or(ExitStatus::Error, |d| d.exit()),
+            hint: known.iter().find_map(|d| d.hint()),
+            details: known.iter().map(|d| d.details()).find(|d| !d.is_empty()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Prints `err` once, as `error:` with its problems, causes and hint, and picks the exit
+/// status. A broken pipe is not an error: the reader has what it wanted.
 pub fn report(err: &anyhow::Error, style: &Style) -> ExitStatus {
-    let mut stderr = std::io::stderr().lock();
     if is_broken_pipe(err) {
         return ExitStatus::Success;
     }
+    let diagnosis = Diagnosis::of(err);
+    let mut stderr = std::io::stderr().lock();
     let _ = writeln!(stderr, "{} {err}", style.bad("error:"));
-    let problems = err
-        .downcast_ref::<BankError>()
-        .map(|b| &b.problems)
-        .or_else(|| err.downcast_ref::<CalibrationError>().map(|c| &c.problems));
-    for p in problems.into_iter().flatten() {
-        let _ = writeln!(stderr, "  {p}");
+    for line in &diagnosis.details {
+        let _ = writeln!(stderr, "  {line}");
     }
     for cause in err.chain().skip(1) {
         let _ = writeln!(stderr, "  caused by: {cause}");
     }
-    let hint = err.downcast_ref::<UserError>().and_then(|u| u.hint.clone()).or_else(|| {
-        err.downcast_ref::<ConfigError>()
-            .map(|_| "fix the file or variable named above, then run `grill config` to check".to_string())
-            .or_else(|| err.downcast_ref::<TranscriptError>().and_then(TranscriptError::hint))
-    });
-    if let Some(h) = hint {
+    if let Some(h) = &diagnosis.hint {
         let _ = writeln!(stderr, "  {} {h}", style.dim("hint:"));
     }
-    let user_fault = err.downcast_ref::<UserError>().is_some()
-        || err.downcast_ref::<BankError>().is_some()
-        || err.downcast_ref::<CalibrationError>().is_some()
-        || err.downcast_ref::<SelectionError>().is_some()
-        || err.downcast_ref::<ConfigError>().is_some()
-        || err.downcast_ref::<TranscriptError>().is_some_and(TranscriptError::user_fault);
-    if user_fault { ExitStatus::Failure } else { ExitStatus::Error }
+    diagnosis.exit
 }
 
 /// Whether the reader of standard output went away (`grill ... | head`): that ends the
@@ -112,5 +192,25 @@ mod tests {
         assert!(is_broken_pipe(&anyhow::Error::from(serde_json::Error::io(pipe())).context("writing")));
         let other = serde_json::Error::io(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
         assert!(!is_broken_pipe(&anyhow::Error::from(other)));
+    }
+
+    #[test]
+    fn the_outermost_cause_that_answers_decides() {
+        let endpoint = crate::llm::LlmError::Connect { url: "http://h/v1".into(), detail: "refused".into() };
+        let d = Diagnosis::of(&anyhow::Error::from(endpoint).context("grading"));
+        assert_eq!(d.exit, ExitStatus::Error);
+        assert_eq!(
+            d.hint.as_deref(),
+            Some("is the server running? Check the address with `grill config` or `grill doctor`")
+        );
+
+        // A user error wrapped around an I/O error: the user's input decides.
+        let inner = anyhow::Error::from(std::io::Error::other("disk"));
+        let d = Diagnosis::of(&inner.context(UserError::new("bad file").hint("pick another")));
+        assert_eq!(d, Diagnosis { exit: ExitStatus::Failure, hint: Some("pick another".into()), details: Vec::new() });
+
+        // What no layer knows is not the user's fault.
+        let d = Diagnosis::of(&anyhow::anyhow!("something broke"));
+        assert_eq!(d, Diagnosis { exit: ExitStatus::Error, hint: None, details: Vec::new() });
     }
 }

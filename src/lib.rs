@@ -38,11 +38,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         .hint("put them after `grill practice`")
         .into());
     }
-    let settings = config::load(&cli.global)?;
+    if let Some(Command::Completions(args)) = &cli.command {
+        // Needs no settings: a broken config file must not stop completions being set up.
+        return commands::completions::run(args);
+    }
+    let settings = config::load(&cli.flags()?)?;
     let ctx = Context::new(settings, cli.global.no_color);
     match cli.command {
         None => commands::practice::run(&ctx, &cli.practice),
-        Some(Command::Practice(args)) => commands::practice::run(&ctx, &args),
+        Some(Command::Practice(args)) => commands::practice::run(&ctx, &args.selection),
         Some(Command::Interview(args)) => commands::interview::run(&ctx, &args),
         Some(Command::Grade(args)) => commands::grade::run(&ctx, &args),
         Some(Command::Review(cmd)) => commands::review::run(&ctx, cmd),
@@ -50,8 +54,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Some(Command::Stats(args)) => commands::stats::run(&ctx, &args),
         Some(Command::Regrade(args)) => commands::regrade::run(&ctx, &args),
         Some(Command::Resume(args)) => commands::resume::run(&ctx, &args),
-        Some(Command::Config(args)) => commands::config::run(&ctx, &args),
-        Some(Command::Doctor(args)) => commands::doctor::run(&ctx, &args),
+        Some(Command::Config(args)) => commands::config::run(&ctx, &args.output),
+        Some(Command::Doctor(args)) => commands::doctor::run(&ctx, &args.output),
         Some(Command::Eval(args)) => commands::eval::run(&ctx, &args),
+        Some(Command::Completions(_)) => unreachable!("handled before the settings are read"),
     }
 }

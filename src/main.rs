@@ -1,10 +1,8 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = grill::cli::Cli::parse();
+    let cli = grill::cli::parse();
     let color = !cli.global.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
     match grill::run(cli) {
         Ok(status) => status.into(),

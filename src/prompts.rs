@@ -22,6 +22,21 @@ pub struct PromptError {
     pub message: String,
 }
 
+impl crate::error::Diagnose for PromptError {
+    /// Only a folder the user named reaches the top: the built-in templates are checked
+    /// by the tests, and a failure to render becomes an ungraded answer.
+    fn exit(&self) -> crate::error::ExitStatus {
+        crate::error::ExitStatus::Failure
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(format!(
+            "the prompts folder needs {}; leave --prompts (GRILL_PROMPTS) unset for the built-in templates",
+            REQUIRED.map(|n| format!("{n}.hbs")).join(", ")
+        ))
+    }
+}
+
 /// The compiled templates.
 #[derive(Debug)]
 pub struct Prompts {

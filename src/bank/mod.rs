@@ -316,6 +316,16 @@ pub struct BankError {
     pub problems: Vec<Problem>,
 }
 
+impl crate::error::Diagnose for BankError {
+    fn exit(&self) -> crate::error::ExitStatus {
+        crate::error::ExitStatus::Failure
+    }
+
+    fn details(&self) -> Vec<String> {
+        self.problems.iter().map(ToString::to_string).collect()
+    }
+}
+
 /// The `*.toml` files of `dir`, sorted. Anything that is not a regular file (after
 /// following a symlink) is skipped with a warning: reading a FIFO would block forever
 /// and a folder cannot be read at all.

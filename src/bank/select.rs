@@ -41,6 +41,20 @@ pub enum SelectionError {
     Empty,
 }
 
+impl crate::error::Diagnose for SelectionError {
+    fn exit(&self) -> crate::error::ExitStatus {
+        crate::error::ExitStatus::Failure
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            SelectionError::UnknownQuestion { .. } => Some("`grill bank list` shows every question's id".into()),
+            SelectionError::UnknownTopic { .. } => None,
+            SelectionError::Empty => Some("loosen --topic or --level, or see `grill bank list`".into()),
+        }
+    }
+}
+
 fn did_you_mean(s: &[String]) -> String {
     if s.is_empty() { String::new() } else { format!(" (did you mean {}?)", s.join(", ")) }
 }

@@ -1,99 +1,104 @@
 //! `grill config`: the settings in force and where each came from. The API key is shown
 //! only as set or unset.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
-use serde_json::json;
+use serde::Serialize;
 
 use crate::cli::JsonFlag;
-use crate::config::{Source, Sourced};
+use crate::config::{API_KEY, Entry, Kind, NOT_SET, Source, Value};
 use crate::error::ExitStatus;
 
 use super::Context;
 
-/// Prints the resolved settings.
+/// What `grill config --json` prints.
+#[derive(Debug, Serialize)]
+struct Report {
+    /// Every setting, by its config-file key.
+    settings: BTreeMap<&'static str, Row>,
+    /// The config file consulted.
+    config_file: Option<ConfigFileRow>,
+}
+
+/// One setting as shown.
+#[derive(Debug, Serialize)]
+struct Row {
+    /// The value in force, or what applies instead ("built-in"); `null` when unset.
+    value: Option<String>,
+    /// Where it came from: "command line", "environment (GRILL_MODEL)", "default (why)".
+    source: String,
+    /// Why the value cannot be used as it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ConfigFileRow {
+    path: String,
+    exists: bool,
+}
+
+/// A setting's row: its value as it may be shown (a key only as set, a URL without its
+/// credentials, no control characters), and a problem when the value cannot be used.
+fn row(entry: &Entry) -> Row {
+    let setting = entry.setting;
+    let Some(sourced) = &entry.value else {
+        let value = (setting.default.shown != NOT_SET).then(|| setting.default.shown.to_string());
+        return Row { value, source: Source::Default(setting.default.why).to_string(), problem: None };
+    };
+    let (value, problem) = match (&setting.kind, &sourced.value) {
+        (_, Value::Secret(_)) => ("set".to_string(), None),
+        // A URL may carry `user:key@`: it is shown without, and flagged, since such a URL
+        // is refused for use.
+        (Kind::Url, Value::Text(url)) => {
+            let shown = display_url(url);
+            let problem = (shown != *url).then(|| {
+                "holds a user name or password, not shown; grill refuses such a URL: put the key in GRILL_API_KEY \
+                 instead"
+                    .to_string()
+            });
+            (shown, problem)
+        }
+        (_, Value::Text(t)) => (t.clone(), None),
+        (_, Value::Path(p)) => (p.display().to_string(), None),
+        (_, Value::Grader(g)) => (g.name().to_string(), None),
+        (_, Value::Seconds(n)) => (n.to_string(), None),
+    };
+    Row { value: Some(crate::scrub::controls(&value).into_owned()), source: sourced.source.to_string(), problem }
+}
+
+/// Prints the resolved settings, every one with where it came from.
 pub fn run(ctx: &Context, args: &JsonFlag) -> anyhow::Result<ExitStatus> {
     let s = &ctx.settings;
-    let show = |v: &Option<Sourced<String>>| v.as_ref().map(|v| (v.value.clone(), v.source.clone()));
-    // A URL may carry `user:key@`: it is shown without, and flagged, since such a URL is
-    // refused for use.
-    let url = |v: &Option<Sourced<String>>| v.as_ref().map(|v| (display_url(&v.value), v.source.clone()));
-    let with_userinfo = |v: &Option<Sourced<String>>| v.as_ref().is_some_and(|v| display_url(&v.value) != v.value);
-    let mut notes: Vec<(&str, String)> = Vec::new();
-    for (name, value) in [("base_url", &s.base_url), ("ollama_host", &s.ollama_host)] {
-        if with_userinfo(value) {
-            notes.push((
-                name,
-                "holds a user name or password, not shown; grill refuses such a URL: put the key in \
-                 GRILL_API_KEY instead"
-                    .to_string(),
-            ));
-        }
-    }
-    let rows: Vec<(&str, Option<(String, Source)>)> = vec![
-        ("base_url", url(&s.base_url)),
-        ("api_key", s.api_key.as_ref().map(|k| ("set".to_string(), k.source.clone()))),
-        ("model", show(&s.model)),
-        ("ollama_host", url(&s.ollama_host)),
-        ("grader", Some((format!("{:?}", s.grader.value).to_lowercase(), s.grader.source.clone()))),
-        (
-            "bank",
-            Some(match &s.bank {
-                Some(b) => (b.value.display().to_string(), b.source.clone()),
-                None => ("built-in".to_string(), Source::Default("no folder given")),
-            }),
-        ),
-        ("transcripts", Some((s.transcripts.value.display().to_string(), s.transcripts.source.clone()))),
-    ];
-    let rows: Vec<(&str, Option<(String, Source)>)> = rows
-        .into_iter()
-        .map(|(name, row)| (name, row.map(|(v, src)| (crate::scrub::controls(&v).into_owned(), src))))
-        .collect();
+    let rows: Vec<(&'static str, Row)> = s.entries.iter().map(|e| (e.setting.key, row(e))).collect();
+    let config_file =
+        s.config_file.as_ref().map(|(p, exists)| ConfigFileRow { path: p.display().to_string(), exists: *exists });
     let mut out = std::io::stdout().lock();
-    let config_file = s.config_file.as_ref().map(|(p, exists)| (p.display().to_string(), *exists));
     if args.json {
-        let mut settings = serde_json::Map::new();
-        for (name, row) in &rows {
-            settings.insert(
-                name.to_string(),
-                match (row, notes.iter().find(|(n, _)| n == name)) {
-                    (Some((value, source)), Some((_, note))) => {
-                        json!({"value": value, "source": source.to_string(), "problem": note})
-                    }
-                    (Some((value, source)), None) => json!({"value": value, "source": source.to_string()}),
-                    (None, _) => json!({"value": null, "source": null}),
-                },
-            );
-        }
-        let doc = json!({
-            "settings": settings,
-            "config_file": config_file.map(|(p, exists)| json!({"path": p, "exists": exists})),
-        });
-        serde_json::to_writer_pretty(&mut out, &doc)?;
+        let report = Report { settings: rows.into_iter().collect(), config_file };
+        serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
         return Ok(ExitStatus::Success);
     }
-    writeln!(out, "{}", ctx.style.bold(&format!("{:<12} {:<44} {}", "setting", "value", "from")))?;
-    for (name, row) in rows {
-        match row {
-            Some((value, source)) => writeln!(out, "{name:<12} {value:<44} {source}")?,
-            None => writeln!(out, "{name:<12} {:<44} {}", "(not set)", ctx.style.dim("-"))?,
+    writeln!(out, "{}", ctx.style.bold(&format!("{:<16} {:<44} {}", "setting", "value", "from")))?;
+    for (key, row) in &rows {
+        let value = row.value.as_deref().unwrap_or(NOT_SET);
+        writeln!(out, "{key:<16} {value:<44} {}", row.source)?;
+    }
+    for (key, row) in &rows {
+        if let Some(problem) = &row.problem {
+            writeln!(out, "{} {key} {problem}", ctx.style.bad("warning:"))?;
         }
     }
-    for (name, note) in &notes {
-        writeln!(out, "{} {name} {note}", ctx.style.bad("warning:"))?;
-    }
     match config_file {
-        Some((p, true)) => writeln!(out, "\nconfig file: {p}")?,
-        Some((p, false)) => writeln!(out, "\nconfig file: {p} (not present)")?,
+        Some(ConfigFileRow { path, exists: true }) => writeln!(out, "\nconfig file: {path}")?,
+        Some(ConfigFileRow { path, exists: false }) => writeln!(out, "\nconfig file: {path} (not present)")?,
         None => writeln!(out, "\nconfig file: none (no config folder on this platform)")?,
     }
     if s.api_key.is_none() {
-        writeln!(
-            out,
-            "{}",
-            ctx.style.dim("api_key is read from GRILL_API_KEY or OPENAI_API_KEY (environment or .env)")
-        )?;
+        let names = API_KEY.env.join(" or ");
+        writeln!(out, "{}", ctx.style.dim(&format!("api_key is read from {names} (environment or .env)")))?;
     }
     Ok(ExitStatus::Success)
 }

@@ -3,6 +3,7 @@
 //! grader in use, and grading with a spinner and Ctrl-C.
 
 pub mod bank;
+pub mod completions;
 pub mod config;
 pub mod doctor;
 pub mod eval;

@@ -172,6 +172,16 @@ pub struct CalibrationError {
     pub problems: Vec<Problem>,
 }
 
+impl crate::error::Diagnose for CalibrationError {
+    fn exit(&self) -> crate::error::ExitStatus {
+        crate::error::ExitStatus::Failure
+    }
+
+    fn details(&self) -> Vec<String> {
+        self.problems.iter().map(ToString::to_string).collect()
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {

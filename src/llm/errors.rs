@@ -107,6 +107,18 @@ impl LlmError {
     }
 }
 
+impl crate::error::Diagnose for LlmError {
+    /// An endpoint that fails is not the user's input at fault, even when a setting
+    /// points at the wrong place: the hint says which setting to check.
+    fn exit(&self) -> crate::error::ExitStatus {
+        crate::error::ExitStatus::Error
+    }
+
+    fn hint(&self) -> Option<String> {
+        LlmError::hint(self)
+    }
+}
+
 /// The most of a server's error message shown: enough for any real message.
 pub const MESSAGE_MAX: usize = 300;
 const URL_MAX: usize = 300;

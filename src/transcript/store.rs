@@ -146,6 +146,16 @@ impl TranscriptError {
     }
 }
 
+impl crate::error::Diagnose for TranscriptError {
+    fn exit(&self) -> crate::error::ExitStatus {
+        if self.user_fault() { crate::error::ExitStatus::Failure } else { crate::error::ExitStatus::Error }
+    }
+
+    fn hint(&self) -> Option<String> {
+        TranscriptError::hint(self)
+    }
+}
+
 /// The folder that holds transcripts.
 #[derive(Debug, Clone)]
 pub struct Store {

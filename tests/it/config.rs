@@ -38,3 +38,15 @@ fn a_bad_config_file_names_file_line_and_key() {
     run.code(1);
     assert!(run.stderr.contains("config.toml:2:1:") && run.stderr.contains("base_ulr"), "{}", run.stderr);
 }
+
+/// The README's configuration table is the settings table, row for row: a setting added,
+/// renamed or given a new default shows up here until the README says so too.
+#[test]
+fn the_readme_lists_every_setting_as_the_table_declares_it() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let header = "| setting | flag | environment | config file key | default |";
+    let rows: Vec<&str> =
+        readme.lines().skip_while(|l| *l != header).skip(2).take_while(|l| l.starts_with('|')).collect();
+    let expected: Vec<String> = grill::config::SETTINGS.iter().map(|s| s.markdown_row()).collect();
+    assert_eq!(rows, expected, "README.md's configuration table differs from grill::config::SETTINGS");
+}

@@ -17,6 +17,7 @@ mod safety_server;
 mod safety_store;
 mod shipped_bank;
 mod snapshots;
+mod snapshots_cli;
 mod snapshots_doctor;
 mod snapshots_json;
 mod snapshots_screens;

@@ -138,12 +138,11 @@ fn the_same_seed_asks_the_same_questions() {
 }
 
 #[test]
-fn transcripts_go_to_a_local_transcripts_folder_when_it_exists() {
+fn a_transcripts_folder_in_the_working_directory_does_not_capture_sessions() {
     let sb = Sandbox::new();
     std::fs::create_dir_all(sb.path("work/transcripts")).unwrap();
     let bank = fixture_bank();
     sb.run(&["--bank", bank.to_str().unwrap(), "practice", "--question", "tides"], "the moon\n").success();
-    let local: Vec<_> = std::fs::read_dir(sb.path("work/transcripts")).unwrap().collect();
-    assert_eq!(local.len(), 1);
-    assert!(sb.transcript_files().is_empty());
+    assert_eq!(std::fs::read_dir(sb.path("work/transcripts")).unwrap().count(), 0);
+    assert_eq!(sb.transcript_files().len(), 1);
 }

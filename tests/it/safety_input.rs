@@ -292,9 +292,9 @@ fn config_shows_urls_without_their_credentials_and_flags_them() {
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(
         lines[1],
-        format!("{:<12} {:<44} {}", "base_url", "http://host.example:8080/v1", "environment (GRILL_BASE_URL)")
+        format!("{:<16} {:<44} {}", "base_url", "http://host.example:8080/v1", "environment (GRILL_BASE_URL)")
     );
-    assert_eq!(lines[8], format!("warning: base_url {problem}"));
+    assert_eq!(lines[11], format!("warning: base_url {problem}"));
     assert!(!run.stdout.contains("sk-url-secret"), "{}", run.stdout);
 }
 
@@ -353,11 +353,13 @@ fn invalid_time_outs_are_errors_naming_their_source_and_bounds() {
         std::fs::remove_file(sb.path("work/.env")).unwrap();
     }
 
+    // A flag's value is fixed on the command line, not in a file or variable.
     let run = sb.run(&["--timeout", "0", "config"], "");
     run.code(1);
     assert_eq!(
         run.stderr,
-        format!("error: --timeout must be a whole number of seconds from 1 to 3600 (got `0`)\n{CONFIG_HINT}")
+        "error: --timeout must be a whole number of seconds from 1 to 3600 (got `0`)\n  \
+         hint: change the value given on the command line\n"
     );
 
     std::fs::create_dir_all(sb.path("config/grill")).unwrap();
@@ -417,4 +419,66 @@ fn output_to_a_closed_pipe_ends_quietly_with_success() {
     ] {
         assert_eq!(read_one_line_and_close(&sb, &args), (0, String::new()), "grill {args:?}");
     }
+}
+
+// 8. One error protocol: every layer's error says whose fault it is and what to do.
+
+#[test]
+fn a_prompts_folder_without_the_templates_is_the_users_to_fix() {
+    let sb = Sandbox::new();
+    let dir = sb.path("work/my-prompts");
+    std::fs::create_dir_all(&dir).unwrap();
+    let args = ["--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--prompts", "my-prompts", "practice"];
+    let run = sb.run(&args, "an answer\n");
+    run.code(1);
+    assert_eq!(
+        run.stderr,
+        "error: prompt templates (my-prompts): cannot read my-prompts/grade_system.hbs: No such file or directory \
+         (os error 2)\n  \
+         hint: the prompts folder needs grade_system.hbs, grade_user.hbs, repair.hbs, follow_up.hbs; leave \
+         --prompts (GRILL_PROMPTS) unset for the built-in templates\n"
+    );
+}
+
+#[test]
+fn an_unreachable_endpoint_says_what_to_check() {
+    let sb = Sandbox::new();
+    let args = ["--base-url", "http://127.0.0.1:9/v1", "--grader", "llm", "practice"];
+    let run = sb.run_with(&args, "an answer\n", &[("GRILL_RETRY_BASE_MS", "1")]);
+    run.code(2);
+    let refused = "cannot reach http://127.0.0.1:9/v1/models: Connection refused (os error 111)";
+    let retry = |left: &str| format!("  warning: {refused}; retrying in 0.0 s ({left} left)\n");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "{}{}{}error: {refused}\n  hint: is the server running? Check the address with `grill config` or \
+             `grill doctor`\n",
+            retry("3 tries"),
+            retry("2 tries"),
+            retry("1 try")
+        )
+    );
+}
+
+#[test]
+fn an_unknown_question_id_suggests_the_near_one_and_the_list() {
+    let sb = Sandbox::new();
+    let run = sb.run(&["practice", "--question", "gill"], "");
+    run.code(1);
+    assert_eq!(
+        run.stderr,
+        "error: no question with id `gill` (did you mean gil?)\n  hint: `grill bank list` shows every question's id\n"
+    );
+}
+
+#[test]
+fn a_bad_setting_from_a_flag_is_fixed_on_the_command_line() {
+    let sb = Sandbox::new();
+    let run = sb.run(&["--timeout", "4000", "practice", "--question", "gil"], "");
+    run.code(1);
+    assert_eq!(
+        run.stderr,
+        "error: --timeout must be a whole number of seconds from 1 to 3600 (got `4000`)\n  \
+         hint: change the value given on the command line\n"
+    );
 }

@@ -30,7 +30,7 @@ impl Sandbox {
         self.dir.path().join(sub)
     }
 
-    /// Where sessions land by default (no ./transcripts in the working folder).
+    /// Where sessions land by default: the data folder.
     pub fn transcripts(&self) -> PathBuf {
         self.path("data/grill/transcripts")
     }
