@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::bank::Level;
-pub use crate::config::GraderChoice;
+use crate::config::GraderChoice;
 
 /// Mock interviews for senior Python engineers, graded against each question's rubric.
 ///

@@ -8,7 +8,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::bank::Bank;
-use crate::cli::{GraderChoice, JsonFlag};
+use crate::cli::JsonFlag;
+use crate::config::GraderChoice;
 use crate::error::{ExitStatus, UserError};
 use crate::grade::Grade;
 use crate::grade::record::GradeRecord;

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::grader::Grader;
 use super::llm::LlmGrader;
-use crate::cli::GraderChoice;
+use crate::config::GraderChoice;
 use crate::config::Settings;
 use crate::llm::modes::ModeCache;
 use crate::llm::{Client, Endpoint, Limits, LlmError, Notify, ollama};
