@@ -15,6 +15,7 @@ pub mod grade;
 pub mod llm;
 pub mod prompts;
 pub mod render;
+pub mod report;
 pub mod review;
 pub mod scrub;
 pub mod session;
