@@ -161,7 +161,7 @@ pub fn interview_report(style: &Style, t: &Transcript, bank: &Bank) -> String {
     let mut next: Vec<(u8, String, String)> = Vec::new();
     for turn in &t.turns {
         let Some(question) = bank.get(&turn.question_id) else { continue };
-        let prompt = crate::session::Prompt::for_turn(question, turn);
+        let prompt = crate::ask::Prompt::for_turn(question, turn);
         let rubric = prompt.rubric();
         let label = match &turn.follow_up_id {
             Some(f) => format!("  › {}", c(f)),
