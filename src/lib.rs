@@ -16,6 +16,7 @@ pub mod grade;
 pub mod llm;
 pub mod prompts;
 pub mod render;
+pub mod repl;
 pub mod review;
 pub mod scrub;
 pub mod session;

@@ -10,7 +10,7 @@ use crate::cli::InterviewArgs;
 use crate::error::ExitStatus;
 use crate::grade::grader::Grader;
 use crate::render;
-use crate::session::interview::{Interview, drive};
+use crate::repl::interview::{Interview, drive};
 use crate::session::{Options, Session};
 use crate::transcript::{LOCK_WAIT, SessionLock, SessionMode, Status, Store};
 

@@ -6,9 +6,9 @@ use crate::bank::{Bank, Question, Selection, select};
 use crate::cli::PracticeArgs;
 use crate::error::ExitStatus;
 use crate::grade::grader::Grader;
+use crate::repl::input::{AnswerSource, Blocks, Terminal};
+use crate::repl::practice::{Shell, drive};
 use crate::review::{index, schedule};
-use crate::session::input::{AnswerSource, Blocks, Terminal};
-use crate::session::run::{Shell, drive};
 use crate::session::{GradeJob, Options, Session};
 use crate::transcript::{LOCK_WAIT, SCHEMA_VERSION, SessionLock, SessionMode, Status, Store, Transcript, now};
 

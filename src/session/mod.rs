@@ -2,10 +2,6 @@
 //! an answer, hints, skips and quitting. No I/O: the terminal (or a test) feeds it events
 //! and shows what it returns, and the transcript it keeps is saved by the caller.
 
-pub mod input;
-pub mod interview;
-pub mod run;
-
 pub use crate::ask::Prompt;
 use crate::bank::{FollowUp, KeyPoint, Question};
 use crate::grade::Verdict;

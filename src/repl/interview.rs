@@ -17,9 +17,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc;
 
 use super::input::{AnswerSource, Command, Input};
-use super::run::{show_aside, show_help, show_prompt};
-use super::{GradeJob, Session, Step};
+use super::practice::{show_aside, show_help, show_prompt};
 use crate::grade::grader::Grader;
+use crate::session::{GradeJob, Session, Step};
 use crate::style::Style;
 use crate::transcript::{Status, Store, Transcript, TranscriptError};
 
@@ -192,7 +192,7 @@ fn ask_all<'b>(
                 }
                 if let Some((job, _)) = s.submit(text) {
                     if let Err(e) = save(&s) {
-                        return Err(super::run::rescue(&s.transcript().id, &job.answer, e));
+                        return Err(super::practice::rescue(&s.transcript().id, &job.answer, e));
                     }
                     // The grading thread only ends after this one, so a send cannot fail
                     // while the interview runs; if it ever did, the answer stays pending.

@@ -5,10 +5,10 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use super::input::{AnswerSource, BLOCK_SEPARATOR, Command, END_OF_ANSWER, Input};
-use super::{GradeJob, Prompt, Session, Step};
 use crate::bank::Question;
 use crate::grade::Grade;
 use crate::render::{self, WIDTH};
+use crate::session::{GradeJob, Prompt, Session, Step};
 use crate::style::{Style, wrap};
 use crate::transcript::{GradeRecord, Status, Store, TranscriptError};
 
