@@ -2,6 +2,11 @@
 //! standard input), what is printed, and the interview's grading thread. The state machine
 //! it drives is [`crate::session`], which knows nothing of terminals.
 
+pub mod command;
+pub mod editor;
 pub mod input;
 pub mod interview;
 pub mod practice;
+mod turn;
+
+pub use turn::NOT_SAVED;

@@ -1,14 +1,16 @@
-//! The session loop: reads answers from a source, feeds the state machine, grades, shows
-//! results and saves the transcript after every answer and every grade.
+//! The practice loop: reads answers from a source, feeds the state machine, grades each
+//! answer before asking on, shows results and saves the transcript after every answer and
+//! every grade.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use super::input::{AnswerSource, BLOCK_SEPARATOR, Command, END_OF_ANSWER, Input};
+use super::input::AnswerSource;
+use super::turn::{self, Outcome, handle, rescue, show_turn};
 use crate::bank::Question;
 use crate::grade::Grade;
 use crate::render::{self, WIDTH};
-use crate::session::{GradeJob, Prompt, Session, Step};
+use crate::session::{GradeJob, Session, Step};
 use crate::style::{Style, wrap};
 use crate::transcript::{GradeRecord, Status, Store, TranscriptError};
 
@@ -35,19 +37,23 @@ pub struct Shell<'a> {
 }
 
 impl Shell<'_> {
+    /// Saves the session, once it holds something worth keeping.
     fn save(&self, session: &Session<'_>) -> Result<(), TranscriptError> {
+        if session.is_empty() {
+            return Ok(());
+        }
         self.store.save(session.transcript(), &self.path)
     }
 }
 
 /// Runs the session until it is done, the input ends, or the user quits or presses
-/// Ctrl-C. Returns how it ended; the transcript is saved at every step.
+/// Ctrl-C. Returns how it ended; the transcript is saved at every step, or, when nothing
+/// was answered, skipped or drafted, not kept at all.
 pub fn drive(
     session: &mut Session<'_>,
     source: &mut dyn AnswerSource,
     shell: &mut Shell<'_>,
 ) -> anyhow::Result<Status> {
-    let interactive = source.interactive();
     let style = shell.style;
     shell.save(session)?;
     let mut shown: Option<usize> = None;
@@ -80,20 +86,16 @@ pub fn drive(
             }
         };
         if shown != Some(turn) {
-            let prompt = session.prompt().expect("a turn is asking");
-            show_prompt(shell.out, style, &prompt, interactive, None)?;
+            show_turn(shell.out, style, session, source, None)?;
             shown = Some(turn);
         }
         shell.out.flush()?;
-        match source.read()? {
-            Input::Answer(text) => {
-                if text.trim().is_empty() && interactive {
-                    writeln!(shell.out, "{}", style.dim("(empty answer: type one, or :skip)"))?;
-                    continue;
-                }
-                let Some((job, _)) = session.submit(text) else {
-                    continue;
-                };
+        let asked = session.prompt().map(|p| p.text().to_string()).unwrap_or_default();
+        let input = source.read(&asked)?;
+        match handle(input, session, source, shell.out, style)? {
+            Outcome::Unchanged => {}
+            Outcome::Changed => shell.save(session)?,
+            Outcome::Submitted(job) => {
                 // Saved before grading, so the answer survives whatever grading does.
                 if let Err(e) = shell.save(session) {
                     return Err(rescue(&session.transcript().id, &job.answer, e));
@@ -108,138 +110,31 @@ pub fn drive(
                         style.dim("The answer is saved; `grill regrade --pending` grades it later.")
                     )?;
                 }
-                let turn = job.turn;
-                let advance = session.record_grade(turn, record);
+                let advance = session.record_grade(job.turn, record);
                 shell.save(session)?;
                 if let Some(q) = advance.finished {
                     show_reference(shell, q)?;
                 }
             }
-            Input::Command(c @ (Command::Hint | Command::Ref)) => {
-                show_aside(shell.out, style, session, c)?;
+            Outcome::Skipped(advance) => {
                 shell.save(session)?;
-            }
-            Input::Command(Command::Skip) => {
-                let advance = session.skip();
-                shell.save(session)?;
-                writeln!(shell.out, "{}", style.dim("  (skipped)"))?;
                 if let Some(q) = advance.finished {
                     show_reference(shell, q)?;
                 }
             }
-            Input::Command(Command::Help) => show_help(shell.out, interactive)?,
-            Input::Command(Command::Edit) => {
-                writeln!(shell.out, "  :edit works in a terminal; here, answers come from standard input")?;
-            }
-            Input::Command(Command::Quit) | Input::End => {
-                session.quit();
-                shell.save(session)?;
-                break;
-            }
-            Input::Invalid(msg) => writeln!(shell.out, "  {msg}")?,
-            Input::Interrupted => {
-                session.interrupt();
+            Outcome::Ended => {
                 shell.save(session)?;
                 break;
             }
         }
     }
-    summary(session, shell)?;
-    Ok(session.transcript().status)
-}
-
-/// Keeps an answer that could not be saved (a full disk, a file-size limit): printed in
-/// full on standard error and written to a file in the temporary folder, which may sit on
-/// another disk. Returns the save's error, for the exit status.
-pub(crate) fn rescue(session_id: &str, answer: &str, err: TranscriptError) -> anyhow::Error {
-    let kept = tempfile::Builder::new()
-        .prefix(&format!("grill-unsaved-{}-", crate::scrub::controls(session_id).replace('/', "-")))
-        .suffix(".txt")
-        .tempfile_in(std::env::temp_dir())
-        .and_then(|mut f| {
-            f.write_all(answer.as_bytes())?;
-            f.as_file().sync_all()?;
-            f.keep().map_err(|e| e.error)
-        });
-    let mut stderr = io::stderr().lock();
-    let _ = writeln!(stderr, "Your answer could not be saved. Here it is in full:");
-    let _ = writeln!(stderr, "{BLOCK_SEPARATOR}");
-    let _ = writeln!(stderr, "{}", answer.trim_end_matches('\n'));
-    let _ = writeln!(stderr, "{BLOCK_SEPARATOR}");
-    let _ = match kept {
-        Ok((_, path)) => writeln!(stderr, "It is also in {}.", path.display()),
-        Err(e) => writeln!(stderr, "It could not be written to the temporary folder either ({e}): copy it from above."),
-    };
-    anyhow::Error::new(err).context("the answer was not saved")
-}
-
-/// Prints what is asked: a rule with the question's number, topic and level (or that it
-/// is a follow-up), the text, and in a terminal how to finish an answer. `note` goes on
-/// the rule (an interview's time left).
-pub(crate) fn show_prompt(
-    out: &mut dyn Write,
-    style: Style,
-    prompt: &Prompt<'_>,
-    interactive: bool,
-    note: Option<&str>,
-) -> io::Result<()> {
-    let mut header = match (prompt.follow_up, &prompt.generated) {
-        (None, None) => {
-            format!(
-                "── Question {} of {} · {} · {} ",
-                prompt.number, prompt.of, prompt.question.topic, prompt.question.level
-            )
-        }
-        (Some(_), _) => format!("── Follow-up on {} ", prompt.question.id),
-        (None, Some(_)) => format!("── Follow-up on {} (asked by the model) ", prompt.question.id),
-    };
-    if let Some(note) = note {
-        header.push_str(&format!("· {note} "));
-    }
-    writeln!(out, "\n{}", style.bold(&format!("{header:─<60}")))?;
-    write!(out, "{}", wrap(prompt.text(), WIDTH, ""))?;
-    if interactive {
-        writeln!(
-            out,
-            "{}",
-            style.dim(&format!(
-                "(finish with a line holding only \"{END_OF_ANSWER}\" · :hint :ref :skip :edit :help :quit)"
-            ))
-        )?;
-    }
-    Ok(())
-}
-
-/// Answers `:hint` or `:ref` for the current turn (the session notes both).
-pub(crate) fn show_aside(out: &mut dyn Write, style: Style, session: &mut Session<'_>, c: Command) -> io::Result<()> {
-    match c {
-        Command::Hint => {
-            let hint = session.hint().unwrap_or_else(|| "No more hints for this one.".into());
-            writeln!(out, "  {}", style.bold("hint:"))?;
-            write!(out, "{}", wrap(&hint, WIDTH, "    "))
-        }
-        Command::Ref => match session.reference() {
-            Some(r) => {
-                writeln!(out, "{}", style.bold("  Reference answer (noted in the transcript):"))?;
-                write!(out, "{}", wrap(r, WIDTH, "    "))
-            }
-            None => Ok(()),
-        },
-        _ => Ok(()),
-    }
-}
-
-/// Prints `:help`: the commands and how answers end.
-pub(crate) fn show_help(out: &mut dyn Write, interactive: bool) -> io::Result<()> {
-    for (_, name, help) in Command::ALL {
-        writeln!(out, "  {name:<7} {help}")?;
-    }
-    let how = if interactive {
-        format!("finish an answer with a line holding only \"{END_OF_ANSWER}\"")
+    if session.is_empty() {
+        turn::discard(&shell.path)?;
+        writeln!(shell.out, "\n{}", turn::NOT_SAVED)?;
     } else {
-        format!("separate answers with a line holding only \"{BLOCK_SEPARATOR}\"")
-    };
-    writeln!(out, "  {how}")
+        summary(session, shell)?;
+    }
+    Ok(session.transcript().status)
 }
 
 fn show_reference(shell: &mut Shell<'_>, q: &Question) -> io::Result<()> {
@@ -277,6 +172,7 @@ fn summary(session: &Session<'_>, shell: &mut Shell<'_>) -> io::Result<()> {
                 Some(Grade::Graded { score, .. }) => format!("{score}/100"),
                 Some(Grade::Ungraded { .. }) => "ungraded".to_string(),
                 None if turn.answer.is_some() => "not graded yet".to_string(),
+                None if turn.draft.is_some() => "draft saved".to_string(),
                 None => "not answered".to_string(),
             }
         };
@@ -287,4 +183,197 @@ fn summary(session: &Session<'_>, shell: &mut Shell<'_>) -> io::Result<()> {
     }
     writeln!(shell.out, "Saved to {}", shell.path.display())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::bank::{Bank, BankSource, Selection};
+    use crate::grade::grader::Grader;
+    use crate::repl::input::Input;
+    use crate::session::{Clock, Options};
+    use crate::transcript::{SCHEMA_VERSION, SessionMode, Transcript};
+
+    const BANK: &str = r#"
+[[question]]
+id = "q1"
+topic = "t"
+level = "senior"
+prompt = "Write f."
+testing = "Writing f."
+reference_answer = "def f(): return 1"
+[[question.key_points]]
+id = "returns"
+point = "It returns one."
+cues = ["return 1", "returns one"]
+"#;
+
+    /// Answers from a list, as a person at a terminal would give them; notes every draft
+    /// put back in the edit buffer.
+    struct Fake {
+        inputs: VecDeque<Input>,
+        interactive: bool,
+        restored: Vec<String>,
+    }
+
+    impl Fake {
+        fn new(interactive: bool, inputs: impl IntoIterator<Item = Input>) -> Fake {
+            Fake { inputs: inputs.into_iter().collect(), interactive, restored: Vec::new() }
+        }
+    }
+
+    impl AnswerSource for Fake {
+        fn read(&mut self, _asked: &str) -> io::Result<Input> {
+            Ok(self.inputs.pop_front().unwrap_or(Input::End))
+        }
+        fn interactive(&self) -> bool {
+            self.interactive
+        }
+        fn restore(&mut self, draft: &str) -> bool {
+            self.restored.push(draft.to_string());
+            self.interactive
+        }
+    }
+
+    fn bank() -> Bank {
+        Bank::from_files([("t.toml".to_string(), BANK.to_string())], BankSource::Embedded).unwrap()
+    }
+
+    fn transcript() -> Transcript {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-01-31T10:00:00+01:00").unwrap();
+        Transcript {
+            schema_version: SCHEMA_VERSION,
+            grill_version: "test".into(),
+            id: "abc".into(),
+            started_at: at,
+            updated_at: at,
+            status: Status::InProgress,
+            mode: SessionMode::Practice,
+            time_limit_secs: None,
+            grader: Grader::Offline.info(),
+            bank: "test".into(),
+            selection: Selection::default(),
+            follow_ups: 0,
+            plan: vec![],
+            turns: vec![],
+        }
+    }
+
+    const OPTS: Options = Options { follow_ups: 0, wait_for_grades: true, generate_follow_ups: false };
+
+    /// Runs `session` against `source` in `dir`; what was printed, with the folder as
+    /// `[DIR]`.
+    fn run(dir: &std::path::Path, session: &mut Session<'_>, source: &mut Fake) -> (Status, String) {
+        let store = Store::new(dir);
+        let mut out = Vec::new();
+        let mut grade = |_: &GradeJob<'_>| Grader::Offline.interrupted(Instant::now());
+        let mut follow_up = |_: &str, _: &str| None;
+        let mut shell = Shell {
+            out: &mut out,
+            style: Style::plain(),
+            store: &store,
+            path: dir.join("s.json"),
+            grade: &mut grade,
+            follow_up: &mut follow_up,
+        };
+        let status = drive(session, source, &mut shell).unwrap();
+        (status, String::from_utf8(out).unwrap().replace(&dir.display().to_string(), "[DIR]"))
+    }
+
+    const ASKED: &str = "\n── Question 1 of 1 · t · senior ────────────────────────────\nWrite f.\n";
+    const HOW: &str = "(finish with a line holding only \".\" · :hint :ref :skip :edit :help :quit)\n";
+    const SUMMARY: &str = "\n── Session summary ─────────────────────────────────────────\n";
+
+    fn saved(dir: &std::path::Path) -> Transcript {
+        Store::load(&dir.join("s.json")).unwrap()
+    }
+
+    #[test]
+    fn ctrl_c_keeps_the_draft_puts_it_back_and_a_second_one_quits() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = bank();
+        let mut s = Session::start(b.questions().iter().collect(), OPTS, transcript(), Clock::system());
+        let draft = "def f():\n    return";
+        // The second Ctrl-C comes with the buffer as it was put back: nothing new typed.
+        let mut fake = Fake::new(true, [Input::Interrupted(draft.into()), Input::Interrupted(draft.into())]);
+        let (status, out) = run(dir.path(), &mut s, &mut fake);
+        assert_eq!(status, Status::Interrupted);
+        assert_eq!(fake.restored, [draft], "the draft goes back in the edit buffer once");
+        assert_eq!(
+            out,
+            format!(
+                "{ASKED}{HOW}(draft saved; Ctrl-C again quits, and `grill resume` brings it back)\n\
+                 {SUMMARY}  q1                                               draft saved\nSaved to [DIR]/s.json\n"
+            )
+        );
+        let t = saved(dir.path());
+        assert_eq!((t.status, t.turns[0].draft.as_deref()), (Status::Interrupted, Some(draft)));
+
+        // Resumed in a terminal, the draft is put back in the edit buffer at once.
+        let mut r = Session::resume(b.questions().iter().collect(), OPTS, t.clone(), Clock::system());
+        let mut fake = Fake::new(true, [Input::Command(crate::repl::command::Command::Quit)]);
+        run(dir.path(), &mut r, &mut fake);
+        assert_eq!(fake.restored, [draft]);
+
+        // Resumed from a script, it is shown instead, and kept until an answer replaces it.
+        let mut r = Session::resume(b.questions().iter().collect(), OPTS, t, Clock::system());
+        let mut fake = Fake::new(false, [Input::End]);
+        let (_, out) = run(dir.path(), &mut r, &mut fake);
+        assert_eq!(
+            out,
+            format!(
+                "{ASKED}  (your draft from before, kept until you answer:)\n    def f():\n        return\n\
+                 {SUMMARY}  q1                                               draft saved\nSaved to [DIR]/s.json\n"
+            )
+        );
+        assert_eq!(saved(dir.path()).turns[0].draft.as_deref(), Some(draft));
+    }
+
+    #[test]
+    fn a_session_left_empty_is_not_saved_and_its_old_file_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = bank();
+        let path = dir.path().join("s.json");
+        // An empty session an earlier version saved: resumed and left empty again.
+        std::fs::write(&path, "{}").unwrap();
+        let mut s = Session::start(b.questions().iter().collect(), OPTS, transcript(), Clock::system());
+        let mut fake =
+            Fake::new(true, [Input::Command(crate::repl::command::Command::Hint), Input::Interrupted("".into())]);
+        let (status, out) = run(dir.path(), &mut s, &mut fake);
+        assert_eq!(status, Status::Interrupted);
+        assert_eq!(
+            out,
+            format!(
+                "{ASKED}{HOW}  hint:\n    The interviewer wants to see: Writing f.\n\n\
+                 Nothing was answered: the session was not saved.\n"
+            )
+        );
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn an_answer_written_in_the_editor_is_shown_before_it_is_graded() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = bank();
+        let mut s = Session::start(b.questions().iter().collect(), OPTS, transcript(), Clock::system());
+        let answer = "def f():\n    return 1  # one";
+        let mut fake = Fake::new(true, [Input::Edited(answer.into())]);
+        let (_, out) = run(dir.path(), &mut s, &mut fake);
+        let graded = &saved(dir.path()).turns[0];
+        assert_eq!(graded.answer.as_deref(), Some(answer));
+        let rubric = b.questions()[0].rubric();
+        let grade = render::grade(&Style::plain(), &rubric, &graded.grades[0]);
+        assert_eq!(
+            out,
+            format!(
+                "{ASKED}{HOW}    def f():\n        return 1  # one\n\n{grade}  \
+                 The answer is saved; `grill regrade --pending` grades it later.\n\n  \
+                 Reference answer for q1:\n    def f(): return 1\n\
+                 {SUMMARY}  q1                                               ungraded\nSaved to [DIR]/s.json\n"
+            )
+        );
+    }
 }
