@@ -64,6 +64,7 @@ fn main() {
                         server_ms: None,
                         injection: vec![],
                     }],
+                    draft: None,
                 });
             }
         }

@@ -4,6 +4,7 @@
 //! The library holds the pure core (bank, grading, session state machine, transcripts)
 //! and the commands; `main.rs` only parses arguments and reports errors.
 
+pub mod ask;
 pub mod bank;
 pub mod cli;
 pub mod commands;
@@ -16,6 +17,7 @@ pub mod llm;
 pub mod prompts;
 pub mod render;
 pub mod report;
+pub mod repl;
 pub mod review;
 pub mod scrub;
 pub mod session;

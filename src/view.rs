@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::bank::{Bank, Rubric, Severity};
 use crate::grade::{Grade, Verdict};
 use crate::scrub;
-use crate::session::Prompt;
+use crate::ask::Prompt;
 use crate::transcript::{GradeRecord, GraderInfo, Transcript, Turn};
 use crate::words::{self, Band};
 

@@ -30,7 +30,7 @@ use grill::grade::guard::{Marker, MarkerKind};
 use grill::grade::reply;
 use grill::grade::{Assessment, Feedback, FlagHit, Grade, PointVerdict, Verdict};
 
-use grill::session::{Options, Session, Step};
+use grill::session::{Clock, Options, Session, Step};
 use grill::transcript::{
     GradeRecord, GraderInfo, SCHEMA_VERSION, SessionMode, Status, Store, StructuredMode, Transcript, TranscriptError,
     Turn, Usage,
@@ -623,12 +623,14 @@ fn current_transcript(waiting_for_grade: bool) -> Transcript {
         hints: vec!["The interviewer wants to see: mixing".into()],
         reference_shown_early: false,
         grades: vec![ungraded.clone(), graded.clone()],
+        draft: None,
     };
     let mut last = turn("tides", None, None);
     last.grades.clear();
     if !waiting_for_grade {
         last.answer = None;
         last.answered_at = None;
+        last.draft = Some("The moon's pull,\n    and".into());
     }
     Transcript {
         schema_version: SCHEMA_VERSION,
@@ -937,7 +939,7 @@ fn transcript_resume_never_panics() {
         let opts =
             Options { follow_ups: t.follow_ups, wait_for_grades: !c.interview, generate_follow_ups: !c.interview };
         let outcome = no_panic("Session::resume and its first steps", || {
-            let mut s = Session::resume(questions, opts, t);
+            let mut s = Session::resume(questions, opts, t, Clock::system());
             let _ = (s.step(), s.prompt().map(|p| p.text().len()), s.pending_job().map(|j| j.turn));
             let _ = s.ungraded_jobs().len();
             let _ = s.gap();

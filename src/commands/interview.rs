@@ -10,8 +10,9 @@ use crate::cli::InterviewArgs;
 use crate::error::ExitStatus;
 use crate::grade::grader::Grader;
 use crate::render;
-use crate::session::interview::{Interview, drive};
-use crate::session::{Options, Session};
+use crate::repl::NOT_SAVED;
+use crate::repl::interview::{Interview, drive};
+use crate::session::{Clock, Options, Session};
 use crate::transcript::{LOCK_WAIT, SessionLock, SessionMode, Status, Store};
 
 use super::Context;
@@ -34,11 +35,11 @@ pub fn run(ctx: &Context, args: &InterviewArgs) -> anyhow::Result<ExitStatus> {
     eprintln!("{}", ctx.err_style.dim(&chosen.announcement));
     let mut transcript = new_transcript(&bank, &chosen.grader, selection, sel.follow_ups, SessionMode::Interview);
     transcript.time_limit_secs = args.time_limit;
-    let session = Session::start(questions, options(sel.follow_ups), transcript);
+    let session = Session::start(questions, options(sel.follow_ups), transcript, Clock::system())
+        .with_time_limit(args.time_limit.map(Duration::from_secs));
     let path = new_path(&store, &bank, &session);
     let lock = SessionLock::acquire(&path, "grill interview", LOCK_WAIT)?;
-    let limit = args.time_limit.map(Duration::from_secs);
-    run_session(ctx, &rt, &bank, &chosen.grader, &store, (path, lock), session, usize::from(args.jobs), limit)
+    run_session(ctx, &rt, &bank, &chosen.grader, &store, (path, lock), session, usize::from(args.jobs))
 }
 
 /// Drives an interview (new or resumed) to its end and prints the report, holding the
@@ -53,7 +54,6 @@ pub(super) fn run_session(
     (path, _lock): (std::path::PathBuf, SessionLock),
     session: Session<'_>,
     jobs: usize,
-    time_limit: Option<Duration>,
 ) -> anyhow::Result<ExitStatus> {
     crate::util::remove_stale_temps(store.dir(), crate::util::STALE_TEMP_AGE);
     let (mut source, interactive) = answer_source(ctx)?;
@@ -66,18 +66,12 @@ pub(super) fn run_session(
     let ended = drive(
         session,
         source.as_mut(),
-        Interview {
-            out: &mut stdout,
-            style: ctx.style,
-            store,
-            path: path.clone(),
-            grader,
-            rt,
-            jobs,
-            time_limit,
-            interactive,
-        },
+        Interview { out: &mut stdout, style: ctx.style, store, path: path.clone(), grader, rt, jobs, interactive },
     )?;
+    if !ended.saved {
+        writeln!(stdout, "\n{NOT_SAVED}")?;
+        return Ok(if ended.status == Status::Interrupted { ExitStatus::Interrupted } else { ExitStatus::Success });
+    }
     write!(stdout, "{}", render::interview_report(&ctx.style, &ended.transcript, bank))?;
     if let Some(why) = &ended.grading_stopped {
         writeln!(stdout, "\n{} {why}", ctx.style.warn("Grading stopped:"))?;

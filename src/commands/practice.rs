@@ -6,10 +6,10 @@ use crate::bank::{Bank, Question, Selection, select};
 use crate::cli::PracticeArgs;
 use crate::error::ExitStatus;
 use crate::grade::grader::Grader;
+use crate::repl::input::{AnswerSource, Blocks, Terminal};
+use crate::repl::practice::{Shell, drive};
 use crate::review::{index, schedule};
-use crate::session::input::{AnswerSource, Blocks, Terminal};
-use crate::session::run::{Shell, drive};
-use crate::session::{GradeJob, Options, Session};
+use crate::session::{Clock, GradeJob, Options, Session};
 use crate::transcript::{LOCK_WAIT, SCHEMA_VERSION, SessionLock, SessionMode, Status, Store, Transcript, now};
 
 use super::Context;
@@ -31,6 +31,7 @@ pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
             generate_follow_ups: chosen.grader.writes_follow_ups(),
         },
         transcript,
+        Clock::system(),
     );
     let path = new_path(&store, &bank, &session);
     let lock = SessionLock::acquire(&path, "grill practice", LOCK_WAIT)?;

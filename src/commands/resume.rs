@@ -3,7 +3,7 @@
 use crate::cli::ResumeArgs;
 use crate::error::{ExitStatus, UserError};
 use crate::review::index;
-use crate::session::{Options, Session};
+use crate::session::{Clock, Options, Session};
 use crate::transcript::{LOCK_WAIT, SessionLock, SessionMode, Status, Store};
 
 use super::Context;
@@ -47,7 +47,8 @@ pub fn run(ctx: &Context, args: &ResumeArgs) -> anyhow::Result<ExitStatus> {
     );
     if transcript.mode == SessionMode::Interview {
         // The time limit is not carried over: a resumed interview runs to its end.
-        let session = Session::resume(questions, super::interview::options(transcript.follow_ups), transcript);
+        let opts = super::interview::options(transcript.follow_ups);
+        let session = Session::resume(questions, opts, transcript, Clock::system());
         return super::interview::run_session(
             ctx,
             &rt,
@@ -57,7 +58,6 @@ pub fn run(ctx: &Context, args: &ResumeArgs) -> anyhow::Result<ExitStatus> {
             (path, lock),
             session,
             usize::from(crate::cli::INTERVIEW_JOBS),
-            None,
         );
     }
     let opts = Options {
@@ -65,6 +65,6 @@ pub fn run(ctx: &Context, args: &ResumeArgs) -> anyhow::Result<ExitStatus> {
         wait_for_grades: true,
         generate_follow_ups: chosen.grader.writes_follow_ups(),
     };
-    let mut session = Session::resume(questions, opts, transcript);
+    let mut session = Session::resume(questions, opts, transcript, Clock::system());
     super::practice::run_session(ctx, &rt, chosen.grader, &store, (path, lock), &mut session)
 }

@@ -1,15 +1,19 @@
 //! The session as a state machine: which question or follow-up is asked, what happens to
-//! an answer, hints, skips and quitting. No I/O: the terminal (or a test) feeds it events
-//! and shows what it returns, and the transcript it keeps is saved by the caller.
+//! an answer, hints, skips, drafts, the time limit and quitting. No I/O: the terminal
+//! (`crate::repl`) or a test feeds it events and shows what it returns, the transcript it
+//! keeps is saved by the caller, and the time comes from the [`Clock`] it is given.
 
-pub mod input;
-pub mod interview;
-pub mod run;
+mod clock;
 
-use crate::bank::{FollowUp, KeyPoint, Question, Rubric};
-use crate::grade::Asked;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset};
+
+pub use crate::ask::Prompt;
+use crate::bank::{FollowUp, KeyPoint, Question};
 use crate::grade::Verdict;
-use crate::transcript::{GradeRecord, Status, Transcript, Turn, now};
+use crate::transcript::{GradeRecord, Status, Transcript, Turn};
+pub use clock::Clock;
 
 /// How the session behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,78 +40,6 @@ pub enum Step {
     Done,
 }
 
-/// What is being asked.
-#[derive(Debug, Clone)]
-pub struct Prompt<'b> {
-    /// The bank question.
-    pub question: &'b Question,
-    /// The follow-up, when one is asked.
-    pub follow_up: Option<&'b FollowUp>,
-    /// A generated follow-up: the key point it targets and the question's text.
-    pub generated: Option<(&'b KeyPoint, String)>,
-    /// 1-based number of the question in the session.
-    pub number: usize,
-    /// How many questions the session has.
-    pub of: usize,
-}
-
-impl<'b> Prompt<'b> {
-    /// The main question, on its own.
-    pub fn main(question: &'b Question) -> Prompt<'b> {
-        Prompt { question, follow_up: None, generated: None, number: 1, of: 1 }
-    }
-
-    /// What a saved turn asked, rebuilt from the bank (for re-grading and resuming).
-    /// A follow-up the bank no longer has is asked about the main question's rubric.
-    pub fn for_turn(question: &'b Question, turn: &Turn) -> Prompt<'b> {
-        let follow_up = turn.follow_up_id.as_deref().and_then(|id| question.follow_up(id));
-        let generated = turn
-            .generated_for
-            .as_deref()
-            .and_then(|id| question.key_points.iter().find(|k| k.id == id))
-            .map(|kp| (kp, turn.prompt.clone()));
-        Prompt { question, follow_up, generated, number: 1, of: 1 }
-    }
-
-    /// The text to ask.
-    pub fn text(&self) -> &str {
-        match (&self.generated, self.follow_up) {
-            (Some((_, text)), _) => text,
-            (None, Some(f)) => &f.prompt,
-            (None, None) => &self.question.prompt,
-        }
-    }
-
-    /// Whether this is a follow-up (from the bank or generated).
-    pub fn is_follow_up(&self) -> bool {
-        self.follow_up.is_some() || self.generated.is_some()
-    }
-
-    /// The rubric the answer is graded against: a generated follow-up is graded on the
-    /// one key point it targets.
-    pub fn rubric(&self) -> Rubric<'b> {
-        match (&self.generated, self.follow_up) {
-            (Some((kp, _)), _) => Rubric { testing: &kp.point, key_points: std::slice::from_ref(*kp), red_flags: &[] },
-            (None, Some(f)) => f.rubric(),
-            (None, None) => self.question.rubric(),
-        }
-    }
-
-    /// The strong answer to show on request or at the end.
-    pub fn reference(&self) -> &'b str {
-        match (&self.generated, self.follow_up) {
-            (Some((kp, _)), _) => &kp.point,
-            (None, Some(f)) => &f.answer,
-            (None, None) => &self.question.reference_answer,
-        }
-    }
-
-    /// What a grader needs to know about it.
-    pub fn asked(&self) -> Asked<'_> {
-        Asked { id: &self.question.id, prompt: self.text(), reference: self.reference(), rubric: self.rubric() }
-    }
-}
-
 /// An answer to be graded.
 #[derive(Debug, Clone)]
 pub struct GradeJob<'b> {
@@ -126,12 +58,27 @@ pub struct Advance<'b> {
     pub finished: Option<&'b Question>,
 }
 
+/// What Ctrl-C did while an answer was being typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interrupt {
+    /// What was typed is kept as the turn's draft; the session goes on, and a second
+    /// Ctrl-C with nothing new typed ends it.
+    DraftKept,
+    /// The session ended as interrupted.
+    Ended,
+}
+
 /// A running session.
 #[derive(Debug)]
 pub struct Session<'b> {
     questions: Vec<&'b Question>,
     opts: Options,
     transcript: Transcript,
+    clock: Clock,
+    /// When this run of the session began (a resumed one: when it was resumed).
+    began: DateTime<FixedOffset>,
+    /// No new turn is asked from this time on.
+    deadline: Option<DateTime<FixedOffset>>,
     /// Index into `questions` of the question being asked.
     cursor: usize,
     /// The turn index of the current question's main answer.
@@ -145,22 +92,31 @@ pub struct Session<'b> {
 
 impl<'b> Session<'b> {
     /// Starts a session over `questions`, recording into `transcript` (whose turns must be
-    /// empty).
-    pub fn start(questions: Vec<&'b Question>, opts: Options, mut transcript: Transcript) -> Session<'b> {
+    /// empty) the times `clock` gives.
+    pub fn start(questions: Vec<&'b Question>, opts: Options, mut transcript: Transcript, clock: Clock) -> Session<'b> {
         transcript.plan = questions.iter().map(|q| q.id.clone()).collect();
         // A session with no turns yet resumes at its first question.
-        Session::resume(questions, opts, transcript)
+        Session::resume(questions, opts, transcript, clock)
     }
 
     /// Picks up a saved session where it stopped: the turn that was being asked is asked
     /// again, an answer that was never graded is graded first, and otherwise the session
     /// moves on as if the last grade had just arrived.
-    pub fn resume(questions: Vec<&'b Question>, opts: Options, mut transcript: Transcript) -> Session<'b> {
+    pub fn resume(
+        questions: Vec<&'b Question>,
+        opts: Options,
+        mut transcript: Transcript,
+        clock: Clock,
+    ) -> Session<'b> {
         transcript.status = Status::InProgress;
+        let began = clock.now();
         let mut s = Session {
             questions,
             opts,
             transcript,
+            clock,
+            began,
+            deadline: None,
             cursor: 0,
             main_turn: 0,
             step: Step::Done,
@@ -194,6 +150,34 @@ impl<'b> Session<'b> {
             s.advance();
         }
         s
+    }
+
+    /// Ends the session once `limit` has passed since it began: no new turn is asked
+    /// after that (see [`Session::end_if_out_of_time`]).
+    pub fn with_time_limit(mut self, limit: Option<Duration>) -> Session<'b> {
+        self.deadline = limit.map(|l| {
+            chrono::Duration::from_std(l)
+                .ok()
+                .and_then(|l| self.began.checked_add_signed(l))
+                .unwrap_or(DateTime::<FixedOffset>::MAX_UTC.fixed_offset())
+        });
+        self
+    }
+
+    /// The time left before the limit, when there is one.
+    pub fn time_left(&self) -> Option<Duration> {
+        let deadline = self.deadline?;
+        Some((deadline - self.clock.now()).to_std().unwrap_or(Duration::ZERO))
+    }
+
+    /// Ends the session (as quit) when its time is up. Checked between answers, never in
+    /// the middle of one; returns whether it ended it.
+    pub fn end_if_out_of_time(&mut self) -> bool {
+        if self.step == Step::Done || self.time_left() != Some(Duration::ZERO) {
+            return false;
+        }
+        self.quit();
+        true
     }
 
     /// The grading job of the turn the session waits on, when it waits for a grade.
@@ -248,7 +232,9 @@ impl<'b> Session<'b> {
         };
         let t = &mut self.transcript.turns[turn];
         t.answer = Some(answer.clone());
-        t.answered_at = Some(now());
+        t.answered_at = Some(self.clock.now());
+        // The answer supersedes whatever draft led to it.
+        t.draft = None;
         self.touch();
         let job = GradeJob { turn, prompt: self.prompt_of(turn), answer };
         let advance = if self.opts.wait_for_grades {
@@ -318,9 +304,34 @@ impl<'b> Session<'b> {
         self.finish(Status::Quit);
     }
 
-    /// Ends the session after Ctrl-C.
-    pub fn interrupt(&mut self) {
+    /// Ctrl-C, with `typed` what the answer's editor held. New text is kept as the turn's
+    /// draft and the session goes on; with nothing typed, or nothing changed since the
+    /// draft was kept, the session ends as interrupted (the draft stays in the transcript).
+    pub fn interrupt(&mut self, typed: &str) -> Interrupt {
+        if let Step::Asking(turn) = self.step {
+            let t = &mut self.transcript.turns[turn];
+            let fresh = !typed.trim().is_empty() && t.draft.as_deref().map(str::trim) != Some(typed.trim());
+            if fresh {
+                t.draft = Some(typed.to_string());
+                self.touch();
+                return Interrupt::DraftKept;
+            }
+        }
         self.finish(Status::Interrupted);
+        Interrupt::Ended
+    }
+
+    /// The draft kept for the turn being asked, if any.
+    pub fn draft(&self) -> Option<&str> {
+        let Step::Asking(turn) = self.step else { return None };
+        self.transcript.turns[turn].draft.as_deref()
+    }
+
+    /// Whether the session holds nothing worth keeping: no answer, no skip, no draft.
+    /// Such a session is not saved (a session started and quit would otherwise become
+    /// the latest one, and what `grill resume` picks).
+    pub fn is_empty(&self) -> bool {
+        self.transcript.turns.iter().all(|t| t.answer.is_none() && !t.skipped && t.draft.is_none())
     }
 
     fn finish(&mut self, status: Status) {
@@ -332,7 +343,7 @@ impl<'b> Session<'b> {
     }
 
     fn touch(&mut self) {
-        self.transcript.updated_at = now();
+        self.transcript.updated_at = self.clock.now();
     }
 
     /// The key point a generated follow-up should target, while one is awaited.
@@ -378,13 +389,14 @@ impl<'b> Session<'b> {
             generated_for: generated.map(|(kp, _)| kp.id.clone()),
             prompt,
             question_hash: question.content_hash(),
-            asked_at: now(),
+            asked_at: self.clock.now(),
             answer: None,
             answered_at: None,
             skipped: false,
             hints: Vec::new(),
             reference_shown_early: false,
             grades: Vec::new(),
+            draft: None,
         };
         self.transcript.turns.push(turn);
         let index = self.transcript.turns.len() - 1;
@@ -498,6 +510,11 @@ mod tests {
     use crate::grade::offline;
     use crate::transcript::{GraderInfo, SCHEMA_VERSION};
 
+    /// The time every test starts at.
+    fn t0() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-01-31T10:00:00+01:00").unwrap()
+    }
+
     const BANK: &str = r#"
 [[question]]
 id = "q1"
@@ -552,7 +569,7 @@ cues = ["gamma", "third letter"]
     fn record(grade: crate::grade::Grade) -> GradeRecord {
         GradeRecord {
             grader: GraderInfo::Offline { version: "t".into() },
-            graded_at: now(),
+            graded_at: t0(),
             latency_ms: 0,
             grade,
             mode: None,
@@ -571,8 +588,8 @@ cues = ["gamma", "third letter"]
             schema_version: SCHEMA_VERSION,
             grill_version: "test".into(),
             id: "abc".into(),
-            started_at: now(),
-            updated_at: now(),
+            started_at: t0(),
+            updated_at: t0(),
             status: Status::InProgress,
             mode: Default::default(),
             time_limit_secs: None,
@@ -587,7 +604,12 @@ cues = ["gamma", "third letter"]
 
     fn session(bank: &Bank, follow_ups: usize) -> Session<'_> {
         let qs = bank.questions().iter().collect();
-        Session::start(qs, Options { follow_ups, wait_for_grades: true, generate_follow_ups: false }, transcript())
+        Session::start(
+            qs,
+            Options { follow_ups, wait_for_grades: true, generate_follow_ups: false },
+            transcript(),
+            Clock::fixed(t0()),
+        )
     }
 
     fn answer_and_grade(s: &mut Session<'_>, text: &str) {
@@ -663,6 +685,7 @@ cues = ["gamma", "third letter"]
             q2,
             Options { follow_ups: 2, wait_for_grades: true, generate_follow_ups: true },
             transcript(),
+            Clock::fixed(t0()),
         );
         answer_and_grade(&mut s, "I would rather not say anything relevant here at all today.");
         // q2 has no bank follow-ups: its missed point `gamma` needs a generated one.
@@ -687,6 +710,7 @@ cues = ["gamma", "third letter"]
             qs,
             Options { follow_ups: 2, wait_for_grades: true, generate_follow_ups: true },
             transcript(),
+            Clock::fixed(t0()),
         );
         answer_and_grade(&mut s, "nothing relevant at all in this answer, I am afraid");
         // q1's missed points are probed by bank follow-ups: those come, no generation.
@@ -710,7 +734,7 @@ cues = ["gamma", "third letter"]
         let saved = s.transcript().clone();
         let qs: Vec<&Question> = b.questions().iter().collect();
         let opts = Options { follow_ups: 1, wait_for_grades: true, generate_follow_ups: false };
-        let mut r = Session::resume(qs.clone(), opts, saved);
+        let mut r = Session::resume(qs.clone(), opts, saved, Clock::fixed(t0()));
         assert_eq!(r.prompt().unwrap().follow_up.unwrap().id, "about-beta");
         answer_and_grade(&mut r, "It is the second.");
         assert_eq!(r.prompt().unwrap().question.id, "q2");
@@ -718,7 +742,7 @@ cues = ["gamma", "third letter"]
         // Stopped after an answer was saved but before its grade: it is graded first.
         let (_, _) = r.submit("gamma is the third letter, the gamma one".into()).unwrap();
         let saved = r.transcript().clone();
-        let r2 = Session::resume(qs, opts, saved);
+        let r2 = Session::resume(qs, opts, saved, Clock::fixed(t0()));
         let job = r2.pending_job().expect("the answer waits for its grade");
         assert_eq!(job.prompt.question.id, "q2");
         assert_eq!(r2.transcript().status, Status::InProgress);
@@ -732,6 +756,7 @@ cues = ["gamma", "third letter"]
             qs,
             Options { follow_ups: 1, wait_for_grades: false, generate_follow_ups: false },
             transcript(),
+            Clock::fixed(t0()),
         );
         let (job, _) = s.submit("anything".into()).unwrap();
         assert_eq!(s.prompt().unwrap().follow_up.unwrap().id, "about-alpha");
@@ -739,5 +764,92 @@ cues = ["gamma", "third letter"]
         s.record_grade(job.turn, record(grade));
         assert_eq!(s.transcript().turns[0].grades.len(), 1);
         assert!(matches!(s.step(), Step::Asking(1)), "a late grade does not move the session");
+    }
+
+    #[test]
+    fn times_come_from_the_clock_it_is_given() {
+        let b = bank();
+        let clock = Clock::fixed(t0());
+        let qs = b.questions().iter().collect();
+        let opts = Options { follow_ups: 0, wait_for_grades: true, generate_follow_ups: false };
+        let mut s = Session::start(qs, opts, transcript(), clock.clone());
+        assert_eq!(s.transcript().turns[0].asked_at, t0());
+        clock.advance(Duration::from_secs(90));
+        s.submit("alpha".into()).unwrap();
+        let later = DateTime::parse_from_rfc3339("2026-01-31T10:01:30+01:00").unwrap();
+        assert_eq!(s.transcript().turns[0].answered_at, Some(later));
+        assert_eq!(s.transcript().updated_at, later);
+    }
+
+    #[test]
+    fn the_time_limit_ends_the_session_between_answers() {
+        let b = bank();
+        let clock = Clock::fixed(t0());
+        let qs = b.questions().iter().collect();
+        let opts = Options { follow_ups: 0, wait_for_grades: false, generate_follow_ups: false };
+        let mut s =
+            Session::start(qs, opts, transcript(), clock.clone()).with_time_limit(Some(Duration::from_secs(60)));
+        assert_eq!(s.time_left(), Some(Duration::from_secs(60)));
+        clock.advance(Duration::from_secs(59));
+        assert_eq!(s.time_left(), Some(Duration::from_secs(1)));
+        assert!(!s.end_if_out_of_time());
+        s.submit("an answer given in time".into()).unwrap();
+        clock.advance(Duration::from_secs(5));
+        assert_eq!(s.time_left(), Some(Duration::ZERO));
+        assert!(s.end_if_out_of_time());
+        assert_eq!((s.step(), s.transcript().status), (Step::Done, Status::Quit));
+        assert_eq!(s.transcript().turns.len(), 2, "the second question was asked, never answered");
+        // Without a limit there is no time left to tell, and time never ends the session.
+        let unlimited = Session::start(b.questions().iter().collect(), opts, transcript(), clock.clone());
+        assert_eq!(unlimited.time_left(), None);
+    }
+
+    #[test]
+    fn a_first_ctrl_c_keeps_the_draft_and_a_second_ends_the_session() {
+        let b = bank();
+        let mut s = session(&b, 0);
+        assert!(s.is_empty());
+        assert_eq!(s.interrupt("half an answer\nabout alpha"), Interrupt::DraftKept);
+        assert_eq!(s.draft(), Some("half an answer\nabout alpha"));
+        assert_eq!(s.step(), Step::Asking(0), "the session goes on");
+        assert!(!s.is_empty(), "a draft is worth keeping");
+        // New text replaces the draft and still does not end the session.
+        assert_eq!(s.interrupt("half an answer\nabout alpha, and beta"), Interrupt::DraftKept);
+        // Nothing changed since: the second Ctrl-C ends it, and the draft stays saved.
+        assert_eq!(s.interrupt("half an answer\nabout alpha, and beta\n"), Interrupt::Ended);
+        assert_eq!((s.step(), s.transcript().status), (Step::Done, Status::Interrupted));
+        assert_eq!(s.transcript().turns[0].draft.as_deref(), Some("half an answer\nabout alpha, and beta"));
+
+        // Resumed, the turn is asked again with its draft; the answer replaces it.
+        let qs = b.questions().iter().collect();
+        let opts = Options { follow_ups: 0, wait_for_grades: true, generate_follow_ups: false };
+        let mut r = Session::resume(qs, opts, s.transcript().clone(), Clock::fixed(t0()));
+        assert_eq!(r.draft(), Some("half an answer\nabout alpha, and beta"));
+        r.submit("alpha and beta, in full".into()).unwrap();
+        assert_eq!(r.transcript().turns[0].draft, None);
+    }
+
+    #[test]
+    fn ctrl_c_with_nothing_typed_ends_at_once() {
+        let b = bank();
+        let mut s = session(&b, 0);
+        assert_eq!(s.interrupt("  \n"), Interrupt::Ended);
+        assert_eq!(s.transcript().status, Status::Interrupted);
+        assert_eq!(s.transcript().turns[0].draft, None);
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn only_an_answer_a_skip_or_a_draft_makes_a_session_worth_keeping() {
+        let b = bank();
+        let mut s = session(&b, 0);
+        s.hint();
+        s.reference();
+        assert!(s.is_empty(), "hints and the reference alone are not kept");
+        s.skip();
+        assert!(!s.is_empty());
+        let mut s = session(&b, 0);
+        s.submit("alpha".into()).unwrap();
+        assert!(!s.is_empty());
     }
 }

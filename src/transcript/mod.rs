@@ -104,6 +104,10 @@ pub struct Turn {
     /// Every grading of the answer, oldest first.
     #[serde(default)]
     pub grades: Vec<GradeRecord>,
+    /// What was typed but not yet submitted when the session was interrupted; `grill
+    /// resume` puts it back in the editor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft: Option<String>,
 }
 
 impl Turn {

@@ -66,7 +66,8 @@ fn with_nothing_listening_the_offline_fallback_is_one_line() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let sb = Sandbox::new();
     let run =
-        sb.run_with(&["practice", "--question", "gil"], ":quit\n", &[("OLLAMA_HOST", &format!("127.0.0.1:{port}"))]);
+        // Skipped, not quit: a session with nothing answered or skipped is not saved.
+        sb.run_with(&["practice", "--question", "gil"], ":skip\n", &[("OLLAMA_HOST", &format!("127.0.0.1:{port}"))]);
     run.success();
     let lines: Vec<&str> = run.stderr.lines().filter(|l| l.contains("Grading offline")).collect();
     assert_eq!(

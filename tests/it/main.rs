@@ -11,6 +11,7 @@ mod interview;
 mod learning;
 mod llm;
 mod practice;
+mod repl;
 mod review;
 mod safety_input;
 mod safety_server;

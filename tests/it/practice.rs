@@ -129,7 +129,8 @@ fn the_same_seed_asks_the_same_questions() {
     let bank = fixture_bank();
     let plan = |seed: &str| {
         let sb = Sandbox::new();
-        sb.run(&["--bank", bank.to_str().unwrap(), "practice", "--count", "2", "--seed", seed], "").success();
+        // One skip, so the session is kept (an empty one is not saved).
+        sb.run(&["--bank", bank.to_str().unwrap(), "practice", "--count", "2", "--seed", seed], ":skip\n").success();
         sb.only_transcript()["plan"].clone()
     };
     let first = plan("7");

@@ -9,17 +9,17 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc;
 
-use super::input::{AnswerSource, Command, Input};
-use super::run::{show_aside, show_help, show_prompt};
-use super::{GradeJob, Session, Step};
+use super::input::AnswerSource;
+use super::turn::{self, Outcome, handle, rescue, show_turn};
 use crate::grade::grader::Grader;
+use crate::session::{GradeJob, Session, Step};
 use crate::style::Style;
 use crate::transcript::{Status, Store, Transcript, TranscriptError};
 
@@ -39,8 +39,6 @@ pub struct Interview<'a> {
     pub rt: &'a tokio::runtime::Runtime,
     /// Answers graded at the same time, at most.
     pub jobs: usize,
-    /// No new question is asked once this much time has passed.
-    pub time_limit: Option<Duration>,
     /// Whether answers come from a terminal: then a spinner shows while the last grades
     /// are awaited, and Ctrl-C stops waiting.
     pub interactive: bool,
@@ -61,6 +59,9 @@ pub struct Ended {
     pub time_up: bool,
     /// Whether Ctrl-C stopped the wait for the last grades.
     pub wait_interrupted: bool,
+    /// Whether the session was kept: one with nothing answered, skipped or drafted is not
+    /// (and its file, if an earlier run wrote one, is removed).
+    pub saved: bool,
 }
 
 /// What the grading thread reports when it is done.
@@ -76,9 +77,10 @@ struct GradingEnd {
 /// Runs the interview to its end; answers already given but not graded (a resumed
 /// interview) are graded first, in the background like the rest.
 pub fn drive(session: Session<'_>, source: &mut dyn AnswerSource, iv: Interview<'_>) -> anyhow::Result<Ended> {
-    let Interview { out, style, store, path, grader, rt, jobs, time_limit, interactive } = iv;
+    let Interview { out, style, store, path, grader, rt, jobs, interactive } = iv;
     let shared = Mutex::new(session);
-    let save = |s: &Session<'_>| store.save(s.transcript(), &path);
+    // Nothing is written until the session holds something worth keeping.
+    let save = |s: &Session<'_>| if s.is_empty() { Ok(()) } else { store.save(s.transcript(), &path) };
     let waiting = ProgressBar::hidden();
     let (tx, rx) = mpsc::unbounded_channel::<GradeJob<'_>>();
     let input_done = tokio::sync::Notify::new();
@@ -89,7 +91,7 @@ pub fn drive(session: Session<'_>, source: &mut dyn AnswerSource, iv: Interview<
         for job in lock(&shared).ungraded_jobs() {
             let _ = tx.send(job);
         }
-        let asked = ask_all(&shared, source, out, style, &save, &tx, time_limit, interactive);
+        let asked = ask_all(&shared, source, out, style, &save, &tx);
         drop(tx);
         input_done.notify_one();
         let left = lock(&shared).ungraded_jobs().len();
@@ -116,6 +118,10 @@ pub fn drive(session: Session<'_>, source: &mut dyn AnswerSource, iv: Interview<
     if let Some(e) = grading.save_error {
         return Err(e.into());
     }
+    let saved = !session.is_empty();
+    if !saved {
+        turn::discard(&path)?;
+    }
     let transcript = session.transcript().clone();
     let pending = session.ungraded_jobs().len();
     Ok(Ended {
@@ -125,6 +131,7 @@ pub fn drive(session: Session<'_>, source: &mut dyn AnswerSource, iv: Interview<
         grading_stopped: grading.stopped,
         time_up,
         wait_interrupted: grading.interrupted,
+        saved,
     })
 }
 
@@ -136,7 +143,6 @@ fn lock<'m, 'b>(m: &'m Mutex<Session<'b>>) -> std::sync::MutexGuard<'m, Session<
 
 /// Asks every turn, sending each answer off to be graded. Returns whether the time
 /// limit ended the interview.
-#[allow(clippy::too_many_arguments)]
 fn ask_all<'b>(
     shared: &Mutex<Session<'b>>,
     source: &mut dyn AnswerSource,
@@ -144,16 +150,13 @@ fn ask_all<'b>(
     style: Style,
     save: &dyn Fn(&Session<'_>) -> Result<(), TranscriptError>,
     tx: &mpsc::UnboundedSender<GradeJob<'b>>,
-    time_limit: Option<Duration>,
-    interactive: bool,
 ) -> anyhow::Result<bool> {
-    let started = Instant::now();
     save(&lock(shared))?;
     let mut shown: Option<usize> = None;
     loop {
-        let turn = {
+        let asked = {
             let mut s = lock(shared);
-            match s.step() {
+            let turn = match s.step() {
                 Step::Done => return Ok(false),
                 Step::Asking(turn) => turn,
                 // Interviews neither wait for grades nor generate follow-ups; a session in
@@ -163,63 +166,35 @@ fn ask_all<'b>(
                     save(&s)?;
                     return Ok(false);
                 }
+            };
+            if s.end_if_out_of_time() {
+                save(&s)?;
+                writeln!(out, "\n{}", style.warn("Time is up: no more questions."))?;
+                return Ok(true);
             }
+            if shown != Some(turn) {
+                let note = s.time_left().map(|d| format!("{}:{:02} left", d.as_secs() / 60, d.as_secs() % 60));
+                show_turn(out, style, &s, source, note.as_deref())?;
+                shown = Some(turn);
+            }
+            s.prompt().map(|p| p.text().to_string()).unwrap_or_default()
         };
-        let left = time_limit.map(|limit| limit.saturating_sub(started.elapsed()));
-        if left == Some(Duration::ZERO) {
-            let mut s = lock(shared);
-            s.quit();
-            save(&s)?;
-            writeln!(out, "\n{}", style.warn("Time is up: no more questions."))?;
-            return Ok(true);
-        }
-        if shown != Some(turn) {
-            let s = lock(shared);
-            let prompt = s.prompt().expect("a turn is asking");
-            let note = left.map(|d| format!("{}:{:02} left", d.as_secs() / 60, d.as_secs() % 60));
-            show_prompt(out, style, &prompt, interactive, note.as_deref())?;
-            shown = Some(turn);
-        }
         out.flush()?;
         // The lock is not held while the user types, so grades are saved as they arrive.
-        let input = source.read()?;
+        let input = source.read(&asked)?;
         let mut s = lock(shared);
-        match input {
-            Input::Answer(text) => {
-                if text.trim().is_empty() && interactive {
-                    writeln!(out, "{}", style.dim("(empty answer: type one, or :skip)"))?;
-                    continue;
+        match handle(input, &mut s, source, out, style)? {
+            Outcome::Unchanged => {}
+            Outcome::Changed | Outcome::Skipped(_) => save(&s)?,
+            Outcome::Submitted(job) => {
+                if let Err(e) = save(&s) {
+                    return Err(rescue(&s.transcript().id, &job.answer, e));
                 }
-                if let Some((job, _)) = s.submit(text) {
-                    if let Err(e) = save(&s) {
-                        return Err(super::run::rescue(&s.transcript().id, &job.answer, e));
-                    }
-                    // The grading thread only ends after this one, so a send cannot fail
-                    // while the interview runs; if it ever did, the answer stays pending.
-                    let _ = tx.send(job);
-                }
+                // The grading thread only ends after this one, so a send cannot fail
+                // while the interview runs; if it ever did, the answer stays pending.
+                let _ = tx.send(job);
             }
-            Input::Command(c @ (Command::Hint | Command::Ref)) => {
-                show_aside(out, style, &mut s, c)?;
-                save(&s)?;
-            }
-            Input::Command(Command::Skip) => {
-                s.skip();
-                save(&s)?;
-                writeln!(out, "{}", style.dim("  (skipped)"))?;
-            }
-            Input::Command(Command::Help) => show_help(out, interactive)?,
-            Input::Command(Command::Edit) => {
-                writeln!(out, "  :edit works in a terminal; here, answers come from standard input")?;
-            }
-            Input::Command(Command::Quit) | Input::End => {
-                s.quit();
-                save(&s)?;
-                return Ok(false);
-            }
-            Input::Invalid(msg) => writeln!(out, "  {msg}")?,
-            Input::Interrupted => {
-                s.interrupt();
+            Outcome::Ended => {
                 save(&s)?;
                 return Ok(false);
             }

@@ -1,8 +1,10 @@
-//! Where answers come from: the terminal (rustyline, multi-line, `:edit`) or a script on
-//! standard input (blocks separated by a line holding only `---`).
+//! Where answers come from: the terminal (rustyline, multi-line, `:edit`, Ctrl-C keeping
+//! the draft) or a script on standard input (blocks separated by a line holding only
+//! `---`).
 
 use std::io::{self, BufRead};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use rustyline::completion::Completer;
 use rustyline::error::ReadlineError;
@@ -10,88 +12,60 @@ use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::history::DefaultHistory;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
-use rustyline::{Editor, Helper};
+use rustyline::{
+    Cmd, ConditionalEventHandler, Editor, Event, EventContext, EventHandler, Helper, KeyEvent, RepeatCount,
+};
+
+use super::command::Command;
+use super::editor;
 
 /// The line that ends an answer typed in the terminal.
 pub const END_OF_ANSWER: &str = ".";
 /// The line that separates answers on standard input.
 pub const BLOCK_SEPARATOR: &str = "---";
 
-/// A REPL command. One table gives names and help, so they cannot drift apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
-    /// Show the next hint.
-    Hint,
-    /// Show the reference answer.
-    Ref,
-    /// Skip this question.
-    Skip,
-    /// Write the answer in $EDITOR.
-    Edit,
-    /// List the commands.
-    Help,
-    /// Save and stop.
-    Quit,
-}
-
-impl Command {
-    /// Every command with its name and help, in the order `:help` lists them.
-    pub const ALL: &'static [(Command, &'static str, &'static str)] = &[
-        (Command::Hint, ":hint", "show a hint (what is being tested, then one key point at a time)"),
-        (Command::Ref, ":ref", "show the reference answer (noted in the transcript)"),
-        (Command::Skip, ":skip", "skip this question and its follow-ups"),
-        (Command::Edit, ":edit", "write the answer in $EDITOR"),
-        (Command::Help, ":help", "list these commands"),
-        (Command::Quit, ":quit", "save the session and stop"),
-    ];
-
-    /// Parses `:name`; an unknown name gives the message to show.
-    pub fn parse(s: &str) -> Result<Command, String> {
-        let s = s.trim();
-        Command::ALL
-            .iter()
-            .find(|(_, name, _)| *name == s || (s.len() >= 2 && name.starts_with(s)))
-            .map(|(c, _, _)| *c)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Command::ALL.iter().map(|(_, n, _)| *n).collect();
-                format!("unknown command `{s}`; commands are {}", names.join(" "))
-            })
-    }
-}
-
 /// What the user did at a prompt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     /// Gave an answer.
     Answer(String),
+    /// Wrote an answer in the editor (`:edit`): shown back before it is submitted.
+    Edited(String),
     /// Typed a command.
     Command(Command),
     /// Typed something that is neither (an unknown command): the message to show.
     Invalid(String),
     /// Closed the input (Ctrl-D, end of file).
     End,
-    /// Pressed Ctrl-C.
-    Interrupted,
+    /// Pressed Ctrl-C, with what was typed of the answer at that moment.
+    Interrupted(String),
+}
+
+impl Input {
+    fn command(text: &str) -> Input {
+        match text.parse() {
+            Ok(c) => Input::Command(c),
+            Err(e) => Input::Invalid(e.to_string()),
+        }
+    }
 }
 
 /// A source of answers.
 pub trait AnswerSource {
-    /// Reads the next answer or command.
-    fn read(&mut self) -> io::Result<Input>;
+    /// Reads the next answer or command; `asked` is the question, for `:edit` to show.
+    fn read(&mut self, asked: &str) -> io::Result<Input>;
     /// Whether a person is typing (so prompts and help are shown for them).
     fn interactive(&self) -> bool;
+    /// Puts a kept draft back where the answer is typed, to be continued. `false` when
+    /// the source has no such place (a script): the caller shows the draft instead.
+    fn restore(&mut self, _draft: &str) -> bool {
+        false
+    }
 }
 
 fn classify(block: String) -> Input {
     let trimmed = block.trim();
-    if trimmed.starts_with(':') && !trimmed.contains('\n') {
-        match Command::parse(trimmed) {
-            Ok(c) => Input::Command(c),
-            Err(msg) => Input::Invalid(msg),
-        }
-    } else {
-        Input::Answer(block)
-    }
+    if trimmed.starts_with(':') && !trimmed.contains('\n') { Input::command(trimmed) } else { Input::Answer(block) }
 }
 
 /// Answers from a non-terminal reader: blocks separated by `---` lines.
@@ -108,7 +82,7 @@ impl<R: BufRead> Blocks<R> {
 }
 
 impl<R: BufRead> AnswerSource for Blocks<R> {
-    fn read(&mut self) -> io::Result<Input> {
+    fn read(&mut self, _asked: &str) -> io::Result<Input> {
         if self.done {
             return Ok(Input::End);
         }
@@ -164,11 +138,7 @@ fn finish(text: &str) -> (Input, String) {
     if last.trim() == END_OF_ANSWER {
         (Input::Answer(before.trim_end().to_string()), String::new())
     } else if is_command_line(last.trim()) {
-        let input = match Command::parse(last) {
-            Ok(c) => Input::Command(c),
-            Err(msg) => Input::Invalid(msg),
-        };
-        (input, draft)
+        (Input::command(last), draft)
     } else {
         (Input::Answer(trimmed.to_string()), String::new())
     }
@@ -183,12 +153,26 @@ impl Hinter for AnswerHelper {
 impl Highlighter for AnswerHelper {}
 impl Helper for AnswerHelper {}
 
+/// Ctrl-C: keeps what the edit buffer holds (every line of the answer so far) before
+/// rustyline drops it, then interrupts as usual.
+struct KeepTyped(Arc<Mutex<String>>);
+
+impl ConditionalEventHandler for KeepTyped {
+    fn handle(&self, _: &Event, _: RepeatCount, _: bool, ctx: &EventContext<'_>) -> Option<Cmd> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = ctx.line().to_string();
+        Some(Cmd::Interrupt)
+    }
+}
+
 /// Answers typed in a terminal.
 pub struct Terminal {
     editor: Editor<AnswerHelper, DefaultHistory>,
     history: Option<PathBuf>,
-    /// What was typed before a command, offered again at the next prompt.
+    /// What is offered in the edit buffer at the next prompt: text typed before a
+    /// command, or a draft kept at Ctrl-C.
     draft: String,
+    /// What the buffer held at the last Ctrl-C.
+    typed: Arc<Mutex<String>>,
 }
 
 impl Terminal {
@@ -196,42 +180,19 @@ impl Terminal {
     pub fn new(history: Option<PathBuf>) -> io::Result<Terminal> {
         let mut editor = Editor::new().map_err(io::Error::other)?;
         editor.set_helper(Some(AnswerHelper));
+        let typed = Arc::new(Mutex::new(String::new()));
+        editor.bind_sequence(KeyEvent::ctrl('C'), EventHandler::Conditional(Box::new(KeepTyped(typed.clone()))));
         if let Some(h) = &history {
             let _ = editor.load_history(h);
         }
-        Ok(Terminal { editor, history, draft: String::new() })
-    }
-
-    fn edit(&mut self) -> io::Result<Input> {
-        const MARKER: &str = "# ---- grill: write your answer below this line; save and close to submit ----";
-        let editor = std::env::var("VISUAL").or_else(|_| std::env::var("EDITOR")).unwrap_or_else(|_| "vi".into());
-        let file = tempfile::Builder::new().prefix("grill-answer-").suffix(".md").tempfile()?;
-        std::fs::write(file.path(), format!("{MARKER}\n{}", self.draft))?;
-        // The editor setting may carry arguments ("code --wait").
-        let mut parts = editor.split_whitespace();
-        let program = parts.next().unwrap_or("vi");
-        let status = std::process::Command::new(program).args(parts).arg(file.path()).status();
-        match status {
-            Ok(s) if s.success() => {}
-            Ok(s) => {
-                return Ok(Input::Invalid(format!("{editor} exited with {s}; nothing was submitted")));
-            }
-            Err(e) => {
-                return Ok(Input::Invalid(format!("could not start {editor} ({e}); set $EDITOR")));
-            }
-        }
-        let text = std::fs::read_to_string(file.path())?;
-        let answer = text.split_once(MARKER).map_or(text.as_str(), |(_, after)| after).trim().to_string();
-        if answer.is_empty() {
-            return Ok(Input::Invalid("the editor returned an empty answer; nothing was submitted".into()));
-        }
-        Ok(Input::Answer(answer))
+        Ok(Terminal { editor, history, draft: String::new(), typed })
     }
 }
 
 impl AnswerSource for Terminal {
-    fn read(&mut self) -> io::Result<Input> {
+    fn read(&mut self, asked: &str) -> io::Result<Input> {
         let draft = std::mem::take(&mut self.draft);
+        self.typed.lock().unwrap_or_else(|e| e.into_inner()).clear();
         match self.editor.readline_with_initial("> ", (&draft, "")) {
             Ok(text) => {
                 if !text.trim().is_empty() {
@@ -245,24 +206,29 @@ impl AnswerSource for Terminal {
                 }
                 let (input, draft) = finish(&text);
                 self.draft = draft;
-                match input {
-                    Input::Command(Command::Edit) => {
-                        let edited = self.edit();
-                        if matches!(edited, Ok(Input::Answer(_))) {
-                            self.draft.clear();
-                        }
-                        edited
-                    }
-                    other => Ok(other),
+                if input != Input::Command(Command::Edit) {
+                    return Ok(input);
                 }
+                let edited = editor::edit(&editor::editor_from_env(), asked, &self.draft)?;
+                if matches!(edited, Input::Edited(_)) {
+                    self.draft.clear();
+                }
+                Ok(edited)
             }
-            Err(ReadlineError::Interrupted) => Ok(Input::Interrupted),
+            Err(ReadlineError::Interrupted) => {
+                Ok(Input::Interrupted(std::mem::take(&mut *self.typed.lock().unwrap_or_else(|e| e.into_inner()))))
+            }
             Err(ReadlineError::Eof) => Ok(Input::End),
             Err(e) => Err(io::Error::other(e)),
         }
     }
 
     fn interactive(&self) -> bool {
+        true
+    }
+
+    fn restore(&mut self, draft: &str) -> bool {
+        self.draft = draft.to_string();
         true
     }
 }
@@ -274,10 +240,10 @@ mod tests {
     #[test]
     fn blocks_split_on_separator_lines_and_keep_blank_lines() {
         let mut b = Blocks::new("first\n\nstill first\n---\n:skip\n---\nlast".as_bytes());
-        assert_eq!(b.read().unwrap(), Input::Answer("first\n\nstill first".into()));
-        assert_eq!(b.read().unwrap(), Input::Command(Command::Skip));
-        assert_eq!(b.read().unwrap(), Input::Answer("last".into()));
-        assert_eq!(b.read().unwrap(), Input::End);
+        assert_eq!(b.read("Q?").unwrap(), Input::Answer("first\n\nstill first".into()));
+        assert_eq!(b.read("Q?").unwrap(), Input::Command(Command::Skip));
+        assert_eq!(b.read("Q?").unwrap(), Input::Answer("last".into()));
+        assert_eq!(b.read("Q?").unwrap(), Input::End);
     }
 
     #[test]
@@ -291,20 +257,13 @@ mod tests {
         let (input, _) = finish(":skip");
         assert_eq!(input, Input::Command(Command::Skip));
         let (input, draft) = finish("draft\n:nope");
-        assert!(matches!(input, Input::Invalid(_)));
+        assert_eq!(
+            input,
+            Input::Invalid("unknown command `:nope`; commands are :hint :ref :skip :edit :help :quit".into())
+        );
         assert_eq!(draft, "draft\n");
         // A colon inside prose is not a command.
         let (input, _) = finish("note: this is prose\n.");
         assert_eq!(input, Input::Answer("note: this is prose".into()));
-    }
-
-    #[test]
-    fn commands_parse_by_name_or_prefix() {
-        assert_eq!(Command::parse(":hint"), Ok(Command::Hint));
-        assert_eq!(Command::parse(":q"), Ok(Command::Quit));
-        assert_eq!(
-            Command::parse(":nope"),
-            Err("unknown command `:nope`; commands are :hint :ref :skip :edit :help :quit".into())
-        );
     }
 }

@@ -1,0 +1,379 @@
+//! The practice loop: reads answers from a source, feeds the state machine, grades each
+//! answer before asking on, shows results and saves the transcript after every answer and
+//! every grade.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use super::input::AnswerSource;
+use super::turn::{self, Outcome, handle, rescue, show_turn};
+use crate::bank::Question;
+use crate::grade::Grade;
+use crate::render::{self, WIDTH};
+use crate::session::{GradeJob, Session, Step};
+use crate::style::{Style, wrap};
+use crate::transcript::{GradeRecord, Status, Store, TranscriptError};
+
+/// Grades one job: the command decides how (which grader, spinner, Ctrl-C).
+pub type GradeFn<'a> = dyn FnMut(&GradeJob<'_>) -> GradeRecord + 'a;
+
+/// Asks a model for a follow-up question (question asked, key point missed).
+pub type FollowUpFn<'a> = dyn FnMut(&str, &str) -> Option<String> + 'a;
+
+/// What the loop writes to, how it grades and where it saves.
+pub struct Shell<'a> {
+    /// Where questions and grades are shown.
+    pub out: &'a mut dyn Write,
+    /// How they are painted.
+    pub style: Style,
+    /// The transcript folder.
+    pub store: &'a Store,
+    /// The transcript file of this session.
+    pub path: PathBuf,
+    /// How answers are graded.
+    pub grade: &'a mut GradeFn<'a>,
+    /// How follow-ups are generated.
+    pub follow_up: &'a mut FollowUpFn<'a>,
+}
+
+impl Shell<'_> {
+    /// Saves the session, once it holds something worth keeping.
+    fn save(&self, session: &Session<'_>) -> Result<(), TranscriptError> {
+        if session.is_empty() {
+            return Ok(());
+        }
+        self.store.save(session.transcript(), &self.path)
+    }
+}
+
+/// Runs the session until it is done, the input ends, or the user quits or presses
+/// Ctrl-C. Returns how it ended; the transcript is saved at every step, or, when nothing
+/// was answered, skipped or drafted, not kept at all.
+pub fn drive(
+    session: &mut Session<'_>,
+    source: &mut dyn AnswerSource,
+    shell: &mut Shell<'_>,
+) -> anyhow::Result<Status> {
+    let style = shell.style;
+    shell.save(session)?;
+    let mut shown: Option<usize> = None;
+    loop {
+        let turn = match session.step() {
+            Step::Done => break,
+            Step::Asking(turn) => turn,
+            Step::Grading(_) => {
+                // Only a resumed session starts here: an answer saved before its grade.
+                let job = session.pending_job().expect("a grading step has its answer");
+                let record = (shell.grade)(&job);
+                writeln!(shell.out, "\n{}", style.dim("(grading the answer saved before the session stopped)"))?;
+                write!(shell.out, "{}", render::grade(&style, &job.prompt.rubric(), &record))?;
+                let advance = session.record_grade(job.turn, record);
+                shell.save(session)?;
+                if let Some(q) = advance.finished {
+                    show_reference(shell, q)?;
+                }
+                continue;
+            }
+            Step::NeedsFollowUp => {
+                let (question, point) = session.gap().expect("a gap is waiting");
+                let text = (shell.follow_up)(&question.prompt, &point.point);
+                let advance = session.provide_follow_up(text);
+                shell.save(session)?;
+                if let Some(q) = advance.finished {
+                    show_reference(shell, q)?;
+                }
+                continue;
+            }
+        };
+        if shown != Some(turn) {
+            show_turn(shell.out, style, session, source, None)?;
+            shown = Some(turn);
+        }
+        shell.out.flush()?;
+        let asked = session.prompt().map(|p| p.text().to_string()).unwrap_or_default();
+        let input = source.read(&asked)?;
+        match handle(input, session, source, shell.out, style)? {
+            Outcome::Unchanged => {}
+            Outcome::Changed => shell.save(session)?,
+            Outcome::Submitted(job) => {
+                // Saved before grading, so the answer survives whatever grading does.
+                if let Err(e) = shell.save(session) {
+                    return Err(rescue(&session.transcript().id, &job.answer, e));
+                }
+                let record = (shell.grade)(&job);
+                writeln!(shell.out)?;
+                write!(shell.out, "{}", render::grade(&style, &job.prompt.rubric(), &record))?;
+                if matches!(record.grade, Grade::Ungraded { .. }) {
+                    writeln!(
+                        shell.out,
+                        "  {}",
+                        style.dim("The answer is saved; `grill regrade --pending` grades it later.")
+                    )?;
+                }
+                let advance = session.record_grade(job.turn, record);
+                shell.save(session)?;
+                if let Some(q) = advance.finished {
+                    show_reference(shell, q)?;
+                }
+            }
+            Outcome::Skipped(advance) => {
+                shell.save(session)?;
+                if let Some(q) = advance.finished {
+                    show_reference(shell, q)?;
+                }
+            }
+            Outcome::Ended => {
+                shell.save(session)?;
+                break;
+            }
+        }
+    }
+    if session.is_empty() {
+        turn::discard(&shell.path)?;
+        writeln!(shell.out, "\n{}", turn::NOT_SAVED)?;
+    } else {
+        summary(session, shell)?;
+    }
+    Ok(session.transcript().status)
+}
+
+fn show_reference(shell: &mut Shell<'_>, q: &Question) -> io::Result<()> {
+    let style = shell.style;
+    writeln!(shell.out, "\n  {}", style.bold(&format!("Reference answer for {}:", q.id)))?;
+    write!(shell.out, "{}", wrap(&q.reference_answer, WIDTH, "    "))?;
+    for ex in &q.examples {
+        writeln!(shell.out)?;
+        for line in ex.code.trim_end().lines() {
+            writeln!(shell.out, "    {}", style.dim(line))?;
+        }
+        if let Some(output) = &ex.output {
+            writeln!(shell.out, "    {}", style.dim("# prints:"))?;
+            for line in output.trim_end().lines() {
+                writeln!(shell.out, "    {}", style.dim(&format!("# {line}")))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn summary(session: &Session<'_>, shell: &mut Shell<'_>) -> io::Result<()> {
+    let t = session.transcript();
+    let style = shell.style;
+    writeln!(shell.out, "\n{}", style.bold(&format!("{:─<60}", "── Session summary ")))?;
+    for turn in &t.turns {
+        let label = match &turn.follow_up_id {
+            Some(f) => format!("  {} › {}", turn.question_id, f),
+            None => turn.question_id.clone(),
+        };
+        let result = if turn.skipped {
+            "skipped".to_string()
+        } else {
+            match turn.latest_grade().map(|g| &g.grade) {
+                Some(Grade::Graded { score, .. }) => format!("{score}/100"),
+                Some(Grade::Ungraded { .. }) => "ungraded".to_string(),
+                None if turn.answer.is_some() => "not graded yet".to_string(),
+                None if turn.draft.is_some() => "draft saved".to_string(),
+                None => "not answered".to_string(),
+            }
+        };
+        writeln!(shell.out, "  {label:<48} {result}")?;
+    }
+    if let Some(mean) = t.mean_score() {
+        writeln!(shell.out, "  {:<48} {mean:.0}/100", "mean")?;
+    }
+    writeln!(shell.out, "Saved to {}", shell.path.display())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::bank::{Bank, BankSource, Selection};
+    use crate::grade::grader::Grader;
+    use crate::repl::input::Input;
+    use crate::session::{Clock, Options};
+    use crate::transcript::{SCHEMA_VERSION, SessionMode, Transcript};
+
+    const BANK: &str = r#"
+[[question]]
+id = "q1"
+topic = "t"
+level = "senior"
+prompt = "Write f."
+testing = "Writing f."
+reference_answer = "def f(): return 1"
+[[question.key_points]]
+id = "returns"
+point = "It returns one."
+cues = ["return 1", "returns one"]
+"#;
+
+    /// Answers from a list, as a person at a terminal would give them; notes every draft
+    /// put back in the edit buffer.
+    struct Fake {
+        inputs: VecDeque<Input>,
+        interactive: bool,
+        restored: Vec<String>,
+    }
+
+    impl Fake {
+        fn new(interactive: bool, inputs: impl IntoIterator<Item = Input>) -> Fake {
+            Fake { inputs: inputs.into_iter().collect(), interactive, restored: Vec::new() }
+        }
+    }
+
+    impl AnswerSource for Fake {
+        fn read(&mut self, _asked: &str) -> io::Result<Input> {
+            Ok(self.inputs.pop_front().unwrap_or(Input::End))
+        }
+        fn interactive(&self) -> bool {
+            self.interactive
+        }
+        fn restore(&mut self, draft: &str) -> bool {
+            self.restored.push(draft.to_string());
+            self.interactive
+        }
+    }
+
+    fn bank() -> Bank {
+        Bank::from_files([("t.toml".to_string(), BANK.to_string())], BankSource::Embedded).unwrap()
+    }
+
+    fn transcript() -> Transcript {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-01-31T10:00:00+01:00").unwrap();
+        Transcript {
+            schema_version: SCHEMA_VERSION,
+            grill_version: "test".into(),
+            id: "abc".into(),
+            started_at: at,
+            updated_at: at,
+            status: Status::InProgress,
+            mode: SessionMode::Practice,
+            time_limit_secs: None,
+            grader: Grader::Offline.info(),
+            bank: "test".into(),
+            selection: Selection::default(),
+            follow_ups: 0,
+            plan: vec![],
+            turns: vec![],
+        }
+    }
+
+    const OPTS: Options = Options { follow_ups: 0, wait_for_grades: true, generate_follow_ups: false };
+
+    /// Runs `session` against `source` in `dir`; what was printed, with the folder as
+    /// `[DIR]`.
+    fn run(dir: &std::path::Path, session: &mut Session<'_>, source: &mut Fake) -> (Status, String) {
+        let store = Store::new(dir);
+        let mut out = Vec::new();
+        let mut grade = |_: &GradeJob<'_>| Grader::Offline.interrupted(Instant::now());
+        let mut follow_up = |_: &str, _: &str| None;
+        let mut shell = Shell {
+            out: &mut out,
+            style: Style::plain(),
+            store: &store,
+            path: dir.join("s.json"),
+            grade: &mut grade,
+            follow_up: &mut follow_up,
+        };
+        let status = drive(session, source, &mut shell).unwrap();
+        (status, String::from_utf8(out).unwrap().replace(&dir.display().to_string(), "[DIR]"))
+    }
+
+    const ASKED: &str = "\n── Question 1 of 1 · t · senior ────────────────────────────\nWrite f.\n";
+    const HOW: &str = "(finish with a line holding only \".\" · :hint :ref :skip :edit :help :quit)\n";
+    const SUMMARY: &str = "\n── Session summary ─────────────────────────────────────────\n";
+
+    fn saved(dir: &std::path::Path) -> Transcript {
+        Store::load(&dir.join("s.json")).unwrap()
+    }
+
+    #[test]
+    fn ctrl_c_keeps_the_draft_puts_it_back_and_a_second_one_quits() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = bank();
+        let mut s = Session::start(b.questions().iter().collect(), OPTS, transcript(), Clock::system());
+        let draft = "def f():\n    return";
+        // The second Ctrl-C comes with the buffer as it was put back: nothing new typed.
+        let mut fake = Fake::new(true, [Input::Interrupted(draft.into()), Input::Interrupted(draft.into())]);
+        let (status, out) = run(dir.path(), &mut s, &mut fake);
+        assert_eq!(status, Status::Interrupted);
+        assert_eq!(fake.restored, [draft], "the draft goes back in the edit buffer once");
+        assert_eq!(
+            out,
+            format!(
+                "{ASKED}{HOW}(draft saved; Ctrl-C again quits, and `grill resume` brings it back)\n\
+                 {SUMMARY}  q1                                               draft saved\nSaved to [DIR]/s.json\n"
+            )
+        );
+        let t = saved(dir.path());
+        assert_eq!((t.status, t.turns[0].draft.as_deref()), (Status::Interrupted, Some(draft)));
+
+        // Resumed in a terminal, the draft is put back in the edit buffer at once.
+        let mut r = Session::resume(b.questions().iter().collect(), OPTS, t.clone(), Clock::system());
+        let mut fake = Fake::new(true, [Input::Command(crate::repl::command::Command::Quit)]);
+        run(dir.path(), &mut r, &mut fake);
+        assert_eq!(fake.restored, [draft]);
+
+        // Resumed from a script, it is shown instead, and kept until an answer replaces it.
+        let mut r = Session::resume(b.questions().iter().collect(), OPTS, t, Clock::system());
+        let mut fake = Fake::new(false, [Input::End]);
+        let (_, out) = run(dir.path(), &mut r, &mut fake);
+        assert_eq!(
+            out,
+            format!(
+                "{ASKED}  (your draft from before, kept until you answer:)\n    def f():\n        return\n\
+                 {SUMMARY}  q1                                               draft saved\nSaved to [DIR]/s.json\n"
+            )
+        );
+        assert_eq!(saved(dir.path()).turns[0].draft.as_deref(), Some(draft));
+    }
+
+    #[test]
+    fn a_session_left_empty_is_not_saved_and_its_old_file_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = bank();
+        let path = dir.path().join("s.json");
+        // An empty session an earlier version saved: resumed and left empty again.
+        std::fs::write(&path, "{}").unwrap();
+        let mut s = Session::start(b.questions().iter().collect(), OPTS, transcript(), Clock::system());
+        let mut fake =
+            Fake::new(true, [Input::Command(crate::repl::command::Command::Hint), Input::Interrupted("".into())]);
+        let (status, out) = run(dir.path(), &mut s, &mut fake);
+        assert_eq!(status, Status::Interrupted);
+        assert_eq!(
+            out,
+            format!(
+                "{ASKED}{HOW}  hint:\n    The interviewer wants to see: Writing f.\n\n\
+                 Nothing was answered: the session was not saved.\n"
+            )
+        );
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn an_answer_written_in_the_editor_is_shown_before_it_is_graded() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = bank();
+        let mut s = Session::start(b.questions().iter().collect(), OPTS, transcript(), Clock::system());
+        let answer = "def f():\n    return 1  # one";
+        let mut fake = Fake::new(true, [Input::Edited(answer.into())]);
+        let (_, out) = run(dir.path(), &mut s, &mut fake);
+        let graded = &saved(dir.path()).turns[0];
+        assert_eq!(graded.answer.as_deref(), Some(answer));
+        let rubric = b.questions()[0].rubric();
+        let grade = render::grade(&Style::plain(), &rubric, &graded.grades[0]);
+        assert_eq!(
+            out,
+            format!(
+                "{ASKED}{HOW}    def f():\n        return 1  # one\n\n{grade}  \
+                 The answer is saved; `grill regrade --pending` grades it later.\n\n  \
+                 Reference answer for q1:\n    def f(): return 1\n\
+                 {SUMMARY}  q1                                               ungraded\nSaved to [DIR]/s.json\n"
+            )
+        );
+    }
+}
