@@ -7,10 +7,10 @@
 
 use serde::Serialize;
 
+use crate::ask::Prompt;
 use crate::bank::{Bank, Rubric, Severity};
 use crate::grade::{Grade, Verdict};
 use crate::scrub;
-use crate::ask::Prompt;
 use crate::transcript::{GradeRecord, GraderInfo, Transcript, Turn};
 use crate::words::{self, Band};
 
@@ -158,6 +158,7 @@ pub fn grader_label(g: &GraderInfo) -> String {
 pub fn result(turn: &Turn) -> String {
     match (turn.skipped, &turn.answer, turn.latest_grade().and_then(|g| g.grade.score())) {
         (true, _, _) => "skipped".into(),
+        (_, None, _) if turn.draft.is_some() => "draft saved".into(),
         (_, None, _) => "not answered".into(),
         (_, Some(_), Some(s)) => words::score(s),
         (_, Some(_), None) => words::UNGRADED.into(),

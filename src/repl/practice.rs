@@ -165,17 +165,7 @@ fn summary(session: &Session<'_>, shell: &mut Shell<'_>) -> io::Result<()> {
             Some(f) => format!("  {} › {}", turn.question_id, f),
             None => turn.question_id.clone(),
         };
-        let result = if turn.skipped {
-            "skipped".to_string()
-        } else {
-            match turn.latest_grade().map(|g| &g.grade) {
-                Some(Grade::Graded { score, .. }) => format!("{score}/100"),
-                Some(Grade::Ungraded { .. }) => "ungraded".to_string(),
-                None if turn.answer.is_some() => "not graded yet".to_string(),
-                None if turn.draft.is_some() => "draft saved".to_string(),
-                None => "not answered".to_string(),
-            }
-        };
+        let result = crate::view::result(turn);
         writeln!(shell.out, "  {label:<48} {result}")?;
     }
     if let Some(mean) = t.mean_score() {
