@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use grill::bank::Bank;
 use grill::grade::offline;
-use grill::transcript::{GradeRecord, GraderInfo, SCHEMA_VERSION, Status, Store, Transcript, Turn, now};
+use grill::grade::record::GradeRecord;
+use grill::grade::record::GraderInfo;
+use grill::transcript::{SCHEMA_VERSION, Status, Store, Transcript, Turn};
+use grill::util::now;
 
 const SESSIONS: usize = match option_env!("GRILL_BENCH_SESSIONS") {
     Some(_) => 2_000,

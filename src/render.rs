@@ -8,12 +8,11 @@ use std::fmt::Write;
 
 use crate::bank::{Bank, Rubric};
 use crate::grade::Verdict;
+use crate::grade::record::GradeRecord;
 use crate::style::{Style, columns, wrap};
-use crate::transcript::{GradeRecord, Transcript};
+use crate::transcript::Transcript;
 use crate::view::{self, GradeView, TurnView};
 use crate::words::{self, Band};
-
-pub use crate::view::grader_label;
 
 /// The widest prose is wrapped to; narrower terminals get their own width (see
 /// [`crate::style::columns`]).

@@ -9,9 +9,11 @@ use serde::Serialize;
 
 use crate::ask::Prompt;
 use crate::bank::{Bank, Rubric, Severity};
+use crate::grade::record::GradeRecord;
+use crate::grade::record::GraderInfo;
 use crate::grade::{Grade, Verdict};
 use crate::scrub;
-use crate::transcript::{GradeRecord, GraderInfo, Transcript, Turn};
+use crate::transcript::{Transcript, Turn};
 use crate::words::{self, Band};
 
 /// A whole session.

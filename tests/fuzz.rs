@@ -30,11 +30,12 @@ use grill::grade::guard::{Marker, MarkerKind};
 use grill::grade::reply;
 use grill::grade::{Assessment, Feedback, FlagHit, Grade, PointVerdict, Verdict};
 
+use grill::grade::record::GradeRecord;
+use grill::grade::record::GraderInfo;
+use grill::grade::record::StructuredMode;
+use grill::grade::record::Usage;
 use grill::session::{Clock, Options, Session, Step};
-use grill::transcript::{
-    GradeRecord, GraderInfo, SCHEMA_VERSION, SessionMode, Status, Store, StructuredMode, Transcript, TranscriptError,
-    Turn, Usage,
-};
+use grill::transcript::{SCHEMA_VERSION, SessionMode, Status, Store, Transcript, TranscriptError, Turn};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::sample::Index;

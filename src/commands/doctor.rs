@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::ask::Prompt;
 use crate::bank::Bank;
 use crate::cli::JsonFlag;
 use crate::config::GraderChoice;
@@ -14,7 +15,6 @@ use crate::error::{ExitStatus, UserError};
 use crate::grade::Grade;
 use crate::grade::record::GradeRecord;
 use crate::grade::resolve::{Depth, Step, resolve};
-use crate::session::Prompt;
 
 use super::Context;
 

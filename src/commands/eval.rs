@@ -10,7 +10,7 @@ use crate::error::{ExitStatus, UserError};
 use crate::eval::grade_set;
 use crate::eval::metrics::{self, Ratio, RunFigures, Spread};
 use crate::eval::set::{self, CalibrationSet, Kind};
-use crate::transcript::GraderInfo;
+use crate::grade::record::GraderInfo;
 
 use super::Context;
 

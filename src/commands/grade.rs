@@ -2,11 +2,11 @@
 
 use std::io::{IsTerminal, Read, Write};
 
+use crate::ask::Prompt;
 use crate::cli::GradeArgs;
 use crate::error::{ExitStatus, UserError};
 use crate::grade::grader::MAX_ANSWER_BYTES;
 use crate::render;
-use crate::session::Prompt;
 
 use super::Context;
 

@@ -26,12 +26,12 @@ use crate::config::Settings;
 use crate::error::UserError;
 use crate::grade::Asked;
 use crate::grade::grader::Grader;
+use crate::grade::record::GradeRecord;
 pub use crate::grade::resolve::Chosen;
 use crate::grade::resolve::{Depth, Refusal, resolve};
 use crate::llm::Notify;
 use crate::prompts::Prompts;
 use crate::style::Style;
-use crate::transcript::GradeRecord;
 
 /// What every command works with.
 pub struct Context {

@@ -10,7 +10,8 @@ use crate::repl::input::{AnswerSource, Blocks, Terminal};
 use crate::repl::practice::{Shell, drive};
 use crate::review::{index, schedule};
 use crate::session::{Clock, GradeJob, Options, Session};
-use crate::transcript::{LOCK_WAIT, SCHEMA_VERSION, SessionLock, SessionMode, Status, Store, Transcript, now};
+use crate::transcript::{LOCK_WAIT, SCHEMA_VERSION, SessionLock, SessionMode, Status, Store, Transcript};
+use crate::util::now;
 
 use super::Context;
 

@@ -4,12 +4,13 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::ask::Prompt;
 use crate::cli::RegradeArgs;
 use crate::error::{ExitStatus, UserError};
 use crate::grade::Grade;
+use crate::grade::record::GradeRecord;
 use crate::review::index;
-use crate::session::Prompt;
-use crate::transcript::{GradeRecord, LOCK_WAIT, SessionLock, Store, TranscriptError, shown};
+use crate::transcript::{LOCK_WAIT, SessionLock, Store, TranscriptError, shown};
 
 use super::Context;
 
@@ -104,7 +105,7 @@ pub fn run(ctx: &Context, args: &RegradeArgs) -> anyhow::Result<ExitStatus> {
                 )?;
             }
             t.turns[i].grades.push(record);
-            t.updated_at = crate::transcript::now();
+            t.updated_at = crate::util::now();
             store.save(&t, &path)?;
             graded += 1;
         }

@@ -6,7 +6,8 @@ use crate::cli::StatsArgs;
 use crate::error::ExitStatus;
 use crate::render;
 use crate::review::{index, schedule, stats};
-use crate::transcript::{Store, now};
+use crate::transcript::Store;
+use crate::util::now;
 
 use super::Context;
 

@@ -7,15 +7,15 @@ pub mod set;
 
 use futures_util::StreamExt;
 
+use crate::ask::Prompt;
 use crate::bank::Bank;
 use crate::grade::Grade;
 use crate::grade::grader::Grader;
-use crate::session::Prompt;
 use metrics::Outcome;
 use set::CalibrationSet;
 
-impl From<&crate::transcript::GradeRecord> for Outcome {
-    fn from(r: &crate::transcript::GradeRecord) -> Outcome {
+impl From<&crate::grade::record::GradeRecord> for Outcome {
+    fn from(r: &crate::grade::record::GradeRecord) -> Outcome {
         match &r.grade {
             Grade::Graded { score, assessment } => Outcome::Graded {
                 score: *score,

@@ -9,10 +9,11 @@ use super::input::AnswerSource;
 use super::turn::{self, Outcome, handle, rescue, show_turn};
 use crate::bank::Question;
 use crate::grade::Grade;
+use crate::grade::record::GradeRecord;
 use crate::render::{self, WIDTH};
 use crate::session::{GradeJob, Session, Step};
 use crate::style::{Style, wrap};
-use crate::transcript::{GradeRecord, Status, Store, TranscriptError};
+use crate::transcript::{Status, Store, TranscriptError};
 
 /// Grades one job: the command decides how (which grader, spinner, Ctrl-C).
 pub type GradeFn<'a> = dyn FnMut(&GradeJob<'_>) -> GradeRecord + 'a;

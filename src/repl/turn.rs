@@ -7,8 +7,9 @@ use std::path::Path;
 
 use super::command::Command;
 use super::input::{AnswerSource, BLOCK_SEPARATOR, END_OF_ANSWER, Input};
+use crate::ask::Prompt;
 use crate::render::WIDTH;
-use crate::session::{Advance, GradeJob, Interrupt, Prompt, Session};
+use crate::session::{Advance, GradeJob, Interrupt, Session};
 use crate::style::{Style, wrap};
 use crate::transcript::TranscriptError;
 

@@ -38,7 +38,7 @@ impl Clock {
     pub fn now(&self) -> DateTime<FixedOffset> {
         match &self.fixed {
             Some(t) => *t.lock().unwrap_or_else(|e| e.into_inner()),
-            None => crate::transcript::now(),
+            None => crate::util::now(),
         }
     }
 }

@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
 
-pub use crate::ask::Prompt;
+use crate::ask::Prompt;
 use crate::bank::{FollowUp, KeyPoint, Question};
 use crate::grade::Verdict;
-use crate::transcript::{GradeRecord, Status, Transcript, Turn};
+use crate::grade::record::GradeRecord;
+use crate::transcript::{Status, Transcript, Turn};
 pub use clock::Clock;
 
 /// How the session behaves.
@@ -508,7 +509,8 @@ mod tests {
     use super::*;
     use crate::bank::{Bank, BankSource, Selection};
     use crate::grade::offline;
-    use crate::transcript::{GraderInfo, SCHEMA_VERSION};
+    use crate::grade::record::GraderInfo;
+    use crate::transcript::SCHEMA_VERSION;
 
     /// The time every test starts at.
     fn t0() -> DateTime<FixedOffset> {

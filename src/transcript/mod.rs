@@ -12,8 +12,8 @@ use crate::bank::Selection;
 
 // One grading's record is written by the graders and stored here unchanged: it is part
 // of this schema, owned beside the grade it carries.
-pub use crate::grade::record::{GradeRecord, GraderInfo, StructuredMode, Usage};
-pub use crate::util::now;
+use crate::grade::record::{GradeRecord, GraderInfo};
+
 pub use lock::{SessionLock, WAIT as LOCK_WAIT};
 pub use store::{Store, TranscriptError, shown};
 

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::eval::metrics::{RunFigures, Spread};
-use crate::transcript::GraderInfo;
+use crate::grade::record::GraderInfo;
 
 /// The version of this shape; bumped when a field is renamed, removed or changes meaning.
 pub const SCHEMA: &str = "grill.eval/1";

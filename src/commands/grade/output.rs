@@ -4,8 +4,9 @@
 use serde::Serialize;
 
 use crate::grade::guard::Marker;
+use crate::grade::record::GradeRecord;
+use crate::grade::record::GraderInfo;
 use crate::grade::{Feedback, FlagHit, Grade, PointVerdict};
-use crate::transcript::{GradeRecord, GraderInfo};
 
 /// The version of this shape; bumped when a field is renamed, removed or changes meaning.
 pub const SCHEMA: &str = "grill.grade/1";
