@@ -4,29 +4,29 @@
 //! The library holds the pure core (bank, grading, session state machine, transcripts)
 //! and the commands; `main.rs` only parses arguments and reports errors.
 
-pub mod ask;
+pub(crate) mod ask;
 pub mod bank;
 pub mod cli;
-pub mod commands;
+pub(crate) mod commands;
 pub mod config;
-pub mod error;
+pub(crate) mod error;
 pub mod eval;
-pub mod export;
+pub(crate) mod export;
 pub mod grade;
 pub mod llm;
 pub mod prompts;
-pub mod render;
-pub mod repl;
+pub(crate) mod render;
+pub(crate) mod repl;
 pub mod report;
-pub mod review;
-pub mod scrub;
+pub(crate) mod review;
+pub(crate) mod scrub;
 pub mod session;
 pub mod style;
-pub mod text;
+pub(crate) mod text;
 pub mod transcript;
 pub mod util;
-pub mod view;
-pub mod words;
+pub(crate) mod view;
+pub(crate) mod words;
 
 use cli::{Cli, Command};
 use commands::Context;

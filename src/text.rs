@@ -207,11 +207,6 @@ impl Cue {
     pub fn len(&self) -> usize {
         self.words.len()
     }
-
-    /// Whether the cue is empty (never, for a parsed cue).
-    pub fn is_empty(&self) -> bool {
-        self.words.is_empty()
-    }
 }
 
 /// Whether the word at `at` is negated by a negation shortly before it in its clause.

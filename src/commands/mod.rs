@@ -30,7 +30,6 @@ use crate::grade::record::GradeRecord;
 pub use crate::grade::resolve::Chosen;
 use crate::grade::resolve::{Depth, Refusal, resolve};
 use crate::llm::Notify;
-use crate::prompts::Prompts;
 use crate::style::Style;
 
 /// What every command works with.
@@ -90,14 +89,6 @@ impl Context {
                 Some(pb) => pb.suspend(|| eprintln!("{line}")),
                 None => eprintln!("{line}"),
             }
-        })
-    }
-
-    /// The prompt templates in use.
-    pub fn prompts(&self) -> anyhow::Result<Prompts> {
-        Ok(match &self.settings.prompts {
-            Some(dir) => Prompts::from_dir(&dir.value)?,
-            None => Prompts::embedded(),
         })
     }
 
