@@ -10,6 +10,8 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::bank::Level;
 use crate::config::GraderChoice;
+use crate::repl::command::Command as AnswerCommand;
+use crate::repl::input::{BLOCK_SEPARATOR, END_OF_ANSWER};
 
 /// Mock interviews for senior Python engineers, graded against each question's rubric.
 ///
@@ -228,26 +230,16 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// The `:` commands typed on their own line while answering, as `:help` lists them.
-// The REPL keeps the same table; this copy is for `--help`, which is printed without it.
-pub const ANSWER_COMMANDS: [(&str, &str); 6] = [
-    (":hint", "show a hint (what is being tested, then one key point at a time)"),
-    (":ref", "show the reference answer (noted in the transcript)"),
-    (":skip", "skip this question and its follow-ups"),
-    (":edit", "write the answer in $VISUAL / $EDITOR"),
-    (":help", "list these commands"),
-    (":quit", "save the session and stop (so do Ctrl-D and Ctrl-C)"),
-];
-
 /// How to answer, and examples: the end of `grill --help` and `grill practice --help`.
 fn answering_help() -> String {
-    let commands: String = ANSWER_COMMANDS.iter().map(|(name, help)| format!("  {name:<7} {help}\n")).collect();
+    // The REPL's own table, so the help cannot drift from what the REPL accepts.
+    let commands: String = AnswerCommand::ALL.iter().map(|c| format!("  {:<7} {}\n", c.name(), c.help())).collect();
     format!(
         "Answering:
   Type your answer over as many lines as you like (blank lines and code are fine) and
-  finish it with a line holding only `.`. On its own line, a command instead:
+  finish it with a line holding only `{END_OF_ANSWER}`. On its own line, a command instead:
 {commands}  When standard input is not a terminal, answers are read from it, separated by lines
-  holding only `---`.
+  holding only `{BLOCK_SEPARATOR}`.
 
 Examples:
   grill                                    3 random questions, up to 2 follow-ups each

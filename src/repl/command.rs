@@ -46,7 +46,7 @@ impl Command {
             Command::Skip => (":skip", "skip this question and its follow-ups"),
             Command::Edit => (":edit", "write the answer in $VISUAL / $EDITOR"),
             Command::Help => (":help", "list these commands"),
-            Command::Quit => (":quit", "save the session and stop"),
+            Command::Quit => (":quit", "save the session and stop (so does Ctrl-D; Ctrl-C first keeps a draft)"),
         }
     }
 
