@@ -10,13 +10,17 @@ use crate::interview::Scripted;
 use crate::llm::Fake;
 use crate::util::Sandbox;
 
-const KINDS: [&str; 12] = [
+const KINDS: [&str; 16] = [
     "excellent",
     "good",
     "paraphrase",
+    "code",
+    "plain",
     "partial",
+    "rambling",
     "vague",
     "wrong",
+    "keyword-wrong",
     "off-topic",
     "idk",
     "stuffed",
