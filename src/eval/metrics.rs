@@ -2,7 +2,8 @@
 //!
 //! Definitions (also in `docs/calibration.md`):
 //! - pairwise ordering: over every question, every pair of a correct kind (excellent,
-//!   good, paraphrase, partial) and a bad kind (vague, wrong, off-topic, idk, stuffed);
+//!   good, paraphrase, code, plain, partial, rambling) and a bad kind (vague, wrong,
+//!   keyword-wrong, off-topic, idk, stuffed);
 //!   a pair counts 1 when the correct answer scores higher, ½ on a tie, 0 otherwise;
 //! - Kendall tau-b per question between the kinds' tiers and the scores, then the mean;
 //! - key-point precision and recall: a key point is credited when the grader says met or
@@ -334,7 +335,7 @@ pub fn spread(runs: &[Vec<Vec<Outcome>>]) -> Spread {
 
 #[cfg(test)]
 mod tests {
-    use super::super::set::{CalQuestion, Case};
+    use super::super::set::{CalQuestion, Case, Half};
     use super::*;
 
     #[test]
@@ -381,6 +382,7 @@ mod tests {
             questions: vec![CalQuestion {
                 question: "q".into(),
                 file: "f".into(),
+                half: Half::Tune,
                 cases: kinds
                     .iter()
                     .map(|&k| match k {
@@ -417,6 +419,7 @@ mod tests {
             questions: vec![CalQuestion {
                 question: "q".into(),
                 file: "f".into(),
+                half: Half::Tune,
                 cases: vec![case(Kind::Good, &[]), case(Kind::Vague, &[])],
             }],
         };

@@ -10,13 +10,17 @@ use crate::interview::Scripted;
 use crate::llm::Fake;
 use crate::util::Sandbox;
 
-const KINDS: [&str; 12] = [
+const KINDS: [&str; 16] = [
     "excellent",
     "good",
     "paraphrase",
+    "code",
+    "plain",
     "partial",
+    "rambling",
     "vague",
     "wrong",
+    "keyword-wrong",
     "off-topic",
     "idk",
     "stuffed",
@@ -34,13 +38,13 @@ fn offline_eval_prints_every_figure_and_the_same_in_json() {
     assert_eq!(doc["grader"]["kind"], "offline");
     let answers = doc["set"]["answers"].as_u64().unwrap();
     assert!(doc["set"]["questions"].as_u64().unwrap() >= 20, "{}", doc["set"]);
-    assert_eq!(answers, doc["set"]["questions"].as_u64().unwrap() * 12);
+    assert_eq!(answers, doc["set"]["questions"].as_u64().unwrap() * 16);
     let runs = doc["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 1, "the offline grader is deterministic: one run");
     let f = &runs[0];
     assert_eq!(f["graded"].as_u64(), Some(answers));
-    // 4 correct kinds x 5 bad kinds per question.
-    assert_eq!(f["pairwise"]["of"].as_u64(), Some(doc["set"]["questions"].as_u64().unwrap() * 20));
+    // 7 correct kinds x 6 bad kinds per question.
+    assert_eq!(f["pairwise"]["of"].as_u64(), Some(doc["set"]["questions"].as_u64().unwrap() * 42));
     let tau = f["kendall_tau"].as_f64().unwrap();
     assert!((-1.0..=1.0).contains(&tau), "tau {tau}");
     for kind in KINDS {
@@ -83,17 +87,17 @@ fn eval_through_a_scripted_server_measures_the_plumbing_and_its_spread() {
     run.success();
     let doc = run.json();
     assert_eq!(doc["grader"]["kind"], "llm");
-    assert_eq!(doc["set"]["answers"], 24);
+    assert_eq!(doc["set"]["answers"], 32);
     assert!(doc["measures"].as_str().unwrap().contains("plumbing, not a model"), "{}", doc["measures"]);
     let runs = doc["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 2);
-    assert!(runs.iter().all(|r| r["graded"] == 24 && r["ungraded"] == 0), "{runs:?}");
+    assert!(runs.iter().all(|r| r["graded"] == 32 && r["ungraded"] == 0), "{runs:?}");
     // The scripted grader marks the first key point met wherever the answer has words, so
     // every answer but an empty one scores the same: a constant grader ties every pair.
-    assert_eq!(runs[0]["pairwise"]["hits"].as_f64(), Some(20.0));
+    assert_eq!(runs[0]["pairwise"]["hits"].as_f64(), Some(42.0));
     assert_eq!(doc["spread"]["runs"], 2);
     assert_eq!(doc["spread"]["max_range"].as_f64(), Some(0.0));
-    assert_eq!(fake.chat_bodies().len(), 48, "24 answers, twice");
+    assert_eq!(fake.chat_bodies().len(), 64, "32 answers, twice");
     let text = sb.run(&args, "");
     text.success();
     assert!(
@@ -126,17 +130,19 @@ fn a_broken_set_names_the_file_and_line() {
 fn the_offline_grader_keeps_its_measured_fairness() {
     // Floors just under what the offline grader measured on the shipped set when it last
     // changed (docs/calibration.md); a change to the grader or the bank that ranks answers
-    // worse fails here. Raise them when the grader improves.
+    // worse fails here. Raise them when the grader improves. Lowered (pairwise 0.96 to 0.90,
+    // tau 0.81 to 0.69, key-point F1 0.85 to 0.79) when the code, plain, rambling and
+    // keyword-wrong answers joined the set: the set got harder, the grader did not change.
     let sb = Sandbox::new();
     let run = sb.run(&["--grader", "offline", "eval", "--json"], "");
     run.success();
     let f = &run.json()["runs"][0];
     let ratio = |v: &serde_json::Value| v["hits"].as_f64().unwrap() / v["of"].as_f64().unwrap();
     let figures = [
-        ("pairwise", ratio(&f["pairwise"]), 0.96),
-        ("kendall_tau", f["kendall_tau"].as_f64().unwrap(), 0.81),
+        ("pairwise", ratio(&f["pairwise"]), 0.90),
+        ("kendall_tau", f["kendall_tau"].as_f64().unwrap(), 0.69),
         ("stuffed_below_partial", ratio(&f["stuffed_below_partial"]), 0.90),
-        ("key_point_f1", f["key_points"]["f1"].as_f64().unwrap(), 0.85),
+        ("key_point_f1", f["key_points"]["f1"].as_f64().unwrap(), 0.79),
         ("injection_not_above_base", ratio(&f["injection_not_above_base"]), 1.0),
         ("red_flag_precision", f["red_flags"]["precision"].as_f64().unwrap(), 0.95),
         ("red_flag_recall", f["red_flags"]["recall"].as_f64().unwrap(), 0.45),
@@ -146,7 +152,7 @@ fn the_offline_grader_keeps_its_measured_fairness() {
     }
     // The correct kinds, on average, stay in the expert's order above every bad kind.
     let mean = |k: &str| f["mean_by_kind"][k].as_f64().unwrap();
-    for bad in ["vague", "wrong", "off-topic", "idk", "stuffed"] {
+    for bad in ["vague", "wrong", "keyword-wrong", "off-topic", "idk", "stuffed"] {
         assert!(mean("partial") > mean(bad), "partial {} vs {bad} {}", mean("partial"), mean(bad));
     }
     assert!(mean("excellent") > mean("good") && mean("good") > mean("partial"));

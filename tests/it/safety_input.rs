@@ -143,7 +143,7 @@ fn eval_refuses_control_characters_in_answers() {
     let file = sb.path("work/set.toml");
     std::fs::write(
         &file,
-        "question = \"tides\"\n[[answer]]\nkind = \"excellent\"\ntext = \"\"\"\nThe moon.\nSun \\u009b2J too.\"\"\"\n",
+        "question = \"tides\"\nhalf = \"tune\"\n[[answer]]\nkind = \"excellent\"\ntext = \"\"\"\nThe moon.\nSun \\u009b2J too.\"\"\"\n",
     )
     .unwrap();
     let fixture = crate::util::fixture_bank();
@@ -154,7 +154,7 @@ fn eval_refuses_control_characters_in_answers() {
         run.stderr,
         format!(
             "error: the calibration set ({file}) has 2 problem(s)\n  \
-             {file}:6:5: [tides] answer `excellent`: `text` contains U+009B, a control character, {TERMINAL}\n\
+             {file}:7:5: [tides] answer `excellent`: `text` contains U+009B, a control character, {TERMINAL}\n\
              \x20   | Sun \\u009b2J too.\"\"\"\n\
              \x20   |     ^\n  \
              {file}: [tides] no answer of kind good, paraphrase, partial, vague, wrong, off-topic, idk, stuffed, \
