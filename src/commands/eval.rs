@@ -239,6 +239,14 @@ fn print_text(
         let counts = (bar.counts)(first);
         writeln!(out, "  {:<39} {shown:<14} {mark} ≥ {:.2}   {}", bar.label, bar.at_least, style.dim(&counts))?;
     }
+    let a = &first.key_point_agreement;
+    writeln!(
+        out,
+        "  {:<39} {:<14}         {}",
+        "key-point agreement (Cohen's kappa)",
+        pct(a.kappa),
+        style.dim(&format!("observed {} · chance {} over {} verdicts", pct(a.observed), pct(a.expected), a.of))
+    )?;
     writeln!(
         out,
         "  {:<39} {:<14}         {}",
