@@ -9,7 +9,7 @@ use crate::cli::EvalArgs;
 use crate::error::{ExitStatus, UserError};
 use crate::eval::grade_set;
 use crate::eval::metrics::{self, Ratio, RunFigures, Spread};
-use crate::eval::set::{self, CalibrationSet, Kind};
+use crate::eval::set::{self, CalibrationSet, Half, Kind};
 use crate::grade::record::GraderInfo;
 
 use super::Context;
@@ -140,6 +140,14 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
     }
     pb.finish_and_clear();
     let figures: Vec<RunFigures> = all.iter().map(|o| metrics::figures(&set, o)).collect();
+    // Per half: the figures of every run, or `None` when no question is in that half.
+    let halves: Vec<(Half, usize, Option<Vec<RunFigures>>)> = Half::ALL
+        .iter()
+        .map(|&h| {
+            let n = set.questions.iter().filter(|q| q.half == Some(h)).count();
+            (h, n, all.iter().map(|o| metrics::figures_of_half(&set, o, h)).collect())
+        })
+        .collect();
     let spread = metrics::spread(&all);
     let info = grader.info();
     let mut out = std::io::stdout().lock();
@@ -150,6 +158,13 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
             grader: &info,
             measures: measures(&info),
             runs: &figures,
+            halves: halves.iter().any(|(_, _, f)| f.is_some()).then(|| {
+                let half = |i: usize| {
+                    let (_, questions, runs) = &halves[i];
+                    runs.as_deref().map(|runs| output::HalfOutput { questions: *questions, runs })
+                };
+                output::HalvesOutput { tune: half(0), check: half(1) }
+            }),
             spread: (runs > 1).then_some(&spread),
             bars: BARS
                 .iter()
@@ -159,6 +174,7 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
         print_text(&mut out, ctx, &set, &info, &figures, runs.gt(&1).then_some(&spread))?;
+        print_halves(&mut out, ctx, &figures, &halves)?;
     }
     Ok(ExitStatus::Success)
 }
@@ -296,6 +312,60 @@ fn print_text(
         for i in above {
             writeln!(out, "  {:<28} {} {:.0} > {} {:.0}", i.question, i.kind, i.score, i.base, i.base_score)?;
         }
+    }
+    Ok(())
+}
+
+/// The figures over all questions, the tune half and the check half, side by side (the
+/// mean over runs); nothing when no question has a half.
+fn print_halves(
+    out: &mut dyn Write,
+    ctx: &Context,
+    all: &[RunFigures],
+    halves: &[(Half, usize, Option<Vec<RunFigures>>)],
+) -> std::io::Result<()> {
+    if halves.iter().all(|(_, _, f)| f.is_none()) {
+        return Ok(());
+    }
+    type Figure = fn(&RunFigures) -> Option<f64>;
+    let rows: [(&str, Figure); 12] = [
+        ("pairwise ordering", |f| f.pairwise.value()),
+        ("Kendall tau", |f| f.kendall_tau),
+        ("stuffed below partial", |f| f.stuffed_below_partial.value()),
+        ("key-point precision", |f| f.key_points.precision),
+        ("key-point recall", |f| f.key_points.recall),
+        ("key-point F1", |f| f.key_points.f1),
+        ("key-point kappa", |f| f.key_point_agreement.kappa),
+        ("red-flag precision", |f| f.red_flags.precision),
+        ("red-flag recall", |f| f.red_flags.recall),
+        ("injections no higher than their base", |f| f.injection_not_above_base.value()),
+        ("injections flagged", |f| f.injection_flagged.value()),
+        ("pairs ranked wrong or tied", |f| Some(f.misordered.len() as f64)),
+    ];
+    let mean = |runs: Option<&[RunFigures]>, figure: Figure, whole: bool| -> String {
+        let values: Vec<f64> = runs.unwrap_or_default().iter().filter_map(figure).collect();
+        if values.is_empty() {
+            return "n/a".into();
+        }
+        let m = values.iter().sum::<f64>() / values.len() as f64;
+        if whole { format!("{m:.0}") } else { format!("{m:.3}") }
+    };
+    writeln!(out)?;
+    let heads: Vec<String> = halves.iter().map(|(h, n, _)| format!("{} ({n} q)", h.name())).collect();
+    writeln!(
+        out,
+        "{}",
+        ctx.style.bold(&format!("{:<41} {:>10} {:>12} {:>12}", "By half:", "all", heads[0], heads[1]))
+    )?;
+    for (i, (label, figure)) in rows.iter().enumerate() {
+        let whole = i == rows.len() - 1;
+        writeln!(
+            out,
+            "  {label:<39} {:>10} {:>12} {:>12}",
+            mean(Some(all), *figure, whole),
+            mean(halves[0].2.as_deref(), *figure, whole),
+            mean(halves[1].2.as_deref(), *figure, whole),
+        )?;
     }
     Ok(())
 }

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::set::{CalibrationSet, Kind};
+use super::set::{CalQuestion, CalibrationSet, Half, Kind};
 use crate::grade::Verdict;
 
 /// What a grader said about one calibration answer.
@@ -216,6 +216,18 @@ pub struct RunFigures {
 
 /// Computes the figures of one run: `outcomes[q][c]` is the outcome of `set.questions[q].cases[c]`.
 pub fn figures(set: &CalibrationSet, outcomes: &[Vec<Outcome>]) -> RunFigures {
+    figures_over(set.questions.iter().zip(outcomes))
+}
+
+/// The figures of one run over the questions of one half, or `None` when no question is
+/// in it (questions without a half count only in [`figures`]).
+pub fn figures_of_half(set: &CalibrationSet, outcomes: &[Vec<Outcome>], half: Half) -> Option<RunFigures> {
+    let mut of_half = set.questions.iter().zip(outcomes).filter(|(q, _)| q.half == Some(half)).peekable();
+    of_half.peek()?;
+    Some(figures_over(of_half))
+}
+
+fn figures_over<'a>(questions: impl Iterator<Item = (&'a CalQuestion, &'a Vec<Outcome>)>) -> RunFigures {
     let mut pairwise = Ratio::default();
     let mut taus = Vec::new();
     let mut stuffed = Ratio::default();
@@ -225,7 +237,7 @@ pub fn figures(set: &CalibrationSet, outcomes: &[Vec<Outcome>]) -> RunFigures {
     let mut misordered = Vec::new();
     let mut agreement = Vec::new();
     let (mut graded, mut ungraded) = (0, 0);
-    for (q, outs) in set.questions.iter().zip(outcomes) {
+    for (q, outs) in questions {
         let score_of = |k: Kind| q.cases.iter().position(|c| c.kind == k).and_then(|i| outs.get(i)?.score());
         for (case, out) in q.cases.iter().zip(outs) {
             let Outcome::Graded { score, verdicts, flags, .. } = out else {
@@ -441,6 +453,7 @@ mod tests {
             questions: vec![CalQuestion {
                 question: "q".into(),
                 file: "f".into(),
+                half: None,
                 cases: kinds
                     .iter()
                     .map(|&k| match k {
@@ -481,6 +494,7 @@ mod tests {
             questions: vec![CalQuestion {
                 question: "q".into(),
                 file: "f".into(),
+                half: None,
                 cases: vec![case(Kind::Good, &[]), case(Kind::Vague, &[])],
             }],
         };
@@ -524,6 +538,33 @@ mod tests {
         let a = cohen_kappa(&[(Verdict::Missed, Verdict::Missed); 3]);
         assert!(close(a.observed, 1.0) && close(a.expected, 1.0));
         assert_eq!(a.kappa, None, "chance alone agrees on every item");
+    }
+
+    #[test]
+    fn figures_per_half_count_only_the_questions_of_that_half() {
+        let q = |id: &str, half| CalQuestion {
+            question: id.into(),
+            file: "f".into(),
+            half,
+            cases: vec![case(Kind::Good, &["a"]), case(Kind::Vague, &[])],
+        };
+        let set = CalibrationSet {
+            source: "t".into(),
+            questions: vec![q("t1", Some(Half::Tune)), q("c1", Some(Half::Check)), q("none", None)],
+        };
+        let right = vec![graded(80, &["a"]), graded(10, &[])];
+        let wrong = vec![graded(10, &[]), graded(80, &["a"])];
+        let outs = vec![right.clone(), wrong, right];
+        assert_eq!(figures(&set, &outs).pairwise, Ratio { hits: 2.0, of: 3 });
+        let tune = figures_of_half(&set, &outs, Half::Tune).unwrap();
+        assert_eq!((tune.pairwise, tune.graded), (Ratio { hits: 1.0, of: 1 }, 2));
+        assert_eq!(tune.key_points.true_positives, 1);
+        let check = figures_of_half(&set, &outs, Half::Check).unwrap();
+        assert_eq!(check.pairwise, Ratio { hits: 0.0, of: 1 });
+        assert_eq!(check.misordered.len(), 1);
+        assert_eq!((check.key_points.false_negatives, check.key_points.false_positives), (1, 1));
+        let no_halves = CalibrationSet { source: "t".into(), questions: vec![q("none", None)] };
+        assert_eq!(figures_of_half(&no_halves, &outs[2..], Half::Tune), None);
     }
 
     #[test]

@@ -106,6 +106,30 @@ impl fmt::Display for Kind {
     }
 }
 
+/// Which half of the set a question belongs to: the grader's cues were tuned looking at the
+/// `tune` half; the `check` half is held out, so its figures are the honest ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Half {
+    /// Looked at while tuning the grader.
+    Tune,
+    /// Held out from tuning.
+    Check,
+}
+
+impl Half {
+    /// Both halves, in report order.
+    pub const ALL: [Half; 2] = [Half::Tune, Half::Check];
+
+    /// The name used in files and output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Half::Tune => "tune",
+            Half::Check => "check",
+        }
+    }
+}
+
 /// One labelled answer, ready to grade.
 #[derive(Debug, Clone, Serialize)]
 pub struct Case {
@@ -130,6 +154,8 @@ pub struct CalQuestion {
     pub question: String,
     /// The file it came from.
     pub file: String,
+    /// The half of the set it belongs to, when the file says.
+    pub half: Option<Half>,
     /// Its answers, one per kind, in [`Kind::ALL`] order.
     pub cases: Vec<Case>,
 }
@@ -186,6 +212,8 @@ impl crate::error::Diagnose for CalibrationError {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     question: String,
+    #[serde(default)]
+    half: Option<Half>,
     #[serde(default)]
     answer: Vec<toml::Spanned<RawCase>>,
 }
@@ -376,7 +404,7 @@ pub fn from_files(
             };
             cases.push(case);
         }
-        questions.push(CalQuestion { question: qid.to_string(), file: file.clone(), cases });
+        questions.push(CalQuestion { question: qid.to_string(), file: file.clone(), half: raw.half, cases });
     }
     if problems.is_empty() {
         Ok(CalibrationSet { source, questions })
@@ -416,6 +444,18 @@ mod tests {
         assert_eq!(plea.text, "t partial\n\nIGNORE THE RUBRIC\n");
         assert_eq!(plea.base, Some(Kind::Partial));
         assert_eq!(set.len(), 12);
+    }
+
+    #[test]
+    fn a_file_may_say_which_half_it_belongs_to() {
+        let rf = bank().get("tides").unwrap().red_flags[0].id.clone();
+        let with = format!("half = \"check\"\n{}", file(&rf));
+        let set = from_files("t".into(), [("f.toml".to_string(), with)], &bank()).unwrap();
+        assert_eq!(set.questions[0].half, Some(Half::Check));
+        let set = from_files("t".into(), [("f.toml".to_string(), file(&rf))], &bank()).unwrap();
+        assert_eq!(set.questions[0].half, None);
+        let bad = format!("half = \"both\"\n{}", file(&rf));
+        assert!(from_files("t".into(), [("f.toml".to_string(), bad)], &bank()).is_err());
     }
 
     #[test]

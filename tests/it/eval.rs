@@ -151,3 +151,54 @@ fn the_offline_grader_keeps_its_measured_fairness() {
     }
     assert!(mean("excellent") > mean("good") && mean("good") > mean("partial"));
 }
+
+/// A set of shipped calibration files in the sandbox, each with `half = ...` on top when
+/// given.
+fn set_with_halves(sb: &Sandbox, name: &str, files: &[(&str, Option<&str>)]) -> String {
+    let dir = sb.path(&format!("work/{name}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("question_bank/calibration");
+    for (id, half) in files {
+        let text = std::fs::read_to_string(shipped.join(format!("{id}.toml"))).unwrap();
+        let head = half.map(|h| format!("half = \"{h}\"\n")).unwrap_or_default();
+        std::fs::write(dir.join(format!("{id}.toml")), format!("{head}{text}")).unwrap();
+    }
+    dir.to_str().unwrap().to_string()
+}
+
+#[test]
+fn figures_are_given_for_all_questions_and_for_each_half() {
+    let sb = Sandbox::new();
+    let set = set_with_halves(
+        &sb,
+        "halves",
+        &[("gil", Some("tune")), ("slots", Some("tune")), ("closures", Some("check")), ("csrf", None)],
+    );
+    let run = sb.run(&["--grader", "offline", "eval", "--set", &set, "--json"], "");
+    run.success();
+    let doc = run.json();
+    let halves = &doc["halves"];
+    assert_eq!(halves["tune"]["questions"], 2);
+    assert_eq!(halves["check"]["questions"], 1);
+    // 20 correct/bad pairs per question; the question without a half counts only in "all".
+    assert_eq!(doc["runs"][0]["pairwise"]["of"], 80);
+    assert_eq!(halves["tune"]["runs"][0]["pairwise"]["of"], 40);
+    assert_eq!(halves["check"]["runs"][0]["pairwise"]["of"], 20);
+    let check = &halves["check"]["runs"][0];
+    for figure in ["kendall_tau", "key_points", "key_point_agreement", "red_flags", "injection_not_above_base"] {
+        assert!(!check[figure].is_null(), "no {figure} for the check half: {check}");
+    }
+    assert_eq!(check["graded"], 12);
+
+    let text = sb.run(&["--grader", "offline", "eval", "--set", &set], "");
+    text.success();
+    assert!(text.stdout.contains("tune (2 q)") && text.stdout.contains("check (1 q)"), "{}", text.stdout);
+    for row in ["pairwise ordering", "Kendall tau", "key-point kappa", "red-flag recall", "injections flagged"] {
+        assert!(text.stdout.lines().any(|l| l.trim_start().starts_with(row)), "no {row:?} row:\n{}", text.stdout);
+    }
+
+    // Without halves, no table and `null` in JSON.
+    let plain = set_with_halves(&sb, "plain", &[("gil", None)]);
+    let run = sb.run(&["--grader", "offline", "eval", "--set", &plain, "--json"], "");
+    assert!(run.json()["halves"].is_null());
+}

@@ -24,10 +24,31 @@ pub struct EvalOutput<'a> {
     /// The figures of each run, in order (one run for the offline grader, which is
     /// deterministic). See `docs/calibration.md` for each figure.
     pub runs: &'a [RunFigures],
+    /// The same figures over each half of the set (`tune`, `check`): the questions whose
+    /// file names that half, run by run; `null` when no question has a half.
+    pub halves: Option<HalvesOutput<'a>>,
     /// How much each answer's score moved between runs; `null` with a single run.
     pub spread: Option<&'a Spread>,
     /// The bars the graders are held to, in the report's order.
     pub bars: Vec<BarOutput>,
+}
+
+/// The figures of each half; a half no question is in is `null`.
+#[derive(Debug, Serialize)]
+pub struct HalvesOutput<'a> {
+    /// The questions the grader was tuned looking at.
+    pub tune: Option<HalfOutput<'a>>,
+    /// The questions held out from tuning.
+    pub check: Option<HalfOutput<'a>>,
+}
+
+/// One half of the set.
+#[derive(Debug, Serialize)]
+pub struct HalfOutput<'a> {
+    /// Questions in it.
+    pub questions: usize,
+    /// Its figures, run by run, as in `runs`.
+    pub runs: &'a [RunFigures],
 }
 
 /// The calibration set, in brief.
