@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli::EvalArgs;
 use crate::error::{ExitStatus, UserError};
 use crate::eval::grade_set;
-use crate::eval::metrics::{self, Ratio, RunFigures, Spread};
+use crate::eval::metrics::{self, Flips, Ratio, RunFigures, Spread};
 use crate::eval::set::{self, CalibrationSet, Half, Kind};
 use crate::grade::record::GraderInfo;
 
@@ -149,6 +149,7 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
         })
         .collect();
     let spread = metrics::spread(&all);
+    let flips = metrics::flips(&all);
     let info = grader.info();
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -166,6 +167,7 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
                 output::HalvesOutput { tune: half(0), check: half(1) }
             }),
             spread: (runs > 1).then_some(&spread),
+            flips: (runs > 1).then_some(&flips),
             bars: BARS
                 .iter()
                 .map(|b| output::BarOutput { figure: b.figure, at_least: b.at_least, met: bar_met(b, &figures) })
@@ -173,7 +175,7 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
         };
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
-        print_text(&mut out, ctx, &set, &info, &figures, runs.gt(&1).then_some(&spread))?;
+        print_text(&mut out, ctx, &set, &info, &figures, runs.gt(&1).then_some((&spread, &flips)))?;
         print_halves(&mut out, ctx, &figures, &halves)?;
     }
     Ok(ExitStatus::Success)
@@ -224,7 +226,7 @@ fn print_text(
     set: &CalibrationSet,
     info: &GraderInfo,
     figures: &[RunFigures],
-    spread: Option<&Spread>,
+    spread: Option<(&Spread, &Flips)>,
 ) -> std::io::Result<()> {
     let style = ctx.style;
     let first = &figures[0];
@@ -277,13 +279,20 @@ fn print_text(
         pct(first.injection_flagged.value()),
         style.dim(&ratio(&first.injection_flagged))
     )?;
-    if let Some(s) = spread {
+    if let Some((s, f)) = spread {
         writeln!(
             out,
             "  {:<39} {:<14}         {}",
             "spread of a score across runs",
             format!("{:.1} mean", s.mean_range),
             style.dim(&format!("largest {:.0} · mean stdev {:.1}", s.max_range, s.mean_stdev))
+        )?;
+        writeln!(
+            out,
+            "  {:<39} {:<14}         {}",
+            "key-point verdicts that flip across runs",
+            pct(f.rate),
+            style.dim(&format!("{} of {} (answer, key point)", f.flipped, f.verdicts))
         )?;
     }
     writeln!(out)?;

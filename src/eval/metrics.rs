@@ -404,6 +404,46 @@ pub fn spread(runs: &[Vec<Vec<Outcome>>]) -> Spread {
     }
 }
 
+/// How often key-point verdicts changed between runs of the same grader.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Flips {
+    /// Runs compared.
+    pub runs: usize,
+    /// (answer, key point) verdicts given in at least two runs.
+    pub verdicts: usize,
+    /// Those not the same in every run.
+    pub flipped: usize,
+    /// `flipped / verdicts`; `None` when nothing was compared.
+    pub rate: Option<f64>,
+}
+
+/// The flip rate over `runs[r][q][c]`: per answer and key point, whether the verdict was
+/// the same in every run that graded the answer (an ungraded run is left out).
+pub fn flips(runs: &[Vec<Vec<Outcome>>]) -> Flips {
+    let mut f = Flips { runs: runs.len(), ..Flips::default() };
+    let Some(first) = runs.first() else { return f };
+    for (q, outs) in first.iter().enumerate() {
+        for c in 0..outs.len() {
+            let mut by_point: BTreeMap<&str, Vec<Verdict>> = BTreeMap::new();
+            for run in runs {
+                if let Some(Outcome::Graded { verdicts, .. }) = run.get(q).and_then(|r| r.get(c)) {
+                    for (id, v) in verdicts {
+                        by_point.entry(id.as_str()).or_default().push(*v);
+                    }
+                }
+            }
+            for seen in by_point.values().filter(|v| v.len() >= 2) {
+                f.verdicts += 1;
+                if seen.iter().any(|v| *v != seen[0]) {
+                    f.flipped += 1;
+                }
+            }
+        }
+    }
+    f.rate = (f.verdicts > 0).then(|| f.flipped as f64 / f.verdicts as f64);
+    f
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::set::{CalQuestion, Case};
@@ -565,6 +605,31 @@ mod tests {
         assert_eq!((check.key_points.false_negatives, check.key_points.false_positives), (1, 1));
         let no_halves = CalibrationSet { source: "t".into(), questions: vec![q("none", None)] };
         assert_eq!(figures_of_half(&no_halves, &outs[2..], Half::Tune), None);
+    }
+
+    #[test]
+    fn flips_count_verdicts_that_change_between_runs() {
+        let run = |met: &[&str]| vec![vec![graded(50, met), graded(50, &["a"])]];
+        // Answer 1: a flips (met, missed, met), b stays missed; answer 2 never changes.
+        let f = flips(&[run(&["a"]), run(&[]), run(&["a"])]);
+        assert_eq!(f, Flips { runs: 3, verdicts: 4, flipped: 1, rate: Some(0.25) });
+        // Partial against met is a flip too; an ungraded run is left out.
+        let partial = Outcome::Graded {
+            score: 50,
+            verdicts: vec![("a".into(), Verdict::Partial), ("b".into(), Verdict::Missed)],
+            flags: vec![],
+            flagged: false,
+        };
+        let down = Outcome::Ungraded("down".into());
+        let f = flips(&[vec![vec![graded(50, &["a"]), down.clone()]], vec![vec![partial, graded(50, &[])]]]);
+        assert_eq!((f.verdicts, f.flipped), (2, 1), "the second answer was graded once: nothing to compare");
+    }
+
+    #[test]
+    fn flips_of_one_run_or_none_are_undefined() {
+        assert_eq!(flips(&[]), Flips::default());
+        let f = flips(&[vec![vec![graded(50, &["a"])]]]);
+        assert_eq!((f.runs, f.verdicts, f.rate), (1, 0, None));
     }
 
     #[test]

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use wiremock::Mock;
 use wiremock::matchers::{method, path};
+use wiremock::Mock;
 
 use crate::interview::Scripted;
 use crate::llm::Fake;
@@ -201,4 +201,73 @@ fn figures_are_given_for_all_questions_and_for_each_half() {
     let plain = set_with_halves(&sb, "plain", &[("gil", None)]);
     let run = sb.run(&["--grader", "offline", "eval", "--set", &plain, "--json"], "");
     assert!(run.json()["halves"].is_null());
+}
+
+/// Like [`Scripted`] for the first `first` requests (the first key point met, the rest
+/// missed); after them every key point missed: a grader that changes its mind.
+struct Flipping {
+    first: usize,
+    seen: std::sync::atomic::AtomicUsize,
+}
+
+impl wiremock::Respond for Flipping {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        if self.seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < self.first {
+            return Scripted { delay: Duration::ZERO }.respond(request);
+        }
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+        let schema = &body["response_format"]["json_schema"]["schema"]["properties"];
+        let ids = |field: &str| -> Vec<String> {
+            schema[field]["required"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .unwrap_or_default()
+        };
+        let missed = |_| serde_json::json!({"evidence": "", "verdict": "missed"});
+        let not_hit = |_| serde_json::json!({"evidence": "", "hit": false});
+        let grade = serde_json::json!({
+            "analysis": "Scripted, second thoughts.",
+            "feedback": {"strengths": ["Tries"], "gaps": ["All of it"], "next_step": "Start again."},
+            "holistic": 1,
+            "key_points": ids("key_points").into_iter().map(|id| (id.clone(), missed(id))).collect::<serde_json::Map<_, _>>(),
+            "red_flags": ids("red_flags").into_iter().map(|id| (id.clone(), not_hit(id))).collect::<serde_json::Map<_, _>>(),
+        });
+        wiremock::ResponseTemplate::new(200).set_body_json(crate::llm::completion(&grade.to_string()))
+    }
+}
+
+#[test]
+fn with_two_runs_the_flip_rate_counts_verdicts_that_changed() {
+    let fake = Fake::start();
+    fake.mount(
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(Flipping { first: 12, seen: Default::default() }),
+    );
+    let sb = Sandbox::new();
+    let args = ["--base-url", &fake.base(), "--model", "fake-model", "eval", "--question", "gil", "--runs", "2"];
+    let run = sb.run(&[&args[..], &["--json"]].concat(), "");
+    run.success();
+    let doc = run.json();
+    let flips = &doc["flips"];
+    assert_eq!(flips["runs"], 2);
+    // gil has 7 key points; 12 answers, each with its first key point met in the first run
+    // and missed in the second.
+    assert_eq!(flips["verdicts"], 12 * 7, "{flips}");
+    assert_eq!(flips["flipped"], 12, "{flips}");
+    assert!((flips["rate"].as_f64().unwrap() - 1.0 / 7.0).abs() < 1e-9, "{flips}");
+    assert!(doc["spread"]["max_range"].as_f64().unwrap() > 0.0, "the scores moved too");
+
+    // The text report prints it beside the spread.
+    let fake = Fake::start();
+    fake.mount(
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(Flipping { first: 12, seen: Default::default() }),
+    );
+    let args = ["--base-url", &fake.base(), "--model", "fake-model", "eval", "--question", "gil", "--runs", "2"];
+    let text = sb.run(&args, "");
+    text.success();
+    assert!(text.stdout.contains("key-point verdicts that flip across runs 0.143"), "{}", text.stdout);
+    assert!(text.stdout.contains("12 of 84 (answer, key point)"), "{}", text.stdout);
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::eval::metrics::{RunFigures, Spread};
+use crate::eval::metrics::{Flips, RunFigures, Spread};
 use crate::grade::record::GraderInfo;
 
 /// The version of this shape; bumped when a field is renamed, removed or changes meaning.
@@ -29,6 +29,9 @@ pub struct EvalOutput<'a> {
     pub halves: Option<HalvesOutput<'a>>,
     /// How much each answer's score moved between runs; `null` with a single run.
     pub spread: Option<&'a Spread>,
+    /// How often key-point verdicts changed between runs (per answer and key point);
+    /// `null` with a single run.
+    pub flips: Option<&'a Flips>,
     /// The bars the graders are held to, in the report's order.
     pub bars: Vec<BarOutput>,
 }
