@@ -306,7 +306,7 @@ fn print_text(
     if !first.misordered.is_empty() {
         writeln!(out)?;
         writeln!(out, "Pairs ranked the wrong way (or tied), {} in all:", first.misordered.len())?;
-        for m in first.misordered.iter().take(12) {
+        for m in &first.misordered {
             writeln!(
                 out,
                 "  {:<28} {} {:.0} ≤ {} {:.0}",

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use wiremock::matchers::{method, path};
 use wiremock::Mock;
+use wiremock::matchers::{method, path};
 
 use crate::interview::Scripted;
 use crate::llm::Fake;
@@ -65,6 +65,17 @@ fn offline_eval_prints_every_figure_and_the_same_in_json() {
         "Measures the offline grader".to_string(),
     ] {
         assert!(text.stdout.contains(&needle), "missing {needle:?} in:\n{}", text.stdout);
+    }
+    // Every misordered pair is listed, in text as in JSON.
+    let misordered = f["misordered"].as_array().unwrap();
+    assert!(misordered.len() > 12, "the shipped set has more than a screenful: {}", misordered.len());
+    let listed = text.stdout.split("Pairs ranked the wrong way").nth(1).expect("a list of misordered pairs");
+    let listed: Vec<&str> = listed.lines().skip(1).take_while(|l| l.starts_with("  ")).collect();
+    assert_eq!(listed.len(), misordered.len(), "{}", text.stdout);
+    for m in misordered {
+        let line = format!("{} {} ", m["better"]["kind"].as_str().unwrap(), m["better"]["score"].as_f64().unwrap());
+        let q = m["question"].as_str().unwrap();
+        assert!(listed.iter().any(|l| l.trim_start().starts_with(q) && l.contains(&line)), "{m} not listed");
     }
 }
 
