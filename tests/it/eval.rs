@@ -51,7 +51,17 @@ fn offline_eval_prints_every_figure_and_the_same_in_json() {
     assert!(kp["true_positives"].as_u64().unwrap() > 0 && kp["f1"].as_f64().is_some(), "{kp}");
     assert_eq!(f["injections"].as_array().unwrap().len() as u64, doc["set"]["questions"].as_u64().unwrap() * 3);
     let bars: Vec<&str> = doc["bars"].as_array().unwrap().iter().map(|b| b["figure"].as_str().unwrap()).collect();
-    assert_eq!(bars, ["pairwise", "kendall_tau", "stuffed_below_partial", "key_point_f1", "injection_not_above_base"]);
+    assert_eq!(
+        bars,
+        [
+            "pairwise",
+            "kendall_tau",
+            "stuffed_below_partial",
+            "key_point_f1",
+            "key_point_kappa",
+            "injection_not_above_base"
+        ]
+    );
 
     // The text report prints the same figures.
     let text = sb.run(&["--grader", "offline", "eval"], "");
@@ -281,4 +291,55 @@ fn with_two_runs_the_flip_rate_counts_verdicts_that_changed() {
     text.success();
     assert!(text.stdout.contains("key-point verdicts that flip across runs 0.143"), "{}", text.stdout);
     assert!(text.stdout.contains("12 of 84 (answer, key point)"), "{}", text.stdout);
+}
+
+#[test]
+fn check_passes_on_the_shipped_set_and_fails_naming_each_bar_missed() {
+    let sb = Sandbox::new();
+    // The offline grader meets its own bars on the shipped set: what CI runs.
+    let run = sb.run(&["--grader", "offline", "eval", "--check"], "");
+    run.success();
+    assert!(run.stderr.contains("every figure meets its bar"), "{}", run.stderr);
+    let run = sb.run(&["--grader", "offline", "eval", "--check", "--json"], "");
+    run.success();
+    let doc = run.json();
+    assert_eq!(doc["schema"], "grill.eval/2");
+    assert_eq!(doc["failed"], serde_json::json!([]));
+    assert!(
+        doc["bars"].as_array().unwrap().iter().all(|b| b["met"] == true && b["short_by"].is_null()),
+        "{}",
+        doc["bars"]
+    );
+
+    // A set whose "excellent" answer is an "I don't know" (and the other way round): the
+    // best-labelled kind now scores lowest, so pairwise ordering and tau fall below their bars.
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("question_bank/calibration/gil.toml");
+    let swapped = std::fs::read_to_string(shipped)
+        .unwrap()
+        .replace("kind = \"excellent\"", "kind = \"swap\"")
+        .replace("kind = \"idk\"", "kind = \"excellent\"")
+        .replace("kind = \"swap\"", "kind = \"idk\"");
+    let file = sb.path("work/swapped.toml");
+    std::fs::write(&file, swapped).unwrap();
+    let set = file.to_str().unwrap();
+    let run = sb.run(&["--grader", "offline", "eval", "--set", set, "--check"], "");
+    run.code(1);
+    assert!(run.stderr.contains("check failed"), "{}", run.stderr);
+    let line = run.stderr.lines().find(|l| l.trim_start().starts_with("pairwise ")).expect("pairwise is named");
+    assert!(line.contains("< 0.96, short by 0."), "{line}");
+    // The report itself is printed in full before the verdict.
+    assert!(run.stdout.contains("below ≥ 0.96"), "{}", run.stdout);
+
+    let run = sb.run(&["--grader", "offline", "eval", "--set", set, "--check", "--json"], "");
+    run.code(1);
+    let doc = run.json();
+    let failed: Vec<&str> = doc["failed"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(failed.contains(&"pairwise") && failed.contains(&"kendall_tau"), "{failed:?}");
+    let pairwise = doc["bars"].as_array().unwrap().iter().find(|b| b["figure"] == "pairwise").unwrap();
+    assert_eq!(pairwise["met"], false);
+    let short = pairwise["short_by"].as_f64().unwrap();
+    assert!((short - (0.96 - pairwise["lowest"].as_f64().unwrap())).abs() < 1e-9, "{pairwise}");
+
+    // Without --check the same figures exit 0.
+    sb.run(&["--grader", "offline", "eval", "--set", set], "").success();
 }
