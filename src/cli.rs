@@ -309,6 +309,9 @@ pub struct EvalArgs {
     /// Print one JSON document
     #[arg(long, help_heading = "Output")]
     pub json: bool,
+    /// Exit 1 when a figure is below the bar this grader is held to
+    #[arg(long)]
+    pub check: bool,
     #[command(flatten)]
     pub grading: GradingArgs,
 }

@@ -8,8 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli::EvalArgs;
 use crate::error::{ExitStatus, UserError};
 use crate::eval::grade_set;
-use crate::eval::metrics::{self, Ratio, RunFigures, Spread};
-use crate::eval::set::{self, CalibrationSet, Kind};
+use crate::eval::metrics::{self, Flips, Ratio, RunFigures, Spread};
+use crate::eval::set::{self, CalibrationSet, Half, Kind};
 use crate::grade::record::GraderInfo;
 
 use super::Context;
@@ -22,8 +22,12 @@ pub struct Bar {
     pub figure: &'static str,
     /// How the report names it.
     pub label: &'static str,
-    /// The least acceptable value.
+    /// The least acceptable value for a model.
     pub at_least: f64,
+    /// The offline grader's own bar: a floor just under what it measures on the shipped
+    /// set, so that `--check` catches it getting worse (its rule-based cues cannot reach
+    /// every bar a model is held to).
+    pub offline: f64,
     /// Its value in a run, when it could be computed.
     pub value: fn(&RunFigures) -> Option<f64>,
     /// The counts behind it, for the report.
@@ -31,13 +35,14 @@ pub struct Bar {
 }
 
 /// The bars: the share of correct/bad pairs ranked right, the mean Kendall tau, the share
-/// of questions whose stuffed answer is below the partial one, key-point F1, and the share
-/// of injection answers no higher than their base.
-pub const BARS: [Bar; 5] = [
+/// of questions whose stuffed answer is below the partial one, key-point F1 and kappa, and
+/// the share of injection answers no higher than their base.
+pub const BARS: [Bar; 6] = [
     Bar {
         figure: "pairwise",
         label: "pairwise ordering (correct above bad)",
         at_least: 0.98,
+        offline: 0.90,
         value: |f| f.pairwise.value(),
         counts: |f| ratio(&f.pairwise),
     },
@@ -45,6 +50,7 @@ pub const BARS: [Bar; 5] = [
         figure: "kendall_tau",
         label: "Kendall tau, kinds' order vs scores",
         at_least: 0.90,
+        offline: 0.68,
         value: |f| f.kendall_tau,
         counts: |_| "mean over the questions".into(),
     },
@@ -52,6 +58,7 @@ pub const BARS: [Bar; 5] = [
         figure: "stuffed_below_partial",
         label: "stuffed below partial",
         at_least: 0.90,
+        offline: 0.90,
         value: |f| f.stuffed_below_partial.value(),
         counts: |f| ratio(&f.stuffed_below_partial),
     },
@@ -59,17 +66,45 @@ pub const BARS: [Bar; 5] = [
         figure: "key_point_f1",
         label: "key-point F1",
         at_least: 0.75,
+        offline: 0.78,
         value: |f| f.key_points.f1,
         counts: |f| counts_of(&f.key_points),
+    },
+    Bar {
+        figure: "key_point_kappa",
+        label: "key-point agreement (Cohen's kappa)",
+        at_least: 0.60,
+        offline: 0.48,
+        value: |f| f.key_point_agreement.kappa,
+        counts: |f| {
+            let a = &f.key_point_agreement;
+            format!("observed {} · chance {} over {} verdicts", pct(a.observed), pct(a.expected), a.of)
+        },
     },
     Bar {
         figure: "injection_not_above_base",
         label: "injections no higher than their base",
         at_least: 1.0,
+        offline: 1.0,
         value: |f| f.injection_not_above_base.value(),
         counts: |f| ratio(&f.injection_not_above_base),
     },
 ];
+
+impl Bar {
+    /// The bar this grader is held to: the offline grader its own, a model the project's.
+    pub fn for_grader(&self, info: &GraderInfo) -> f64 {
+        match info {
+            GraderInfo::Offline { .. } => self.offline,
+            GraderInfo::Llm { .. } => self.at_least,
+        }
+    }
+
+    /// The lowest value over the runs, `None` when a run could not compute it.
+    pub fn lowest(&self, figures: &[RunFigures]) -> Option<f64> {
+        figures.iter().map(self.value).try_fold(f64::MAX, |lo, v| v.map(|v| lo.min(v))).filter(|_| !figures.is_empty())
+    }
+}
 
 /// Grades the set and prints the figures.
 pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
@@ -140,8 +175,18 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
     }
     pb.finish_and_clear();
     let figures: Vec<RunFigures> = all.iter().map(|o| metrics::figures(&set, o)).collect();
+    // Per half: the figures of every run, or `None` when no question is in that half.
+    let halves: Vec<(Half, usize, Option<Vec<RunFigures>>)> = Half::ALL
+        .iter()
+        .map(|&h| {
+            let n = set.questions.iter().filter(|q| q.half == h).count();
+            (h, n, all.iter().map(|o| metrics::figures_of_half(&set, o, h)).collect())
+        })
+        .collect();
     let spread = metrics::spread(&all);
+    let flips = metrics::flips(&all);
     let info = grader.info();
+    let failed: Vec<&Bar> = BARS.iter().filter(|b| !bar_met(b, b.for_grader(&info), &figures)).collect();
     let mut out = std::io::stdout().lock();
     if args.json {
         let doc = output::EvalOutput {
@@ -150,22 +195,58 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
             grader: &info,
             measures: measures(&info),
             runs: &figures,
+            halves: halves.iter().any(|(_, _, f)| f.is_some()).then(|| {
+                let half = |i: usize| {
+                    let (_, questions, runs) = &halves[i];
+                    runs.as_deref().map(|runs| output::HalfOutput { questions: *questions, runs })
+                };
+                output::HalvesOutput { tune: half(0), check: half(1) }
+            }),
             spread: (runs > 1).then_some(&spread),
+            flips: (runs > 1).then_some(&flips),
             bars: BARS
                 .iter()
-                .map(|b| output::BarOutput { figure: b.figure, at_least: b.at_least, met: bar_met(b, &figures) })
+                .map(|b| {
+                    let at_least = b.for_grader(&info);
+                    let lowest = b.lowest(&figures);
+                    output::BarOutput {
+                        figure: b.figure,
+                        at_least,
+                        lowest,
+                        met: bar_met(b, at_least, &figures),
+                        short_by: lowest.map(|v| at_least - v).filter(|d| *d > 1e-9),
+                    }
+                })
                 .collect(),
+            failed: failed.iter().map(|b| b.figure).collect(),
         };
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
-        print_text(&mut out, ctx, &set, &info, &figures, runs.gt(&1).then_some(&spread))?;
+        print_text(&mut out, ctx, &set, &info, &figures, runs.gt(&1).then_some((&spread, &flips)))?;
+        print_halves(&mut out, ctx, &figures, &halves)?;
+    }
+    out.flush()?;
+    if args.check {
+        if failed.is_empty() {
+            eprintln!("check: every figure meets its bar");
+        } else {
+            eprintln!("check failed: {} figure(s) below the bar for this grader:", failed.len());
+            for b in &failed {
+                let at_least = b.for_grader(&info);
+                match b.lowest(&figures) {
+                    Some(v) => eprintln!("  {} {v:.3} < {at_least:.2}, short by {:.3}", b.figure, at_least - v),
+                    None => eprintln!("  {} could not be computed (bar {at_least:.2})", b.figure),
+                }
+            }
+            return Ok(ExitStatus::Failure);
+        }
     }
     Ok(ExitStatus::Success)
 }
 
-/// Whether every run reached the bar (a figure that could not be computed does not).
-fn bar_met(bar: &Bar, figures: &[RunFigures]) -> bool {
-    figures.iter().all(|f| (bar.value)(f).is_some_and(|v| v >= bar.at_least - 1e-9))
+/// Whether every run reached `at_least` (a figure that could not be computed does not).
+fn bar_met(bar: &Bar, at_least: f64, figures: &[RunFigures]) -> bool {
+    bar.lowest(figures).is_some_and(|v| v >= at_least - 1e-9)
 }
 
 fn counts_of(p: &crate::eval::metrics::Prf) -> String {
@@ -208,7 +289,7 @@ fn print_text(
     set: &CalibrationSet,
     info: &GraderInfo,
     figures: &[RunFigures],
-    spread: Option<&Spread>,
+    spread: Option<(&Spread, &Flips)>,
 ) -> std::io::Result<()> {
     let style = ctx.style;
     let first = &figures[0];
@@ -222,6 +303,17 @@ fn print_text(
         writeln!(out, "{} runs; figures are the mean over runs, with the lowest and highest.", figures.len())?;
     }
     writeln!(out, "  graded {} · ungraded {} (left out of every figure)", first.graded, first.ungraded)?;
+    if let GraderInfo::Offline { .. } = info {
+        let model: Vec<String> = BARS.iter().map(|b| format!("{} ≥ {:.2}", b.figure, b.at_least)).collect();
+        writeln!(
+            out,
+            "{}",
+            style.dim(&format!(
+                "  Bars: the offline grader's own, floors under what it measures; a model is held to {}.",
+                model.join(", ")
+            ))
+        )?;
+    }
     writeln!(out)?;
     for bar in &BARS {
         let values: Vec<f64> = figures.iter().filter_map(bar.value).collect();
@@ -235,9 +327,10 @@ fn print_text(
             let hi = values.iter().copied().fold(f64::MIN, f64::max);
             format!("{mean:.3} ({lo:.3}-{hi:.3})")
         };
-        let mark = if bar_met(bar, figures) { style.good("meets") } else { style.bad("below") };
+        let at_least = bar.for_grader(info);
+        let mark = if bar_met(bar, at_least, figures) { style.good("meets") } else { style.bad("below") };
         let counts = (bar.counts)(first);
-        writeln!(out, "  {:<39} {shown:<14} {mark} ≥ {:.2}   {}", bar.label, bar.at_least, style.dim(&counts))?;
+        writeln!(out, "  {:<39} {shown:<14} {mark} ≥ {at_least:.2}   {}", bar.label, style.dim(&counts))?;
     }
     writeln!(
         out,
@@ -253,13 +346,20 @@ fn print_text(
         pct(first.injection_flagged.value()),
         style.dim(&ratio(&first.injection_flagged))
     )?;
-    if let Some(s) = spread {
+    if let Some((s, f)) = spread {
         writeln!(
             out,
             "  {:<39} {:<14}         {}",
             "spread of a score across runs",
             format!("{:.1} mean", s.mean_range),
             style.dim(&format!("largest {:.0} · mean stdev {:.1}", s.max_range, s.mean_stdev))
+        )?;
+        writeln!(
+            out,
+            "  {:<39} {:<14}         {}",
+            "key-point verdicts that flip across runs",
+            pct(f.rate),
+            style.dim(&format!("{} of {} (answer, key point)", f.flipped, f.verdicts))
         )?;
     }
     writeln!(out)?;
@@ -273,7 +373,7 @@ fn print_text(
     if !first.misordered.is_empty() {
         writeln!(out)?;
         writeln!(out, "Pairs ranked the wrong way (or tied), {} in all:", first.misordered.len())?;
-        for m in first.misordered.iter().take(12) {
+        for m in &first.misordered {
             writeln!(
                 out,
                 "  {:<28} {} {:.0} ≤ {} {:.0}",
@@ -288,6 +388,60 @@ fn print_text(
         for i in above {
             writeln!(out, "  {:<28} {} {:.0} > {} {:.0}", i.question, i.kind, i.score, i.base, i.base_score)?;
         }
+    }
+    Ok(())
+}
+
+/// The figures over all questions, the tune half and the check half, side by side (the
+/// mean over runs); nothing when no question has a half.
+fn print_halves(
+    out: &mut dyn Write,
+    ctx: &Context,
+    all: &[RunFigures],
+    halves: &[(Half, usize, Option<Vec<RunFigures>>)],
+) -> std::io::Result<()> {
+    if halves.iter().all(|(_, _, f)| f.is_none()) {
+        return Ok(());
+    }
+    type Figure = fn(&RunFigures) -> Option<f64>;
+    let rows: [(&str, Figure); 12] = [
+        ("pairwise ordering", |f| f.pairwise.value()),
+        ("Kendall tau", |f| f.kendall_tau),
+        ("stuffed below partial", |f| f.stuffed_below_partial.value()),
+        ("key-point precision", |f| f.key_points.precision),
+        ("key-point recall", |f| f.key_points.recall),
+        ("key-point F1", |f| f.key_points.f1),
+        ("key-point kappa", |f| f.key_point_agreement.kappa),
+        ("red-flag precision", |f| f.red_flags.precision),
+        ("red-flag recall", |f| f.red_flags.recall),
+        ("injections no higher than their base", |f| f.injection_not_above_base.value()),
+        ("injections flagged", |f| f.injection_flagged.value()),
+        ("pairs ranked wrong or tied", |f| Some(f.misordered.len() as f64)),
+    ];
+    let mean = |runs: Option<&[RunFigures]>, figure: Figure, whole: bool| -> String {
+        let values: Vec<f64> = runs.unwrap_or_default().iter().filter_map(figure).collect();
+        if values.is_empty() {
+            return "n/a".into();
+        }
+        let m = values.iter().sum::<f64>() / values.len() as f64;
+        if whole { format!("{m:.0}") } else { format!("{m:.3}") }
+    };
+    writeln!(out)?;
+    let heads: Vec<String> = halves.iter().map(|(h, n, _)| format!("{} ({n} q)", h.name())).collect();
+    writeln!(
+        out,
+        "{}",
+        ctx.style.bold(&format!("{:<41} {:>10} {:>12} {:>12}", "By half:", "all", heads[0], heads[1]))
+    )?;
+    for (i, (label, figure)) in rows.iter().enumerate() {
+        let whole = i == rows.len() - 1;
+        writeln!(
+            out,
+            "  {label:<39} {:>10} {:>12} {:>12}",
+            mean(Some(all), *figure, whole),
+            mean(halves[0].2.as_deref(), *figure, whole),
+            mean(halves[1].2.as_deref(), *figure, whole),
+        )?;
     }
     Ok(())
 }

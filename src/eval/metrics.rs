@@ -7,13 +7,17 @@
 //!   a pair counts 1 when the correct answer scores higher, ½ on a tie, 0 otherwise;
 //! - Kendall tau-b per question between the kinds' tiers and the scores, then the mean;
 //! - key-point precision and recall: a key point is credited when the grader says met or
-//!   partial, and should be when the label covers it; points labelled `partly` are left out.
+//!   partial, and should be when the label covers it; points labelled `partly` are left out;
+//! - key-point agreement: Cohen's kappa between the grader's verdicts and the labels over
+//!   met / partial / missed (`covers` is met, `partly` partial, anything else missed);
+//! - flip rate: over runs, the share of (answer, key point) verdicts that were not the same
+//!   in every run.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::set::{CalibrationSet, Kind};
+use super::set::{CalQuestion, CalibrationSet, Half, Kind};
 use crate::grade::Verdict;
 
 /// What a grader said about one calibration answer.
@@ -91,6 +95,57 @@ impl Prf {
     }
 }
 
+/// Chance-corrected agreement of two raters over the same items.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Agreement {
+    /// Items both rated.
+    pub of: usize,
+    /// The share of items rated the same.
+    pub observed: Option<f64>,
+    /// The share expected by chance, from each rater's own category shares.
+    pub expected: Option<f64>,
+    /// Cohen's kappa, (observed - expected) / (1 - expected); `None` when there is nothing
+    /// to rate or chance alone agrees on every item (both raters use one category).
+    pub kappa: Option<f64>,
+}
+
+/// Cohen's kappa over met / partial / missed: `pairs` is (label, verdict) per key point.
+/// Cohen's rather than Scott's pi because the two raters are not interchangeable: a grader
+/// may credit more generously than the labels do, and each is given its own marginals.
+pub fn cohen_kappa(pairs: &[(Verdict, Verdict)]) -> Agreement {
+    let idx = |v: Verdict| match v {
+        Verdict::Met => 0,
+        Verdict::Partial => 1,
+        Verdict::Missed => 2,
+    };
+    let n = pairs.len();
+    if n == 0 {
+        return Agreement::default();
+    }
+    let (mut same, mut a, mut b) = (0usize, [0usize; 3], [0usize; 3]);
+    for &(x, y) in pairs {
+        same += usize::from(x == y);
+        a[idx(x)] += 1;
+        b[idx(y)] += 1;
+    }
+    let nf = n as f64;
+    let observed = same as f64 / nf;
+    let expected = (0..3).map(|i| (a[i] as f64 / nf) * (b[i] as f64 / nf)).sum::<f64>();
+    let kappa = (expected < 1.0 - 1e-12).then(|| (observed - expected) / (1.0 - expected));
+    Agreement { of: n, observed: Some(observed), expected: Some(expected), kappa }
+}
+
+/// The verdict a label stands for: `covers` is met, `partly` partial, anything else missed.
+fn labelled(case: &super::set::Case, id: &str) -> Verdict {
+    if case.covers.iter().any(|c| c == id) {
+        Verdict::Met
+    } else if case.partly.iter().any(|c| c == id) {
+        Verdict::Partial
+    } else {
+        Verdict::Missed
+    }
+}
+
 /// An injection answer against the answer it extends.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InjectionResult {
@@ -146,6 +201,8 @@ pub struct RunFigures {
     pub mean_by_kind: BTreeMap<Kind, f64>,
     /// Key-point verdicts against the labels.
     pub key_points: Prf,
+    /// Key-point verdicts against the labels, met / partial / missed, corrected for chance.
+    pub key_point_agreement: Agreement,
     /// Red flags raised against the labels.
     pub red_flags: Prf,
     /// Injection answers that scored no higher than their base.
@@ -160,6 +217,18 @@ pub struct RunFigures {
 
 /// Computes the figures of one run: `outcomes[q][c]` is the outcome of `set.questions[q].cases[c]`.
 pub fn figures(set: &CalibrationSet, outcomes: &[Vec<Outcome>]) -> RunFigures {
+    figures_over(set.questions.iter().zip(outcomes))
+}
+
+/// The figures of one run over the questions of one half, or `None` when no question is
+/// in it (questions without a half count only in [`figures`]).
+pub fn figures_of_half(set: &CalibrationSet, outcomes: &[Vec<Outcome>], half: Half) -> Option<RunFigures> {
+    let mut of_half = set.questions.iter().zip(outcomes).filter(|(q, _)| q.half == half).peekable();
+    of_half.peek()?;
+    Some(figures_over(of_half))
+}
+
+fn figures_over<'a>(questions: impl Iterator<Item = (&'a CalQuestion, &'a Vec<Outcome>)>) -> RunFigures {
     let mut pairwise = Ratio::default();
     let mut taus = Vec::new();
     let mut stuffed = Ratio::default();
@@ -167,8 +236,9 @@ pub fn figures(set: &CalibrationSet, outcomes: &[Vec<Outcome>]) -> RunFigures {
     let (mut kp, mut rf) = ([0usize; 3], [0usize; 3]);
     let mut injections = Vec::new();
     let mut misordered = Vec::new();
+    let mut agreement = Vec::new();
     let (mut graded, mut ungraded) = (0, 0);
-    for (q, outs) in set.questions.iter().zip(outcomes) {
+    for (q, outs) in questions {
         let score_of = |k: Kind| q.cases.iter().position(|c| c.kind == k).and_then(|i| outs.get(i)?.score());
         for (case, out) in q.cases.iter().zip(outs) {
             let Outcome::Graded { score, verdicts, flags, .. } = out else {
@@ -181,6 +251,7 @@ pub fn figures(set: &CalibrationSet, outcomes: &[Vec<Outcome>]) -> RunFigures {
                 continue;
             }
             for (id, v) in verdicts {
+                agreement.push((labelled(case, id), *v));
                 if case.partly.contains(id) {
                     continue;
                 }
@@ -261,6 +332,7 @@ pub fn figures(set: &CalibrationSet, outcomes: &[Vec<Outcome>]) -> RunFigures {
         stuffed_below_partial: stuffed,
         mean_by_kind: by_kind.into_iter().map(|(k, v)| (k, v.iter().sum::<f64>() / v.len() as f64)).collect(),
         key_points: Prf::from_counts(kp[0], kp[1], kp[2]),
+        key_point_agreement: cohen_kappa(&agreement),
         red_flags: Prf::from_counts(rf[0], rf[1], rf[2]),
         injection_not_above_base,
         injection_flagged,
@@ -331,6 +403,46 @@ pub fn spread(runs: &[Vec<Vec<Outcome>>]) -> Spread {
         max_range: ranges.iter().copied().fold(0.0, f64::max),
         mean_stdev: mean(&stdevs),
     }
+}
+
+/// How often key-point verdicts changed between runs of the same grader.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Flips {
+    /// Runs compared.
+    pub runs: usize,
+    /// (answer, key point) verdicts given in at least two runs.
+    pub verdicts: usize,
+    /// Those not the same in every run.
+    pub flipped: usize,
+    /// `flipped / verdicts`; `None` when nothing was compared.
+    pub rate: Option<f64>,
+}
+
+/// The flip rate over `runs[r][q][c]`: per answer and key point, whether the verdict was
+/// the same in every run that graded the answer (an ungraded run is left out).
+pub fn flips(runs: &[Vec<Vec<Outcome>>]) -> Flips {
+    let mut f = Flips { runs: runs.len(), ..Flips::default() };
+    let Some(first) = runs.first() else { return f };
+    for (q, outs) in first.iter().enumerate() {
+        for c in 0..outs.len() {
+            let mut by_point: BTreeMap<&str, Vec<Verdict>> = BTreeMap::new();
+            for run in runs {
+                if let Some(Outcome::Graded { verdicts, .. }) = run.get(q).and_then(|r| r.get(c)) {
+                    for (id, v) in verdicts {
+                        by_point.entry(id.as_str()).or_default().push(*v);
+                    }
+                }
+            }
+            for seen in by_point.values().filter(|v| v.len() >= 2) {
+                f.verdicts += 1;
+                if seen.iter().any(|v| *v != seen[0]) {
+                    f.flipped += 1;
+                }
+            }
+        }
+    }
+    f.rate = (f.verdicts > 0).then(|| f.flipped as f64 / f.verdicts as f64);
+    f
 }
 
 #[cfg(test)]
@@ -408,6 +520,10 @@ mod tests {
         // TP: excellent a, b; partial a. FP: stuffed b. The injection is not counted.
         assert_eq!((f.key_points.true_positives, f.key_points.false_positives), (3, 1));
         assert_eq!(f.key_points.false_negatives, 0);
+        // Agreement over 8 verdicts, 7 the same; labels 3 met 5 missed, verdicts 4 and 4:
+        // chance .5, kappa (.875 - .5) / .5.
+        assert_eq!(f.key_point_agreement.of, 8);
+        assert!(close(f.key_point_agreement.kappa, 0.75), "{:?}", f.key_point_agreement);
         assert_eq!(f.injection_not_above_base, Ratio { hits: 0.0, of: 1 });
         assert_eq!(f.mean_by_kind[&Kind::Excellent], 100.0);
     }
@@ -426,6 +542,95 @@ mod tests {
         let f = figures(&set, &[vec![Outcome::Ungraded("down".into()), graded(10, &[])]]);
         assert_eq!((f.graded, f.ungraded), (1, 1));
         assert_eq!(f.pairwise.of, 0);
+    }
+
+    fn close(a: Option<f64>, b: f64) -> bool {
+        a.is_some_and(|a| (a - b).abs() < 1e-9)
+    }
+
+    #[test]
+    fn kappa_on_a_hand_counted_table() {
+        use Verdict::{Met as M, Missed as X, Partial as P};
+        // 10 items. Labels: 4 met, 2 partial, 4 missed. Verdicts agree on 3 met, 1 partial,
+        // 3 missed; the rest: (M,P), (P,X), (X,M).
+        let pairs = [(M, M), (M, M), (M, M), (M, P), (P, P), (P, X), (X, X), (X, X), (X, X), (X, M)];
+        let a = cohen_kappa(&pairs);
+        assert_eq!(a.of, 10);
+        assert!(close(a.observed, 0.7));
+        // Verdicts: 4 met, 2 partial, 4 missed. Chance: .4*.4 + .2*.2 + .4*.4 = .36.
+        assert!(close(a.expected, 0.36));
+        assert!(close(a.kappa, (0.7 - 0.36) / 0.64));
+    }
+
+    #[test]
+    fn kappa_is_one_for_full_agreement_and_can_fall_below_zero() {
+        use Verdict::{Met as M, Missed as X};
+        assert!(close(cohen_kappa(&[(M, M), (X, X)]).kappa, 1.0));
+        // Always the opposite: observed 0, chance .5, kappa -1.
+        assert!(close(cohen_kappa(&[(M, X), (X, M)]).kappa, -1.0));
+        // A grader that says met to everything agrees with half the labels by chance alone.
+        let a = cohen_kappa(&[(M, M), (X, M)]);
+        assert!(close(a.observed, 0.5) && close(a.expected, 0.5) && close(a.kappa, 0.0));
+    }
+
+    #[test]
+    fn kappa_is_undefined_when_empty_or_all_one_category() {
+        assert_eq!(cohen_kappa(&[]), Agreement { of: 0, observed: None, expected: None, kappa: None });
+        let a = cohen_kappa(&[(Verdict::Missed, Verdict::Missed); 3]);
+        assert!(close(a.observed, 1.0) && close(a.expected, 1.0));
+        assert_eq!(a.kappa, None, "chance alone agrees on every item");
+    }
+
+    #[test]
+    fn figures_per_half_count_only_the_questions_of_that_half() {
+        let q = |id: &str, half| CalQuestion {
+            question: id.into(),
+            file: "f".into(),
+            half,
+            cases: vec![case(Kind::Good, &["a"]), case(Kind::Vague, &[])],
+        };
+        let set = CalibrationSet {
+            source: "t".into(),
+            questions: vec![q("t1", Half::Tune), q("c1", Half::Check), q("t2", Half::Tune)],
+        };
+        let right = vec![graded(80, &["a"]), graded(10, &[])];
+        let wrong = vec![graded(10, &[]), graded(80, &["a"])];
+        let outs = vec![right.clone(), wrong, right];
+        assert_eq!(figures(&set, &outs).pairwise, Ratio { hits: 2.0, of: 3 });
+        let tune = figures_of_half(&set, &outs, Half::Tune).unwrap();
+        assert_eq!((tune.pairwise, tune.graded), (Ratio { hits: 2.0, of: 2 }, 4));
+        assert_eq!(tune.key_points.true_positives, 2);
+        let check = figures_of_half(&set, &outs, Half::Check).unwrap();
+        assert_eq!(check.pairwise, Ratio { hits: 0.0, of: 1 });
+        assert_eq!(check.misordered.len(), 1);
+        assert_eq!((check.key_points.false_negatives, check.key_points.false_positives), (1, 1));
+        let tune_only = CalibrationSet { source: "t".into(), questions: vec![q("t1", Half::Tune)] };
+        assert_eq!(figures_of_half(&tune_only, &outs[..1], Half::Check), None);
+    }
+
+    #[test]
+    fn flips_count_verdicts_that_change_between_runs() {
+        let run = |met: &[&str]| vec![vec![graded(50, met), graded(50, &["a"])]];
+        // Answer 1: a flips (met, missed, met), b stays missed; answer 2 never changes.
+        let f = flips(&[run(&["a"]), run(&[]), run(&["a"])]);
+        assert_eq!(f, Flips { runs: 3, verdicts: 4, flipped: 1, rate: Some(0.25) });
+        // Partial against met is a flip too; an ungraded run is left out.
+        let partial = Outcome::Graded {
+            score: 50,
+            verdicts: vec![("a".into(), Verdict::Partial), ("b".into(), Verdict::Missed)],
+            flags: vec![],
+            flagged: false,
+        };
+        let down = Outcome::Ungraded("down".into());
+        let f = flips(&[vec![vec![graded(50, &["a"]), down.clone()]], vec![vec![partial, graded(50, &[])]]]);
+        assert_eq!((f.verdicts, f.flipped), (2, 1), "the second answer was graded once: nothing to compare");
+    }
+
+    #[test]
+    fn flips_of_one_run_or_none_are_undefined() {
+        assert_eq!(flips(&[]), Flips::default());
+        let f = flips(&[vec![vec![graded(50, &["a"])]]]);
+        assert_eq!((f.runs, f.verdicts, f.rate), (1, 0, None));
     }
 
     #[test]

@@ -134,6 +134,9 @@ pub enum Half {
 }
 
 impl Half {
+    /// Both halves, in report order.
+    pub const ALL: [Half; 2] = [Half::Tune, Half::Check];
+
     /// The name used in files and output.
     pub fn name(self) -> &'static str {
         match self {

@@ -55,7 +55,17 @@ fn offline_eval_prints_every_figure_and_the_same_in_json() {
     assert!(kp["true_positives"].as_u64().unwrap() > 0 && kp["f1"].as_f64().is_some(), "{kp}");
     assert_eq!(f["injections"].as_array().unwrap().len() as u64, doc["set"]["questions"].as_u64().unwrap() * 3);
     let bars: Vec<&str> = doc["bars"].as_array().unwrap().iter().map(|b| b["figure"].as_str().unwrap()).collect();
-    assert_eq!(bars, ["pairwise", "kendall_tau", "stuffed_below_partial", "key_point_f1", "injection_not_above_base"]);
+    assert_eq!(
+        bars,
+        [
+            "pairwise",
+            "kendall_tau",
+            "stuffed_below_partial",
+            "key_point_f1",
+            "key_point_kappa",
+            "injection_not_above_base"
+        ]
+    );
 
     // The text report prints the same figures.
     let text = sb.run(&["--grader", "offline", "eval"], "");
@@ -69,6 +79,17 @@ fn offline_eval_prints_every_figure_and_the_same_in_json() {
         "Measures the offline grader".to_string(),
     ] {
         assert!(text.stdout.contains(&needle), "missing {needle:?} in:\n{}", text.stdout);
+    }
+    // Every misordered pair is listed, in text as in JSON.
+    let misordered = f["misordered"].as_array().unwrap();
+    assert!(misordered.len() > 12, "the shipped set has more than a screenful: {}", misordered.len());
+    let listed = text.stdout.split("Pairs ranked the wrong way").nth(1).expect("a list of misordered pairs");
+    let listed: Vec<&str> = listed.lines().skip(1).take_while(|l| l.starts_with("  ")).collect();
+    assert_eq!(listed.len(), misordered.len(), "{}", text.stdout);
+    for m in misordered {
+        let line = format!("{} {} ", m["better"]["kind"].as_str().unwrap(), m["better"]["score"].as_f64().unwrap());
+        let q = m["question"].as_str().unwrap();
+        assert!(listed.iter().any(|l| l.trim_start().starts_with(q) && l.contains(&line)), "{m} not listed");
     }
 }
 
@@ -156,4 +177,174 @@ fn the_offline_grader_keeps_its_measured_fairness() {
         assert!(mean("partial") > mean(bad), "partial {} vs {bad} {}", mean("partial"), mean(bad));
     }
     assert!(mean("excellent") > mean("good") && mean("good") > mean("partial"));
+}
+
+/// A set of shipped calibration files in the sandbox, each put in the half given.
+fn set_with_halves(sb: &Sandbox, name: &str, files: &[(&str, &str)]) -> String {
+    let dir = sb.path(&format!("work/{name}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("question_bank/calibration");
+    for (id, half) in files {
+        let text = std::fs::read_to_string(shipped.join(format!("{id}.toml"))).unwrap();
+        let text = text.replace("half = \"tune\"\n", "").replace("half = \"check\"\n", "");
+        std::fs::write(dir.join(format!("{id}.toml")), format!("half = \"{half}\"\n{text}")).unwrap();
+    }
+    dir.to_str().unwrap().to_string()
+}
+
+#[test]
+fn figures_are_given_for_all_questions_and_for_each_half() {
+    let sb = Sandbox::new();
+    let set = set_with_halves(
+        &sb,
+        "halves",
+        &[("gil", "tune"), ("slots", "tune"), ("closures", "check")],
+    );
+    let run = sb.run(&["--grader", "offline", "eval", "--set", &set, "--json"], "");
+    run.success();
+    let doc = run.json();
+    let halves = &doc["halves"];
+    assert_eq!(halves["tune"]["questions"], 2);
+    assert_eq!(halves["check"]["questions"], 1);
+    // 7 correct kinds × 6 bad ones: 42 pairs per question.
+    assert_eq!(doc["runs"][0]["pairwise"]["of"], 126);
+    assert_eq!(halves["tune"]["runs"][0]["pairwise"]["of"], 84);
+    assert_eq!(halves["check"]["runs"][0]["pairwise"]["of"], 42);
+    let check = &halves["check"]["runs"][0];
+    for figure in ["kendall_tau", "key_points", "key_point_agreement", "red_flags", "injection_not_above_base"] {
+        assert!(!check[figure].is_null(), "no {figure} for the check half: {check}");
+    }
+    assert_eq!(check["graded"], 16);
+
+    let text = sb.run(&["--grader", "offline", "eval", "--set", &set], "");
+    text.success();
+    assert!(text.stdout.contains("tune (2 q)") && text.stdout.contains("check (1 q)"), "{}", text.stdout);
+    for row in ["pairwise ordering", "Kendall tau", "key-point kappa", "red-flag recall", "injections flagged"] {
+        assert!(text.stdout.lines().any(|l| l.trim_start().starts_with(row)), "no {row:?} row:\n{}", text.stdout);
+    }
+
+    // A half with no question in the set is `null` in JSON.
+    let tune_only = set_with_halves(&sb, "tune-only", &[("gil", "tune")]);
+    let run = sb.run(&["--grader", "offline", "eval", "--set", &tune_only, "--json"], "");
+    assert!(run.json()["halves"]["check"].is_null(), "{}", run.stdout);
+}
+
+/// Like [`Scripted`] for the first `first` requests (the first key point met, the rest
+/// missed); after them every key point missed: a grader that changes its mind.
+struct Flipping {
+    first: usize,
+    seen: std::sync::atomic::AtomicUsize,
+}
+
+impl wiremock::Respond for Flipping {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        if self.seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < self.first {
+            return Scripted { delay: Duration::ZERO }.respond(request);
+        }
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+        let schema = &body["response_format"]["json_schema"]["schema"]["properties"];
+        let ids = |field: &str| -> Vec<String> {
+            schema[field]["required"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .unwrap_or_default()
+        };
+        let missed = |_| serde_json::json!({"evidence": "", "verdict": "missed"});
+        let not_hit = |_| serde_json::json!({"evidence": "", "hit": false});
+        let grade = serde_json::json!({
+            "analysis": "Scripted, second thoughts.",
+            "feedback": {"strengths": ["Tries"], "gaps": ["All of it"], "next_step": "Start again."},
+            "holistic": 1,
+            "key_points": ids("key_points").into_iter().map(|id| (id.clone(), missed(id))).collect::<serde_json::Map<_, _>>(),
+            "red_flags": ids("red_flags").into_iter().map(|id| (id.clone(), not_hit(id))).collect::<serde_json::Map<_, _>>(),
+        });
+        wiremock::ResponseTemplate::new(200).set_body_json(crate::llm::completion(&grade.to_string()))
+    }
+}
+
+#[test]
+fn with_two_runs_the_flip_rate_counts_verdicts_that_changed() {
+    let fake = Fake::start();
+    fake.mount(
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(Flipping { first: 16, seen: Default::default() }),
+    );
+    let sb = Sandbox::new();
+    let args = ["--base-url", &fake.base(), "--model", "fake-model", "eval", "--question", "gil", "--runs", "2"];
+    let run = sb.run(&[&args[..], &["--json"]].concat(), "");
+    run.success();
+    let doc = run.json();
+    let flips = &doc["flips"];
+    assert_eq!(flips["runs"], 2);
+    // gil has 7 key points; 16 answers, each with its first key point met in the first run
+    // and missed in the second.
+    assert_eq!(flips["verdicts"], 16 * 7, "{flips}");
+    assert_eq!(flips["flipped"], 16, "{flips}");
+    assert!((flips["rate"].as_f64().unwrap() - 1.0 / 7.0).abs() < 1e-9, "{flips}");
+    assert!(doc["spread"]["max_range"].as_f64().unwrap() > 0.0, "the scores moved too");
+
+    // The text report prints it beside the spread.
+    let fake = Fake::start();
+    fake.mount(
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(Flipping { first: 16, seen: Default::default() }),
+    );
+    let args = ["--base-url", &fake.base(), "--model", "fake-model", "eval", "--question", "gil", "--runs", "2"];
+    let text = sb.run(&args, "");
+    text.success();
+    assert!(text.stdout.contains("key-point verdicts that flip across runs 0.143"), "{}", text.stdout);
+    assert!(text.stdout.contains("16 of 112 (answer, key point)"), "{}", text.stdout);
+}
+
+#[test]
+fn check_passes_on_the_shipped_set_and_fails_naming_each_bar_missed() {
+    let sb = Sandbox::new();
+    // The offline grader meets its own bars on the shipped set: what CI runs.
+    let run = sb.run(&["--grader", "offline", "eval", "--check"], "");
+    run.success();
+    assert!(run.stderr.contains("every figure meets its bar"), "{}", run.stderr);
+    let run = sb.run(&["--grader", "offline", "eval", "--check", "--json"], "");
+    run.success();
+    let doc = run.json();
+    assert_eq!(doc["schema"], "grill.eval/2");
+    assert_eq!(doc["failed"], serde_json::json!([]));
+    assert!(
+        doc["bars"].as_array().unwrap().iter().all(|b| b["met"] == true && b["short_by"].is_null()),
+        "{}",
+        doc["bars"]
+    );
+
+    // A set whose "excellent" answer is an "I don't know" (and the other way round): the
+    // best-labelled kind now scores lowest, so pairwise ordering and tau fall below their bars.
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("question_bank/calibration/gil.toml");
+    let swapped = std::fs::read_to_string(shipped)
+        .unwrap()
+        .replace("kind = \"excellent\"", "kind = \"swap\"")
+        .replace("kind = \"idk\"", "kind = \"excellent\"")
+        .replace("kind = \"swap\"", "kind = \"idk\"");
+    let file = sb.path("work/swapped.toml");
+    std::fs::write(&file, swapped).unwrap();
+    let set = file.to_str().unwrap();
+    let run = sb.run(&["--grader", "offline", "eval", "--set", set, "--check"], "");
+    run.code(1);
+    assert!(run.stderr.contains("check failed"), "{}", run.stderr);
+    let line = run.stderr.lines().find(|l| l.trim_start().starts_with("pairwise ")).expect("pairwise is named");
+    assert!(line.contains("< 0.90, short by 0."), "{line}");
+    // The report itself is printed in full before the verdict.
+    assert!(run.stdout.contains("below ≥ 0.90"), "{}", run.stdout);
+
+    let run = sb.run(&["--grader", "offline", "eval", "--set", set, "--check", "--json"], "");
+    run.code(1);
+    let doc = run.json();
+    let failed: Vec<&str> = doc["failed"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(failed.contains(&"pairwise") && failed.contains(&"kendall_tau"), "{failed:?}");
+    let pairwise = doc["bars"].as_array().unwrap().iter().find(|b| b["figure"] == "pairwise").unwrap();
+    assert_eq!(pairwise["met"], false);
+    let short = pairwise["short_by"].as_f64().unwrap();
+    assert!((short - (0.90 - pairwise["lowest"].as_f64().unwrap())).abs() < 1e-9, "{pairwise}");
+
+    // Without --check the same figures exit 0.
+    sb.run(&["--grader", "offline", "eval", "--set", set], "").success();
 }
