@@ -195,11 +195,7 @@ fn set_with_halves(sb: &Sandbox, name: &str, files: &[(&str, &str)]) -> String {
 #[test]
 fn figures_are_given_for_all_questions_and_for_each_half() {
     let sb = Sandbox::new();
-    let set = set_with_halves(
-        &sb,
-        "halves",
-        &[("gil", "tune"), ("slots", "tune"), ("closures", "check")],
-    );
+    let set = set_with_halves(&sb, "halves", &[("gil", "tune"), ("slots", "tune"), ("closures", "check")]);
     let run = sb.run(&["--grader", "offline", "eval", "--set", &set, "--json"], "");
     run.success();
     let doc = run.json();
