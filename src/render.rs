@@ -14,17 +14,8 @@ use crate::transcript::Transcript;
 use crate::view::{self, GradeView, TurnView};
 use crate::words::{self, Band};
 
-/// The widest prose is wrapped to; narrower terminals get their own width (see
-/// [`crate::style::columns`]).
-pub const WIDTH: usize = crate::style::MAX_WIDTH;
-
 /// Where a verdict's text starts: after "  ✓ met      ".
 const POINT_INDENT: &str = "             ";
-
-/// The columns text is wrapped to on this run.
-pub fn width() -> usize {
-    WIDTH.min(columns())
-}
 
 /// A grade as shown after an answer: the score, each key point with its verdict and the
 /// evidence quoted for it, the red flags with theirs, the gaps and the next step.
@@ -59,9 +50,9 @@ fn grade_view(style: &Style, g: &GradeView) -> String {
     if let Some(score) = g.score {
         let grader = format!("({})", g.grader);
         // "  Score: 72/100  (" is 18 columns; the grader goes below when both do not fit.
-        if 18 + grader.chars().count() > width() {
+        if 18 + grader.chars().count() > columns() {
             let _ = writeln!(out, "  {} {}", style.bold("Score:"), painted(style, score));
-            out.push_str(&style_lines(style, &wrap(&grader, WIDTH, "  ")));
+            out.push_str(&style_lines(style, &wrap(&grader, "  ")));
         } else {
             let _ = writeln!(out, "  {} {}  {}", style.bold("Score:"), painted(style, score), style.dim(&grader));
         }
@@ -73,13 +64,13 @@ fn grade_view(style: &Style, g: &GradeView) -> String {
             Verdict::Partial => style.warn(&mark),
             Verdict::Missed => style.bad(&mark),
         };
-        let body = wrap(&p.text, WIDTH, POINT_INDENT);
+        let body = wrap(&p.text, POINT_INDENT);
         let _ = write!(out, "  {mark}  {}", body.trim_start());
         if let Some(e) = &p.evidence {
             let _ = writeln!(out, "{POINT_INDENT}{}", style.dim(&quote(e, POINT_INDENT.len())));
         }
         if let Some(note) = &p.note {
-            out.push_str(&style_lines(style, &wrap(note, WIDTH, POINT_INDENT)));
+            out.push_str(&style_lines(style, &wrap(note, POINT_INDENT)));
         }
     }
     for f in &g.flags {
@@ -117,7 +108,7 @@ fn style_lines(style: &Style, text: &str) -> String {
 /// `indent` columns.
 fn quote(evidence: &str, indent: usize) -> String {
     let flat = evidence.split_whitespace().collect::<Vec<_>>().join(" ");
-    let room = width().saturating_sub(indent + 2);
+    let room = columns().saturating_sub(indent + 2);
     if flat.chars().count() <= room {
         return format!("“{flat}”");
     }
@@ -172,7 +163,7 @@ fn answer(style: &Style, turn: &TurnView) -> String {
         }
         (Some(a), _) => {
             let _ = writeln!(out, "  {}", style.dim("Answer:"));
-            out.push_str(&wrap(a, WIDTH, "    "));
+            out.push_str(&wrap(a, "    "));
         }
         (None, _) => {
             let _ = writeln!(out, "  {}", style.dim("(not answered)"));
@@ -261,6 +252,6 @@ fn hang(text: &str, first: &str) -> String {
 /// before the others. `first` must be plain text no wider than `rest`'s columns plus
 /// the room the first line has spare.
 pub fn hanging(text: &str, first: &str, rest: &str) -> String {
-    let wrapped = wrap(text, WIDTH, rest);
+    let wrapped = wrap(text, rest);
     format!("{first}{}", &wrapped[rest.len().min(wrapped.len())..])
 }

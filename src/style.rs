@@ -71,12 +71,15 @@ fn columns_from(env: Option<usize>, terminal: impl FnOnce() -> Option<usize>) ->
     env.filter(|&c| c > 0).or_else(terminal).unwrap_or(MAX_WIDTH).clamp(MIN_WIDTH, MAX_WIDTH)
 }
 
-/// Wraps `text` to `width` columns, or to [`columns`] when the output is narrower, with
-/// `indent` before every line. Consecutive prose
+/// Wraps `text` to the output's [`columns`], with `indent` before every line.
+pub fn wrap(text: &str, indent: &str) -> String {
+    wrap_to(text, columns(), indent)
+}
+
+/// Wraps `text` to `width` columns with `indent` before every line. Consecutive prose
 /// lines are joined into one paragraph; blank lines, fenced blocks and indented (code)
 /// lines are kept as they are.
-pub fn wrap(text: &str, width: usize, indent: &str) -> String {
-    let width = width.min(columns());
+pub fn wrap_to(text: &str, width: usize, indent: &str) -> String {
     let mut out = String::new();
     let mut para: Vec<&str> = Vec::new();
     let opts = || textwrap::Options::new(width.max(indent.len() + 20)).initial_indent(indent).subsequent_indent(indent);
@@ -127,6 +130,6 @@ mod tests {
     #[test]
     fn wrap_joins_paragraphs_and_keeps_code() {
         let text = "one two\nthree four\n\n    code  line\nfive";
-        assert_eq!(super::wrap(text, 40, "  "), "  one two three four\n\n      code  line\n  five\n");
+        assert_eq!(super::wrap_to(text, 40, "  "), "  one two three four\n\n      code  line\n  five\n");
     }
 }

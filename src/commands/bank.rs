@@ -5,7 +5,6 @@ use std::io::Write;
 use crate::bank::{Bank, BankError, Problem, examples, minimum_problems};
 use crate::cli::{BankCheckArgs, BankCommand, BankListArgs, BankShowArgs};
 use crate::error::{ExitStatus, UserError};
-use crate::render::WIDTH;
 use crate::style::wrap;
 
 use super::Context;
@@ -73,25 +72,25 @@ fn show(ctx: &Context, args: &BankShowArgs) -> anyhow::Result<ExitStatus> {
         "{}",
         s.bold(&format!("{} · {} · {}   ({}:{})", q.id, q.topic, q.level, q.origin.file, q.origin.line))
     )?;
-    write!(out, "{}", wrap(&q.prompt, WIDTH, ""))?;
+    write!(out, "{}", wrap(&q.prompt, ""))?;
     writeln!(out, "\n{}", s.bold("Testing"))?;
-    write!(out, "{}", wrap(&q.testing, WIDTH, "  "))?;
+    write!(out, "{}", wrap(&q.testing, "  "))?;
     writeln!(out, "\n{}", s.bold("Key points"))?;
     for k in &q.key_points {
-        write!(out, "{}", wrap(&format!("[{}] (weight {}) {}", k.id, k.weight, k.point), WIDTH, "  "))?;
+        write!(out, "{}", wrap(&format!("[{}] (weight {}) {}", k.id, k.weight, k.point), "  "))?;
         writeln!(out, "    {}", s.dim(&format!("cues: {}", k.cues.join(" | "))))?;
     }
     writeln!(out, "\n{}", s.bold("Red flags"))?;
     for f in &q.red_flags {
-        write!(out, "{}", wrap(&format!("[{}] ({}) {}", f.id, f.severity, f.point).to_string(), WIDTH, "  "))?;
+        write!(out, "{}", wrap(&format!("[{}] ({}) {}", f.id, f.severity, f.point).to_string(), "  "))?;
         writeln!(out, "    {}", s.dim(&format!("cues: {}", f.cues.join(" | "))))?;
     }
     writeln!(out, "\n{}", s.bold("Follow-ups"))?;
     for f in &q.follow_ups {
-        write!(out, "{}", wrap(&format!("[{}] {} (probes: {})", f.id, f.prompt, f.probes.join(", ")), WIDTH, "  "))?;
+        write!(out, "{}", wrap(&format!("[{}] {} (probes: {})", f.id, f.prompt, f.probes.join(", ")), "  "))?;
     }
     writeln!(out, "\n{}", s.bold("Reference answer"))?;
-    write!(out, "{}", wrap(&q.reference_answer, WIDTH, "  "))?;
+    write!(out, "{}", wrap(&q.reference_answer, "  "))?;
     for ex in &q.examples {
         writeln!(out)?;
         for line in ex.code.trim_end().lines() {

@@ -5,7 +5,7 @@
 use std::io;
 
 use super::input::Input;
-use crate::style::wrap;
+use crate::style::wrap_to;
 
 /// The mark of the lines grill writes into the file and removes from the answer.
 pub const MARK: &str = "#|";
@@ -22,7 +22,7 @@ pub fn editor_from_env() -> String {
 /// The file's first text: the question, how to submit, and the draft.
 pub fn template(asked: &str, draft: &str) -> String {
     let mut out = String::new();
-    for line in wrap(asked, 78, "").lines() {
+    for line in wrap_to(asked, 78, "").lines() {
         out.push_str(&marked(line));
     }
     out.push_str(&marked(""));

@@ -10,7 +10,7 @@ use super::turn::{self, Outcome, handle, rescue, show_turn};
 use crate::bank::Question;
 use crate::grade::Grade;
 use crate::grade::record::GradeRecord;
-use crate::render::{self, WIDTH};
+use crate::render;
 use crate::session::{GradeJob, Session, Step};
 use crate::style::{Style, wrap};
 use crate::transcript::{Status, Store, TranscriptError};
@@ -141,7 +141,7 @@ pub fn drive(
 fn show_reference(shell: &mut Shell<'_>, q: &Question) -> io::Result<()> {
     let style = shell.style;
     writeln!(shell.out, "\n  {}", style.bold(&format!("Reference answer for {}:", q.id)))?;
-    write!(shell.out, "{}", wrap(&q.reference_answer, WIDTH, "    "))?;
+    write!(shell.out, "{}", wrap(&q.reference_answer, "    "))?;
     for ex in &q.examples {
         writeln!(shell.out)?;
         for line in ex.code.trim_end().lines() {

@@ -8,7 +8,6 @@ use std::path::Path;
 use super::command::Command;
 use super::input::{AnswerSource, BLOCK_SEPARATOR, END_OF_ANSWER, Input};
 use crate::ask::Prompt;
-use crate::render::WIDTH;
 use crate::session::{Advance, GradeJob, Interrupt, Session};
 use crate::style::{Style, wrap};
 use crate::transcript::TranscriptError;
@@ -185,7 +184,7 @@ pub(super) fn show_prompt(
         header.push_str(&format!("· {note} "));
     }
     writeln!(out, "\n{}", style.bold(&format!("{header:─<60}")))?;
-    write!(out, "{}", wrap(prompt.text(), WIDTH, ""))?;
+    write!(out, "{}", wrap(prompt.text(), ""))?;
     if interactive {
         writeln!(
             out,
@@ -202,12 +201,12 @@ pub(super) fn show_aside(out: &mut dyn Write, style: Style, session: &mut Sessio
         Command::Hint => {
             let hint = session.hint().unwrap_or_else(|| "No more hints for this one.".into());
             writeln!(out, "  {}", style.bold("hint:"))?;
-            write!(out, "{}", wrap(&hint, WIDTH, "    "))
+            write!(out, "{}", wrap(&hint, "    "))
         }
         Command::Ref => match session.reference() {
             Some(r) => {
                 writeln!(out, "{}", style.bold("  Reference answer (noted in the transcript):"))?;
-                write!(out, "{}", wrap(r, WIDTH, "    "))
+                write!(out, "{}", wrap(r, "    "))
             }
             None => Ok(()),
         },
