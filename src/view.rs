@@ -352,7 +352,7 @@ mod tests {
     }
 
     fn record(next_step: &str, gaps: &[&str]) -> GradeRecord {
-        let pv = |id: &str, verdict| PointVerdict { id: id.into(), verdict, evidence: None, note: None };
+        let pv = |id: &str, verdict| PointVerdict::bare(id, verdict);
         GradeRecord {
             grader: GraderInfo::Offline { version: "1".into() },
             graded_at: chrono::DateTime::parse_from_rfc3339("2026-01-01T10:00:00+00:00").unwrap(),
@@ -362,6 +362,7 @@ mod tests {
                 assessment: Assessment {
                     key_points: vec![pv("a", Verdict::Met), pv("b", Verdict::Missed), pv("c", Verdict::Missed)],
                     red_flags: vec![],
+                    errors: vec![],
                     holistic: None,
                     feedback: Feedback {
                         strengths: vec![],

@@ -194,6 +194,9 @@ impl LlmGrader {
                 };
             }
         };
+        // Quotes count only from the candidate's own text: lines addressed to the grader
+        // are removed before evidence is checked.
+        let quotable = super::guard::strip(answer, &super::guard::scan(answer));
         let mut mode = self.starting_mode();
         let mut last_raw = String::new();
         for attempt in 0..2 {
@@ -221,7 +224,7 @@ impl LlmGrader {
                 }
             };
             mode = used;
-            match reply::parse(&raw, &asked.rubric, answer) {
+            match reply::parse(&raw, &asked.rubric, &quotable) {
                 Ok(assessment) => {
                     return Outcome {
                         grade: Grade::graded(&asked.rubric, assessment),
@@ -296,16 +299,12 @@ fn ungraded(reason: String, raw_reply: Option<String>) -> Grade {
 
 /// An empty answer needs no model: every point is missed.
 fn empty(asked: &Asked<'_>) -> Grade {
-    let key_points = asked
-        .rubric
-        .key_points
-        .iter()
-        .map(|k| PointVerdict { id: k.id.clone(), verdict: Verdict::Missed, evidence: None, note: None })
-        .collect();
+    let key_points = asked.rubric.key_points.iter().map(|k| PointVerdict::bare(&k.id, Verdict::Missed)).collect();
     let a = Assessment {
         key_points,
         red_flags: Vec::new(),
-        holistic: Some(0),
+        errors: Vec::new(),
+        holistic: None,
         feedback: Feedback::default(),
         notes: vec!["empty answer".into()],
         analysis: None,

@@ -17,10 +17,11 @@ use crate::bank::{Rubric, Severity};
 
 /// Points (out of 100) a critical red flag leaves at most.
 pub const CRITICAL_CAP: f64 = 30.0;
-/// Points each minor red flag takes away.
+/// Points each minor red flag, and each other wrong claim, takes away.
 pub const MINOR_PENALTY: f64 = 10.0;
-/// Share of the score that comes from a holistic 0-5 rating, for graders that give one.
-pub const HOLISTIC_SHARE: f64 = 0.2;
+/// The fewest words a quote needs to count as evidence: one or two words show that a
+/// term was used, not that a point was made.
+pub const MIN_QUOTE_WORDS: usize = 3;
 
 /// How well an answer covered one key point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +69,54 @@ pub struct PointVerdict {
     /// Why the verdict differs from what the grader first said, when it does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A model grader's one-line reason for the verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// With several samples, how many gave the kept verdict ("2/3").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<String>,
+}
+
+impl PointVerdict {
+    /// A verdict with nothing beside it.
+    pub fn bare(id: &str, verdict: Verdict) -> PointVerdict {
+        PointVerdict { id: id.to_string(), verdict, evidence: None, note: None, reason: None, agreement: None }
+    }
+}
+
+/// A wrong technical claim in the answer that no red flag of the rubric names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimError {
+    /// The claim, quoted from the answer.
+    pub quote: String,
+    /// What is true instead, in one line.
+    pub correction: String,
+    /// The key point the claim contradicts, when it contradicts one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point: Option<String>,
+}
+
+impl ClaimError {
+    /// Whether this claim contradicts a key point's verdict: it names the point, or it
+    /// quotes the same text as the point's evidence (one quote holds the other).
+    pub fn contradicts(&self, p: &PointVerdict) -> bool {
+        if self.point.as_deref() == Some(p.id.as_str()) {
+            return true;
+        }
+        let fold = |s: &str| s.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ");
+        let q = fold(&self.quote);
+        let q = q.trim_matches(|c: char| c == '"' || c == '\'' || c.is_whitespace());
+        if q.is_empty() {
+            return false;
+        }
+        p.evidence.as_deref().is_some_and(|e| {
+            e.split('…')
+                .map(fold)
+                .map(|e| e.trim_matches(|c: char| c == '"' || c == '\'' || c.is_whitespace()).to_string())
+                .filter(|e| !e.is_empty())
+                .any(|e| e.contains(q) || q.contains(e.as_str()))
+        })
+    }
 }
 
 /// A red flag the answer raised.
@@ -104,7 +153,10 @@ pub struct Assessment {
     /// The red flags raised (those not raised are absent).
     #[serde(default)]
     pub red_flags: Vec<FlagHit>,
-    /// An overall 0-5 rating, from graders that give one.
+    /// Other wrong technical claims, each quoted with a correction.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ClaimError>,
+    /// An overall 0-5 rating. Older transcripts hold one; it never enters the score.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holistic: Option<u8>,
     /// What to tell the candidate.
@@ -180,30 +232,31 @@ impl Grade {
 /// The score of an assessment, 0 to 100.
 ///
 /// 1. Coverage: each key point earns its weight times its verdict's credit (met 1,
-///    partial 0.5, missed 0); coverage is the earned share of the total weight.
-/// 2. With a holistic 0-5 rating, the base is `(1 - HOLISTIC_SHARE) * coverage +
-///    HOLISTIC_SHARE * holistic / 5`; without one, the base is the coverage.
-/// 3. Each minor red flag takes `MINOR_PENALTY` points off; any critical red flag caps
-///    the result at `CRITICAL_CAP`. The result is rounded and kept within 0..=100.
+///    partial 0.5, missed 0); a point the answer also contradicts (a wrong claim that
+///    names it or quotes its evidence) earns at most partial. Coverage is the earned
+///    share of the total weight.
+/// 2. Each minor red flag and each other wrong claim takes `MINOR_PENALTY` points off;
+///    any critical red flag caps the result at `CRITICAL_CAP`. The result is rounded and
+///    kept within 0..=100.
 ///
-/// Verdicts for ids the rubric does not have are ignored, and rubric key points with no
-/// verdict count as missed, so a grader can never raise a score by inventing ids.
+/// Nothing else enters it: an overall rating, where an old transcript holds one, does
+/// not. Verdicts for ids the rubric does not have are ignored, and rubric key points
+/// with no verdict count as missed, so a grader can never raise a score by inventing ids.
 pub fn score(rubric: &Rubric<'_>, a: &Assessment) -> u8 {
     let total: f64 = rubric.key_points.iter().map(|k| f64::from(k.weight)).sum();
     let earned: f64 = rubric
         .key_points
         .iter()
         .map(|k| {
-            let credit = a.key_points.iter().find(|v| v.id == k.id).map_or(0.0, |v| v.verdict.credit());
+            let credit = a.key_points.iter().find(|v| v.id == k.id).map_or(0.0, |v| {
+                let c = v.verdict.credit();
+                if a.errors.iter().any(|e| e.contradicts(v)) { c.min(Verdict::Partial.credit()) } else { c }
+            });
             f64::from(k.weight) * credit
         })
         .sum();
     let coverage = if total > 0.0 { earned / total } else { 0.0 };
-    let base = match a.holistic {
-        Some(h) => (1.0 - HOLISTIC_SHARE) * coverage + HOLISTIC_SHARE * f64::from(h.min(5)) / 5.0,
-        None => coverage,
-    };
-    let mut points = 100.0 * base;
+    let mut points = 100.0 * coverage - MINOR_PENALTY * a.errors.len() as f64;
     let known = |id: &str| rubric.red_flags.iter().find(|f| f.id == id);
     let mut critical = false;
     for hit in &a.red_flags {
@@ -234,11 +287,9 @@ mod tests {
 
     fn verdicts(v: &[(&str, Verdict)]) -> Assessment {
         Assessment {
-            key_points: v
-                .iter()
-                .map(|(id, verdict)| PointVerdict { id: id.to_string(), verdict: *verdict, evidence: None, note: None })
-                .collect(),
+            key_points: v.iter().map(|(id, verdict)| PointVerdict::bare(id, *verdict)).collect(),
             red_flags: vec![],
+            errors: vec![],
             holistic: None,
             feedback: Feedback::default(),
             notes: vec![],
@@ -267,14 +318,38 @@ mod tests {
     }
 
     #[test]
-    fn holistic_takes_its_share() {
-        let kps = [kp("a", 1)];
+    fn a_rating_never_enters_the_score() {
+        let kps = [kp("a", 1), kp("b", 1)];
         let r = rubric(&kps, &[]);
-        let mut a = verdicts(&[("a", Verdict::Met)]);
-        a.holistic = Some(0);
-        assert_eq!(score(&r, &a), 80);
-        a.holistic = Some(5);
-        assert_eq!(score(&r, &a), 100);
+        let mut a = verdicts(&[("a", Verdict::Met), ("b", Verdict::Missed)]);
+        for h in [None, Some(0), Some(5), Some(200)] {
+            a.holistic = h;
+            assert_eq!(score(&r, &a), 50, "holistic {h:?}");
+        }
+    }
+
+    fn error(quote: &str, point: Option<&str>) -> ClaimError {
+        ClaimError { quote: quote.into(), correction: "no".into(), point: point.map(Into::into) }
+    }
+
+    #[test]
+    fn an_error_costs_like_a_minor_flag_and_caps_the_point_it_contradicts() {
+        let kps = [kp("a", 1), kp("b", 1)];
+        let r = rubric(&kps, &[]);
+        let mut a = verdicts(&[("a", Verdict::Met), ("b", Verdict::Met)]);
+        a.key_points[0].evidence = Some("the GIL is released during I/O".into());
+        // Unrelated to either point: only the penalty.
+        a.errors = vec![error("threads never run in parallel", None)];
+        assert_eq!(score(&r, &a), 90);
+        // Quotes the same text as a's evidence: a earns at most partial, and the penalty.
+        a.errors = vec![error("released during I/O", None)];
+        assert_eq!(score(&r, &a), 65);
+        // Names b: b earns at most partial.
+        a.errors = vec![error("something else entirely", Some("b"))];
+        assert_eq!(score(&r, &a), 65);
+        // A missed point stays missed.
+        a.key_points[1].verdict = Verdict::Missed;
+        assert_eq!(score(&r, &a), 40);
     }
 
     #[test]

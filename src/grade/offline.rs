@@ -87,7 +87,7 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
                 })
                 .flatten()
                 .map(|si| quote(&segs[si]));
-            PointVerdict { id: k.id.clone(), verdict, evidence, note: None }
+            PointVerdict { evidence, ..PointVerdict::bare(&k.id, verdict) }
         })
         .collect::<Vec<_>>();
     let mut key_points = key_points;
@@ -109,7 +109,7 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         .collect::<Vec<_>>();
 
     let feedback = feedback(rubric, &key_points);
-    Assessment { key_points, red_flags, holistic: None, feedback, notes, analysis: None }
+    Assessment { key_points, red_flags, errors: Vec::new(), holistic: None, feedback, notes, analysis: None }
 }
 
 /// A partial verdict rests on one piece of evidence: a cue in one sentence, or one
@@ -368,13 +368,18 @@ fn says_dont_know(answer: &str) -> bool {
 }
 
 fn missed_everything(rubric: &Rubric<'_>, notes: Vec<String>) -> Assessment {
-    let key_points: Vec<PointVerdict> = rubric
-        .key_points
-        .iter()
-        .map(|k| PointVerdict { id: k.id.clone(), verdict: Verdict::Missed, evidence: None, note: None })
-        .collect();
+    let key_points: Vec<PointVerdict> =
+        rubric.key_points.iter().map(|k| PointVerdict::bare(&k.id, Verdict::Missed)).collect();
     let feedback = feedback(rubric, &key_points);
-    Assessment { key_points, red_flags: Vec::new(), holistic: None, feedback, notes, analysis: None }
+    Assessment {
+        key_points,
+        red_flags: Vec::new(),
+        errors: Vec::new(),
+        holistic: None,
+        feedback,
+        notes,
+        analysis: None,
+    }
 }
 
 fn feedback(rubric: &Rubric<'_>, verdicts: &[PointVerdict]) -> Feedback {

@@ -125,7 +125,7 @@ fn regrade_keeps_the_old_grade_and_shows_the_diff() {
     fake.mount(Mock::given(method("POST")).respond_with(ok_reply()));
     let r = run(&sb, &["--base-url", &fake.base(), "--model", "fake-model", "regrade", "latest"], "");
     r.success();
-    assert!(r.stdout.contains(&format!("colours: {before} → 72")), "{}", r.stdout);
+    assert!(r.stdout.contains(&format!("colours: {before} → 75")), "{}", r.stdout);
     let grades = sb.only_transcript()["turns"][0]["grades"].clone();
     assert_eq!(grades.as_array().unwrap().len(), 2);
     assert_eq!(grades[0]["grader"]["kind"], "offline");
@@ -158,7 +158,7 @@ fn regrade_pending_finishes_what_could_not_be_graded() {
     );
     let r = run(&sb, &["--base-url", &fake.base(), "--model", "m", "regrade", "--pending"], "");
     r.success();
-    assert!(r.stdout.contains("colours: ungraded → 72"), "{}", r.stdout);
+    assert!(r.stdout.contains("colours: ungraded → 75"), "{}", r.stdout);
     assert!(!r.stdout.contains("tides"), "graded answers are left alone: {}", r.stdout);
     assert_eq!(fake.chat_bodies().len(), 1);
     assert_eq!(run(&sb, &["review", "list", "--json"], "").json()["sessions"][0]["pending"], 0);

@@ -16,15 +16,14 @@ pub const ANSWER: &str =
 /// A grading JSON as a model would write it, for the fixture question `colours`.
 pub fn grade_json(evidence: &str) -> Value {
     json!({
-        "analysis": "Names the pair and the subtractive reason; says nothing about light.",
-        "feedback": {"strengths": ["Right pair"], "gaps": ["Light mixes differently"], "next_step": "Read about additive mixing."},
-        "holistic": 3,
-        "key_points": [
-            {"evidence": evidence, "id": "blue-yellow", "verdict": "met"},
-            {"evidence": "each pigment absorbs light that the other reflects", "id": "subtractive", "verdict": "met"},
-            {"evidence": "", "id": "light-differs", "verdict": "missed"}
-        ],
-        "red_flags": [{"evidence": "", "hit": false, "id": "red-and-blue"}]
+        "key_points": {
+            "blue-yellow": {"reason": "Names the pair.", "evidence": [evidence], "verdict": "met"},
+            "subtractive": {"reason": "Gives the subtractive reason.", "evidence": ["each pigment absorbs light that the other reflects"], "verdict": "met"},
+            "light-differs": {"reason": "Says nothing about light.", "evidence": [], "verdict": "missed"}
+        },
+        "red_flags": {"red-and-blue": {"evidence": [], "hit": false}},
+        "errors": [],
+        "feedback": {"strengths": ["Right pair"], "gaps": ["Light mixes differently"], "next_step": "Read about additive mixing."}
     })
 }
 
@@ -103,8 +102,8 @@ fn a_good_reply_is_graded_with_the_score_computed_locally() {
     run.success();
     assert!(run.stdout.contains("graded by fake-model at http://127.0.0.1:"), "{}", run.stdout);
     let g = grade_of(&sb);
-    // met 2 + met 1 + missed 1 over weight 4 = 0.75 coverage; holistic 3/5: 0.8*0.75 + 0.2*0.6 = 0.72.
-    assert_eq!(g["grade"]["score"], 72);
+    // met 2 + met 1 + missed 1 over weight 4 = 0.75 coverage; nothing else enters the score.
+    assert_eq!(g["grade"]["score"], 75);
     assert_eq!(g["grader"]["kind"], "llm");
     assert_eq!(g["grader"]["model"], "fake-model");
     assert_eq!(g["mode"], "json_schema");
@@ -116,6 +115,32 @@ fn a_good_reply_is_graded_with_the_score_computed_locally() {
     assert_eq!(body["response_format"]["type"], "json_schema");
     assert_eq!(body["temperature"], 0.0);
     assert!(body["messages"][1]["content"].as_str().unwrap().contains(ANSWER));
+}
+
+#[test]
+fn the_schema_goes_out_in_writing_order_with_key_points_in_rubric_order() {
+    let fake = Fake::start();
+    fake.mount(Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(ok_reply()));
+    let sb = Sandbox::new();
+    practise(&sb, &fake.base(), ANSWER, &[]).success();
+    let req = &fake.requests()[0];
+    let body = std::str::from_utf8(&req.body).unwrap();
+    let from = body.find("\"response_format\"").expect("a response_format");
+    let schema = &body[from..];
+    let at = |needle: &str| schema.find(needle).unwrap_or_else(|| panic!("{needle} not in {schema}"));
+    // The writing order: every key point, then red flags, other errors, feedback last.
+    assert!(at("\"key_points\":") < at("\"red_flags\":"), "{schema}");
+    assert!(at("\"red_flags\":") < at("\"errors\":"), "{schema}");
+    assert!(at("\"errors\":") < at("\"feedback\":"), "{schema}");
+    // Key points in the rubric's order (blue-yellow, subtractive, light-differs), not sorted.
+    let kp = &schema[at("\"key_points\":")..at("\"red_flags\":")];
+    let pos = |id: &str| kp.find(&format!("\"{id}\":{{")).unwrap_or_else(|| panic!("{id} in {kp}"));
+    assert!(pos("blue-yellow") < pos("subtractive") && pos("subtractive") < pos("light-differs"), "{kp}");
+    // Within a point: the reason, then the quotes, then the verdict.
+    let point = &kp[pos("blue-yellow")..pos("subtractive")];
+    let (r, e, v) = (point.find("\"reason\":"), point.find("\"evidence\":"), point.find("\"verdict\":"));
+    assert!(r.is_some() && r < e && e < v, "{point}");
+    assert!(!schema.contains("holistic"), "{schema}");
 }
 
 #[test]
@@ -293,7 +318,7 @@ impl Respond for Sequence {
 fn a_reply_off_the_schema_is_repaired_once() {
     let fake = Fake::start();
     let mut bad = grade_json("Blue and yellow pigments make green");
-    bad["key_points"].as_array_mut().unwrap().pop();
+    bad["key_points"].as_object_mut().unwrap().remove("light-differs");
     let first = ResponseTemplate::new(200).set_body_json(completion(&bad.to_string()));
     fake.mount(Mock::given(method("POST")).respond_with(Sequence {
         first,
@@ -312,12 +337,12 @@ fn a_reply_off_the_schema_is_repaired_once() {
 #[test]
 fn a_reply_off_the_schema_twice_is_ungraded_with_the_raw_reply() {
     let fake = Fake::start();
-    let bad = json!({"holistic": 9, "key_points": []}).to_string();
+    let bad = json!({"key_points": {"blue-yellow": {"evidence": [], "verdict": "maybe"}}}).to_string();
     fake.mount(Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(completion(&bad))));
     let sb = Sandbox::new();
     let run = practise(&sb, &fake.base(), ANSWER, &[]);
     run.success();
-    assert!(run.stdout.contains("failed validation twice: `holistic` is 9"), "{}", run.stdout);
+    assert!(run.stdout.contains("failed validation twice: verdict \"maybe\""), "{}", run.stdout);
     assert_eq!(grade_of(&sb)["grade"]["raw_reply"], bad.as_str());
 }
 
@@ -333,7 +358,7 @@ fn think_blocks_and_code_fences_are_parsed() {
     );
     let sb = Sandbox::new();
     practise(&sb, &fake.base(), ANSWER, &[]).success();
-    assert_eq!(grade_of(&sb)["grade"]["score"], 72);
+    assert_eq!(grade_of(&sb)["grade"]["score"], 75);
 }
 
 #[test]
@@ -382,8 +407,8 @@ fn evidence_not_in_the_answer_counts_as_missed() {
     assert_eq!(kp["verdict"], "missed");
     assert_eq!(kp["note"], "counted as missed: the quoted evidence is not in the answer");
     assert!(run.stdout.contains("counted as missed: the quoted evidence is not in the answer"), "{}", run.stdout);
-    // weight 1 of 4 met, holistic 3: 0.8*0.25 + 0.12 = 0.32
-    assert_eq!(g["grade"]["score"], 32);
+    // weight 1 of 4 met
+    assert_eq!(g["grade"]["score"], 25);
 }
 
 #[test]
@@ -465,7 +490,7 @@ fn a_gap_no_bank_follow_up_probes_gets_a_follow_up_from_the_model() {
             .with_priority(1),
     );
     let mut g = grade_json("");
-    g["key_points"][0]["verdict"] = json!("missed");
+    g["key_points"]["blue-yellow"]["verdict"] = json!("missed");
     fake.mount(
         Mock::given(method("POST"))
             .respond_with(ResponseTemplate::new(200).set_body_json(completion(&g.to_string())))

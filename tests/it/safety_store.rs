@@ -222,7 +222,7 @@ fn regrade_against_a_slow_model_keeps_resume_out_and_both_answers_and_grades_sta
         vec![("colours".to_string(), Some(ANSWER.to_string())), ("tides".to_string(), Some(TIDES.to_string()))]
     );
     assert_eq!(grade_kinds(&t["turns"][0]), vec!["llm:ungraded", "llm:graded"]);
-    assert_eq!(t["turns"][0]["grades"][1]["grade"]["score"], 72);
+    assert_eq!(t["turns"][0]["grades"][1]["grade"]["score"], 75);
     assert_eq!(grade_kinds(&t["turns"][1]), vec!["offline:graded"]);
     assert_eq!(t["status"], "completed");
 }
@@ -253,7 +253,7 @@ fn regrade_pending_skips_a_session_in_use_and_grades_the_rest() {
     assert_eq!(
         regrade.stdout,
         format!(
-            "Session {} ({})\n  colours: ungraded → 72\nGraded 1 answer(s) again; earlier grades are kept in the transcripts.\n",
+            "Session {} ({})\n  colours: ungraded → 75\nGraded 1 answer(s) again; earlier grades are kept in the transcripts.\n",
             id_of(&free),
             free.display()
         )
