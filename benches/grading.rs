@@ -1,7 +1,9 @@
 //! Prints grill's own overhead per graded answer against a fake server that replies at
 //! once (prompt rendering, HTTP on loopback, validation, scoring), and the share of the
 //! grading prompt that is byte-identical across two different questions (what a local
-//! server's prompt cache can reuse). Run with `cargo bench --bench grading`.
+//! server's prompt cache can reuse). Run with `cargo bench --bench grading`; with
+//! `-- --quick` (or `cargo test --bench grading -- --quick`) it prints only the prompt
+//! figures.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,10 +34,15 @@ fn main() {
     let verdicts: serde_json::Map<String, serde_json::Value> = gil
         .key_points
         .iter()
-        .map(|k| (k.id.clone(), json!({"evidence": "only one thread executes bytecode at a time", "verdict": "met"})))
+        .map(|k| {
+            (
+                k.id.clone(),
+                json!({"reason": "stated", "evidence": ["only one thread executes bytecode at a time"], "verdict": "met"}),
+            )
+        })
         .collect();
-    let grade = json!({"analysis": "fine", "feedback": {"strengths": [], "gaps": [], "next_step": "x"},
-                       "holistic": 4, "key_points": verdicts, "red_flags": {}});
+    let grade = json!({"key_points": verdicts, "red_flags": {}, "errors": [],
+                       "feedback": {"strengths": [], "gaps": [], "next_step": "x"}});
     let body = json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": grade.to_string()},
                       "finish_reason": "stop"}], "usage": {"prompt_tokens": 1, "completion_tokens": 1}});
     let server = rt.block_on(MockServer::start());
@@ -49,9 +56,11 @@ fn main() {
         Grader::Llm(Box::new(LlmGrader::new(client, "bench".into(), Prompts::embedded(), ModeCache::default())));
 
     let a = asked(gil);
+    let quick = std::env::args().any(|a| a == "--quick");
+    println!("grill grading bench");
     let mut samples: Vec<Duration> = Vec::new();
     let mut server: Vec<Duration> = Vec::new();
-    for i in 0..220 {
+    for i in 0..if quick { 0 } else { 220 } {
         let t = Instant::now();
         let rec = rt.block_on(grader.grade(&a, ANSWER));
         let total = t.elapsed();
@@ -63,14 +72,15 @@ fn main() {
     }
     samples.sort();
     let n = samples.len();
-    println!("grill grading bench");
-    println!(
-        "overhead per graded answer (fake server replies at once): median {:.3?}  p90 {:.3?}  (n={n}, HTTP round trip on loopback included)",
-        samples[n / 2],
-        samples[n * 9 / 10]
-    );
-    let server_total: Duration = server.iter().sum();
-    println!("  of which waiting on the server (request sent to reply read), mean {:.3?}", server_total / n as u32);
+    if n > 0 {
+        println!(
+            "overhead per graded answer (fake server replies at once): median {:.3?}  p90 {:.3?}  (n={n}, HTTP round trip on loopback included)",
+            samples[n / 2],
+            samples[n * 9 / 10]
+        );
+        let server_total: Duration = server.iter().sum();
+        println!("  of which waiting on the server (request sent to reply read), mean {:.3?}", server_total / n as u32);
+    }
 
     let Grader::Llm(g) = &grader else { unreachable!() };
     let other = bank.get("gather-vs-taskgroup").unwrap();
@@ -86,5 +96,10 @@ fn main() {
         p2.len(),
         100.0 * common as f64 / p2.len() as f64,
         m1[0].content.len()
+    );
+    println!(
+        "static-prefix share: {:.0}% of a {}-byte prompt (gil; the system message and the fixed text before the question)",
+        100.0 * common as f64 / p1.len() as f64,
+        p1.len()
     );
 }

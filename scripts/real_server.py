@@ -62,7 +62,10 @@ def serve(root, port):
     params.offline = True  # never reach a model hub
     params.hostnames = ["127.0.0.1"]
     params.port = int(port)
-    params.n_ctx = 4096
+    # The grading prompt's fixed part (rules and a worked example) is about 10 KB, and the
+    # question, rubric and answer add 4 to 5 KB: 8192 tokens (the model's own context)
+    # hold that and the reply.
+    params.n_ctx = 8192
     params.n_parallel = 1
     # One thread: with two, llama.cpp's workers spin-wait and crawl while anything else
     # (a cargo build) keeps a core busy.
