@@ -14,8 +14,37 @@ use crate::llm::modes::ModeCache;
 use crate::llm::{ChatRequest, Client, Deadline, LlmError, Message, Mode, Usage};
 use crate::prompts::Prompts;
 
-/// Room for the reply: the schema's bounds keep a valid grade well under it.
-const MAX_TOKENS: u32 = 1000;
+/// Room for the reply, sized to the rubric: the schema's string bounds keep a valid grade
+/// under it. A reason, two quotes and a verdict per key point; a quote and a flag per
+/// red flag; errors and feedback.
+const TOKENS_PER_POINT: u32 = 150;
+const TOKENS_PER_FLAG: u32 = 70;
+const TOKENS_BASE: u32 = 500;
+/// Extra room for a reasoning model's `<think>` block before the JSON.
+const TOKENS_THINKING: u32 = 3000;
+/// The most any grading asks for (and what a stored raw reply is capped by).
+const MAX_TOKENS: u32 = 8000;
+
+/// The sampling seed sent to servers that take one, so that a grade repeats.
+const SEED: u64 = 7;
+
+/// Whether a model's name says it thinks before it answers.
+fn thinks_by_name(model: &str) -> bool {
+    let m = model.to_lowercase();
+    ["r1", "qwq", "think", "reason", "qwen3", "magistral", "o1", "o3", "o4", "gpt-oss"]
+        .iter()
+        .any(|w| m.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| part == *w) || (w.len() > 3 && m.contains(w)))
+}
+
+/// The token limit for grading against `rubric`.
+fn max_tokens(rubric: &Rubric<'_>, thinking: bool) -> u32 {
+    let n = |k: usize| u32::try_from(k).unwrap_or(u32::MAX);
+    let room = TOKENS_BASE
+        .saturating_add(TOKENS_PER_POINT.saturating_mul(n(rubric.key_points.len())))
+        .saturating_add(TOKENS_PER_FLAG.saturating_mul(n(rubric.red_flags.len())))
+        .saturating_add(if thinking { TOKENS_THINKING } else { 0 });
+    room.min(MAX_TOKENS)
+}
 
 /// The most of a failed reply sent back in the repair request: enough for the model to
 /// see what it wrote, never a flood echoed back to the server.
@@ -48,6 +77,8 @@ pub struct LlmGrader {
     pub model: String,
     prompts: Prompts,
     modes: Mutex<ModeCache>,
+    /// Whether a reply has come with a `<think>` block: later requests leave room for one.
+    thought: std::sync::atomic::AtomicBool,
 }
 
 /// Whether an error says the server does not take this `response_format`.
@@ -76,7 +107,7 @@ fn rejects_mode(e: &LlmError) -> bool {
 impl LlmGrader {
     /// A grader for `model` through `client`, remembering modes in `modes`.
     pub fn new(client: Client, model: String, prompts: Prompts, modes: ModeCache) -> LlmGrader {
-        LlmGrader { client, model, prompts, modes: Mutex::new(modes) }
+        LlmGrader { client, model, prompts, modes: Mutex::new(modes), thought: Default::default() }
     }
 
     /// The hash of the templates in use.
@@ -119,6 +150,14 @@ impl LlmGrader {
         Ok(vec![Message::system(system), Message::user(user)])
     }
 
+    /// Whether this model thinks before it answers: by its name, or because it did.
+    fn thinks(&self) -> bool {
+        thinks_by_name(&self.model) || self.thought.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The request for `messages`. Decoding is as repeatable as the server allows:
+    /// temperature 0 and a fixed seed; a frequency penalty only where no schema bounds
+    /// the reply; room sized to the rubric.
     fn request(&self, messages: Vec<Message>, mode: Mode, rubric: Option<&Rubric<'_>>) -> ChatRequest {
         let response_format = match (mode, rubric) {
             (Mode::JsonSchema, Some(r)) => Some(
@@ -128,12 +167,14 @@ impl LlmGrader {
             (Mode::JsonObject, _) => Some(json!({"type": "json_object"})),
             (Mode::PromptOnly, _) => None,
         };
+        let schema = matches!(response_format.as_ref().and_then(|r| r["type"].as_str()), Some("json_schema"));
         ChatRequest {
             model: self.model.clone(),
             messages,
             temperature: 0.0,
-            max_tokens: MAX_TOKENS,
-            frequency_penalty: Some(0.3),
+            max_tokens: rubric.map_or(1000, |r| max_tokens(r, self.thinks())),
+            frequency_penalty: (!schema).then_some(0.3),
+            seed: Some(SEED),
             response_format,
             stream: false,
         }
@@ -156,6 +197,9 @@ impl LlmGrader {
             match result {
                 Ok(reply) => {
                     self.remember(mode);
+                    if reply.content.contains("</think>") {
+                        self.thought.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
                     if reply.finish_reason.as_deref() == Some("length") {
                         return Err(LlmError::BadReply(format!(
                             "the reply was cut off at the token limit (finish_reason \"length\"): {}",

@@ -428,6 +428,7 @@ mod tests {
             temperature: 0.0,
             max_tokens: 1000,
             frequency_penalty: None,
+            seed: None,
             response_format: None,
             stream: false,
         };

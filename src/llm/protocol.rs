@@ -70,9 +70,14 @@ pub struct ChatRequest {
     pub temperature: f32,
     /// Room for the reply; a reply that hits it is treated as cut off.
     pub max_tokens: u32,
-    /// Discourages the loops small local models fall into under greedy decoding.
+    /// Discourages the loops small local models fall into under greedy decoding. Never
+    /// sent with a schema: it would push away the repeated enum values and verbatim
+    /// quotes a grade is made of, and the schema's bounds stop loops anyway.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frequency_penalty: Option<f32>,
+    /// A fixed sampling seed, for servers that take one (the others ignore it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// Structured output, when the mode asks for it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_format: Option<serde_json::Value>,

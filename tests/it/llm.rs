@@ -144,6 +144,32 @@ fn the_schema_goes_out_in_writing_order_with_key_points_in_rubric_order() {
 }
 
 #[test]
+fn decoding_is_repeatable_and_sized_to_the_rubric() {
+    let fake = Fake::start();
+    fake.mount(Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(ok_reply()));
+    let sb = Sandbox::new();
+    practise(&sb, &fake.base(), ANSWER, &[]).success();
+    let body = &fake.chat_bodies()[0];
+    assert_eq!(body["temperature"], 0.0);
+    assert_eq!(body["seed"], 7);
+    assert_eq!(body["response_format"]["type"], "json_schema");
+    assert_eq!(body.get("frequency_penalty"), None, "no penalty on repeated quotes under a schema");
+    // colours: 3 key points, 1 red flag: 500 + 3 * 150 + 70.
+    assert_eq!(body["max_tokens"], 1020);
+
+    // A model whose name says it thinks gets room for it.
+    let fake = Fake::start();
+    fake.mount(Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(ok_reply()));
+    let sb = Sandbox::new();
+    let bank = fixture_bank();
+    let args = ["--bank", bank.to_str().unwrap(), "--base-url", &fake.base(), "--model", "deepseek-r1:8b"];
+    let mut all = args.to_vec();
+    all.extend_from_slice(&["practice", "--question", "colours", "--follow-ups", "0"]);
+    sb.run_with(&all, &format!("{ANSWER}\n"), &[("GRILL_RETRY_BASE_MS", "10")]).success();
+    assert_eq!(fake.chat_bodies()[0]["max_tokens"], 4020);
+}
+
+#[test]
 fn a_500_is_retried_then_succeeds() {
     let fake = Fake::start();
     fake.mount(
