@@ -68,6 +68,10 @@ pub struct GradingArgs {
     /// Seconds a grading may take in all, every retry included [default: 120]
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
+    /// Grade each answer this many times with the model and take the majority verdict
+    /// per key point [default: 1]
+    #[arg(long, value_name = "N")]
+    pub samples: Option<u64>,
     /// Read the grading prompt templates from this folder [default: built-in]
     #[arg(long, value_name = "DIR")]
     pub prompts: Option<PathBuf>,
@@ -81,6 +85,7 @@ impl GradingArgs {
             base_url: self.base_url.clone().or_else(|| outer.base_url.clone()),
             model: self.model.clone().or_else(|| outer.model.clone()),
             timeout: self.timeout.or(outer.timeout),
+            samples: self.samples.or(outer.samples),
             prompts: self.prompts.clone().or_else(|| outer.prompts.clone()),
         }
     }
@@ -96,7 +101,7 @@ impl Cli {
                 Some(own) => own.or(&self.grading),
                 None if self.grading != GradingArgs::default() => {
                     return Err(crate::error::UserError::new(format!(
-                        "grading flags (--grader, --base-url, --model, --timeout, --prompts) do not apply to `grill {}`",
+                        "grading flags (--grader, --base-url, --model, --timeout, --samples, --prompts) do not apply to `grill {}`",
                         command.name()
                     ))
                     .hint("leave them out; `grill config` shows the settings in force"));
@@ -109,6 +114,7 @@ impl Cli {
             model: grading.model,
             grader: grading.grader,
             timeout: grading.timeout,
+            samples: grading.samples,
             prompts: grading.prompts,
             bank: self.global.bank.clone(),
             transcripts: self.global.transcripts.clone(),
@@ -552,7 +558,7 @@ mod tests {
         assert!(flags(&["grill", "review", "export", "x", "--format", "md", "--base-url", "u"]).is_err());
         assert_eq!(
             flags(&["grill", "--model", "m", "bank", "list"]).unwrap_err(),
-            "grading flags (--grader, --base-url, --model, --timeout, --prompts) do not apply to `grill bank`"
+            "grading flags (--grader, --base-url, --model, --timeout, --samples, --prompts) do not apply to `grill bank`"
         );
     }
 

@@ -158,6 +158,8 @@ pub enum Kind {
     Grader,
     /// A whole number of seconds in a range.
     Seconds(RangeInclusive<u64>),
+    /// A whole number of times in a range.
+    Count(RangeInclusive<u64>),
 }
 
 /// A setting's value, read.
@@ -173,6 +175,8 @@ pub enum Value {
     Grader(GraderChoice),
     /// Seconds.
     Seconds(u64),
+    /// A count.
+    Count(u64),
 }
 
 /// Bounds of the request time-out, in seconds: 0 would fail every request at once, and
@@ -180,6 +184,8 @@ pub enum Value {
 pub const TIMEOUT_RANGE: RangeInclusive<u64> = 1..=3600;
 /// Bounds of the connect time-out, in seconds.
 pub const CONNECT_TIMEOUT_RANGE: RangeInclusive<u64> = 1..=300;
+/// Bounds of the grades taken per answer: each is a full request.
+pub const SAMPLES_RANGE: RangeInclusive<u64> = 1..=9;
 
 /// OpenAI-compatible endpoint.
 pub static BASE_URL: Setting = Setting {
@@ -244,6 +250,15 @@ pub static CONNECT_TIMEOUT: Setting = Setting {
     default: Fallback { shown: "5", why: "a server that is up answers at once", is_value: true },
     kind: Kind::Seconds(CONNECT_TIMEOUT_RANGE),
 };
+/// Grades taken of each answer by a model, voted per key point.
+pub static SAMPLES: Setting = Setting {
+    name: "samples per answer",
+    key: "samples",
+    flag: Some(Flag { long: "--samples", get: |f| f.samples.map(|n| n.to_string().into()) }),
+    env: &["GRILL_SAMPLES"],
+    default: Fallback { shown: "1", why: "one grade; more take the majority verdict per key point", is_value: true },
+    kind: Kind::Count(SAMPLES_RANGE),
+};
 /// Prompt template folder.
 pub static PROMPTS: Setting = Setting {
     name: "prompt templates",
@@ -277,8 +292,19 @@ pub static TRANSCRIPTS: Setting = Setting {
 };
 
 /// Every setting, in the order `grill config` and the README list them.
-pub static SETTINGS: [&Setting; 10] =
-    [&BASE_URL, &API_KEY, &MODEL, &OLLAMA_HOST, &GRADER, &TIMEOUT, &CONNECT_TIMEOUT, &PROMPTS, &BANK, &TRANSCRIPTS];
+pub static SETTINGS: [&Setting; 11] = [
+    &BASE_URL,
+    &API_KEY,
+    &MODEL,
+    &OLLAMA_HOST,
+    &GRADER,
+    &TIMEOUT,
+    &CONNECT_TIMEOUT,
+    &SAMPLES,
+    &PROMPTS,
+    &BANK,
+    &TRANSCRIPTS,
+];
 
 impl Setting {
     /// The setting's row of the README's configuration table.
@@ -330,6 +356,21 @@ impl Setting {
                     return Err(ConfigError::Invalid {
                         message: format!(
                             "{} must be a whole number of seconds from {} to {} (got `{}`)",
+                            self.at(source),
+                            range.start(),
+                            range.end(),
+                            quoted(&text())
+                        ),
+                        from: source.clone(),
+                    });
+                }
+            },
+            Kind::Count(range) => match text().trim().parse::<u64>() {
+                Ok(v) if range.contains(&v) => Value::Count(v),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        message: format!(
+                            "{} must be a whole number from {} to {} (got `{}`)",
                             self.at(source),
                             range.start(),
                             range.end(),
@@ -443,6 +484,8 @@ pub struct Flags {
     pub grader: Option<GraderChoice>,
     /// `--timeout`.
     pub timeout: Option<u64>,
+    /// `--samples`.
+    pub samples: Option<u64>,
     /// `--prompts`.
     pub prompts: Option<PathBuf>,
     /// `--bank`.
@@ -501,6 +544,8 @@ pub struct Settings {
     pub timeout: Sourced<u64>,
     /// Seconds to wait for a connection.
     pub connect_timeout: Sourced<u64>,
+    /// Grades taken of each answer by a model.
+    pub samples: Sourced<u64>,
     /// Every setting of [`SETTINGS`], in order, as resolved.
     pub entries: Vec<Entry>,
     /// The config file consulted, and whether it existed.
@@ -542,6 +587,7 @@ impl Settings {
         let text = |v| if let Value::Text(t) = v { Some(t) } else { None };
         let path = |v| if let Value::Path(p) = v { Some(p) } else { None };
         let seconds = |v| if let Value::Seconds(n) = v { Some(n) } else { None };
+        let count = |v| if let Value::Count(n) = v { Some(n) } else { None };
         let secret = |v| if let Value::Secret(k) = v { Some(k) } else { None };
         let grader = |v| if let Value::Grader(g) = v { Some(g) } else { None };
         let always = "a setting whose default is a value always has one";
@@ -556,6 +602,7 @@ impl Settings {
             prompts: typed(&entries, &PROMPTS, path),
             timeout: typed(&entries, &TIMEOUT, seconds).expect(always),
             connect_timeout: typed(&entries, &CONNECT_TIMEOUT, seconds).expect(always),
+            samples: typed(&entries, &SAMPLES, count).expect(always),
             entries,
             config_file: None,
             data_dir: inputs.data_dir.clone(),
@@ -624,6 +671,10 @@ pub fn parse_config(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> 
             (Kind::Seconds(_), toml::Value::Integer(n)) => n.to_string(),
             (Kind::Seconds(_), _) => {
                 return Err(at(value.span().start, format!("`{}` must be a whole number of seconds", setting.key)));
+            }
+            (Kind::Count(_), toml::Value::Integer(n)) => n.to_string(),
+            (Kind::Count(_), _) => {
+                return Err(at(value.span().start, format!("`{}` must be a whole number", setting.key)));
             }
             (_, toml::Value::String(s)) => s.clone(),
             (_, _) => return Err(at(value.span().start, format!("`{}` must be a string", setting.key))),

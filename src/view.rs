@@ -204,7 +204,15 @@ pub fn grade(rubric: Option<&Rubric<'_>>, record: &GradeRecord) -> GradeView {
                 verdict: p.verdict,
                 mark: words::mark(p.verdict),
                 evidence: p.evidence.as_deref().filter(|e| !e.trim().is_empty()).map(clean),
-                note: p.note.as_deref().map(clean),
+                note: {
+                    // Samples that disagreed are said on screen beside the verdict.
+                    let split = p.agreement.as_deref().filter(|a| a.split_once('/').is_some_and(|(k, n)| k != n));
+                    let split = split.map(|a| format!("samples disagreed: {a} gave this verdict"));
+                    match (p.note.as_deref().map(clean), split) {
+                        (Some(n), Some(s)) => Some(format!("{n}; {s}")),
+                        (n, s) => n.or(s),
+                    }
+                },
             }
         })
         .collect();
@@ -222,6 +230,7 @@ pub fn grade(rubric: Option<&Rubric<'_>>, record: &GradeRecord) -> GradeView {
         })
         .collect();
     v.notes = a.notes.iter().map(|n| clean(n)).collect();
+    v.notes.extend(a.errors.iter().map(|e| clean(&format!("wrong: \"{}\" ({})", e.quote, e.correction))));
     // A line of the model's feedback that is not a sentence gives way to grill's own,
     // built from the verdicts: the user is better served by a key point than by noise.
     let own = |wanted: &[Verdict]| -> Vec<String> {

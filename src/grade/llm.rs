@@ -79,6 +79,8 @@ pub struct LlmGrader {
     modes: Mutex<ModeCache>,
     /// Whether a reply has come with a `<think>` block: later requests leave room for one.
     thought: std::sync::atomic::AtomicBool,
+    /// Grades taken of each answer; with more than one, verdicts are voted.
+    pub samples: u32,
 }
 
 /// Whether an error says the server does not take this `response_format`.
@@ -107,7 +109,7 @@ fn rejects_mode(e: &LlmError) -> bool {
 impl LlmGrader {
     /// A grader for `model` through `client`, remembering modes in `modes`.
     pub fn new(client: Client, model: String, prompts: Prompts, modes: ModeCache) -> LlmGrader {
-        LlmGrader { client, model, prompts, modes: Mutex::new(modes), thought: Default::default() }
+        LlmGrader { client, model, prompts, modes: Mutex::new(modes), thought: Default::default(), samples: 1 }
     }
 
     /// The hash of the templates in use.
@@ -217,9 +219,40 @@ impl LlmGrader {
         }
     }
 
+    /// Grades one answer, `samples` times when asked for more than one, and votes the
+    /// verdicts: see [`vote`]. Samples that end ungraded are left out of the vote; when
+    /// none is graded, the last outcome stands. Never fails.
+    pub async fn grade(&self, asked: &Asked<'_>, answer: &str) -> Outcome {
+        if self.samples <= 1 || answer.trim().is_empty() {
+            return self.grade_once(asked, answer).await;
+        }
+        let mut graded: Vec<Assessment> = Vec::new();
+        let mut last: Option<Outcome> = None;
+        let mut server_ms = 0;
+        for _ in 0..self.samples {
+            let o = self.grade_once(asked, answer).await;
+            server_ms += o.server_ms;
+            let failed = o.endpoint_failed;
+            if let Grade::Graded { assessment, .. } = &o.grade {
+                graded.push(assessment.clone());
+            }
+            last = Some(o);
+            if failed {
+                break;
+            }
+        }
+        let mut out = last.expect("at least one sample");
+        out.server_ms = server_ms;
+        if !graded.is_empty() {
+            out.grade = Grade::graded(&asked.rubric, vote(&asked.rubric, &graded));
+            out.endpoint_failed = false;
+        }
+        out
+    }
+
     /// Grades one answer within one `--timeout` for everything (tries, waits, step-downs
     /// and the repair). Never fails: errors become `Ungraded` with the reason.
-    pub async fn grade(&self, asked: &Asked<'_>, answer: &str) -> Outcome {
+    async fn grade_once(&self, asked: &Asked<'_>, answer: &str) -> Outcome {
         let deadline = self.client.deadline();
         let mut server_ms = 0;
         if answer.trim().is_empty() {
@@ -339,6 +372,63 @@ fn ungraded(reason: String, raw_reply: Option<String>) -> Grade {
         reason: crate::scrub::server_text(&reason, REASON_MAX),
         raw_reply: raw_reply.map(|r| crate::scrub::server_text(&r, crate::llm::content_cap(MAX_TOKENS))),
     }
+}
+
+/// Several grades of one answer as one: per key point the majority verdict (a tie is
+/// partial), with the evidence of a sample that gave it and `agreement` saying how many
+/// did ("2/3"); a red flag or a wrong claim when more than half the samples raised it;
+/// feedback and notes from the first sample.
+pub fn vote(rubric: &Rubric<'_>, samples: &[Assessment]) -> Assessment {
+    let n = samples.len();
+    let mut first = samples[0].clone();
+    let key_points = rubric
+        .key_points
+        .iter()
+        .filter_map(|k| {
+            let given: Vec<&PointVerdict> =
+                samples.iter().filter_map(|a| a.key_points.iter().find(|p| p.id == k.id)).collect();
+            let count = |v: Verdict| given.iter().filter(|p| p.verdict == v).count();
+            let counts = [Verdict::Met, Verdict::Partial, Verdict::Missed].map(|v| (v, count(v)));
+            let top = counts.iter().map(|c| c.1).max()?;
+            let leaders: Vec<Verdict> = counts.iter().filter(|c| c.1 == top).map(|c| c.0).collect();
+            let verdict = if let [one] = leaders.as_slice() { *one } else { Verdict::Partial };
+            let agreeing = count(verdict);
+            let mut p = given.iter().find(|p| p.verdict == verdict).map_or_else(
+                || PointVerdict {
+                    evidence: given.iter().find_map(|p| p.evidence.clone()),
+                    note: Some("counted as partial: the samples were split".into()),
+                    ..PointVerdict::bare(&k.id, verdict)
+                },
+                |p| (*p).clone(),
+            );
+            p.agreement = Some(format!("{agreeing}/{n}"));
+            Some(p)
+        })
+        .collect();
+    let majority = |hits: usize| 2 * hits > n;
+    let mut red_flags = Vec::new();
+    for a in samples {
+        for f in &a.red_flags {
+            let hits = samples.iter().filter(|s| s.red_flags.iter().any(|g| g.id == f.id)).count();
+            if majority(hits) && !red_flags.iter().any(|g: &super::FlagHit| g.id == f.id) {
+                red_flags.push(f.clone());
+            }
+        }
+    }
+    let fold = |s: &str| s.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut errors = Vec::new();
+    for a in samples {
+        for e in &a.errors {
+            let hits = samples.iter().filter(|s| s.errors.iter().any(|x| fold(&x.quote) == fold(&e.quote))).count();
+            if majority(hits) && !errors.iter().any(|x: &super::ClaimError| fold(&x.quote) == fold(&e.quote)) {
+                errors.push(e.clone());
+            }
+        }
+    }
+    first.key_points = key_points;
+    first.red_flags = red_flags;
+    first.errors = errors;
+    first
 }
 
 /// An empty answer needs no model: every point is missed.

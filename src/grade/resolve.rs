@@ -308,7 +308,8 @@ async fn choose(settings: &Settings, depth: Depth, notify: Notify, log: &mut Log
         Depth::Use => ModeCache::load(cache),
         Depth::Check => ModeCache::fresh(cache),
     };
-    let grader = LlmGrader::new(client, model, prompts, modes);
+    let mut grader = LlmGrader::new(client, model, prompts, modes);
+    grader.samples = u32::try_from(settings.samples.value).unwrap_or(1).max(1);
     let announcement = match found {
         Found::Configured => format!("Grading with {} at {}.", grader.model, grader.client.endpoint.host()),
         Found::Ollama { host, .. } => format!("Grading with Ollama at {host}, model {} ({why}).", grader.model),

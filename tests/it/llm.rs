@@ -555,3 +555,56 @@ fn a_gap_no_bank_follow_up_probes_gets_a_follow_up_from_the_model() {
     assert_eq!(turns[2]["prompt"], "Which two paints would you mix, and why those?");
     assert_eq!(turns[2]["answer"], "blue and yellow");
 }
+
+/// Replies in turn, then the last one again.
+struct Cycle {
+    replies: Vec<ResponseTemplate>,
+    seen: std::sync::atomic::AtomicUsize,
+}
+
+impl Respond for Cycle {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let i = self.seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.replies[i.min(self.replies.len() - 1)].clone()
+    }
+}
+
+#[test]
+fn samples_vote_each_key_point_and_the_screen_says_when_they_disagreed() {
+    let fake = Fake::start();
+    let with = |blue: &str, sub: &str| {
+        let mut g = grade_json("Blue and yellow pigments make green");
+        g["key_points"]["blue-yellow"]["verdict"] = json!(blue);
+        g["key_points"]["subtractive"]["verdict"] = json!(sub);
+        ResponseTemplate::new(200).set_body_json(completion(&g.to_string()))
+    };
+    fake.mount(Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(Cycle {
+        replies: vec![with("met", "met"), with("met", "missed"), with("missed", "partial")],
+        seen: Default::default(),
+    }));
+    let sb = Sandbox::new();
+    let run = practise(&sb, &fake.base(), ANSWER, &["--samples", "3"]);
+    run.success();
+    assert_eq!(fake.chat_bodies().len(), 3, "one request per sample");
+    let g = grade_of(&sb);
+    let kp = g["grade"]["key_points"].as_array().unwrap();
+    let got: Vec<(&str, &str)> =
+        kp.iter().map(|k| (k["verdict"].as_str().unwrap(), k["agreement"].as_str().unwrap())).collect();
+    // blue-yellow: met twice; subtractive: one each, a tie, so partial; light-differs: missed by all.
+    assert_eq!(got, vec![("met", "2/3"), ("partial", "1/3"), ("missed", "3/3")]);
+    // (2 * 1 + 1 * 0.5 + 1 * 0) / 4
+    assert_eq!(g["grade"]["score"], 63);
+    assert!(run.stdout.contains("samples disagreed: 2/3 gave this verdict"), "{}", run.stdout);
+    assert!(run.stdout.contains("samples disagreed: 1/3 gave this verdict"), "{}", run.stdout);
+    assert!(!run.stdout.contains("3/3 gave"), "{}", run.stdout);
+}
+
+#[test]
+fn one_sample_records_no_agreement() {
+    let fake = Fake::start();
+    fake.mount(Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(ok_reply()));
+    let sb = Sandbox::new();
+    practise(&sb, &fake.base(), ANSWER, &[]).success();
+    assert_eq!(fake.chat_bodies().len(), 1);
+    assert!(grade_of(&sb)["grade"]["key_points"].as_array().unwrap().iter().all(|k| k.get("agreement").is_none()));
+}
