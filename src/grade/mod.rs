@@ -368,6 +368,25 @@ mod tests {
     }
 
     #[test]
+    fn an_old_grade_with_a_rating_loads_with_its_stored_score() {
+        // Saved before verdicts were voted or wrong claims quoted, when a 0-5 rating took 20%.
+        let old = r#"{"status":"graded","score":72,"key_points":[{"id":"a","verdict":"met","evidence":"x y z"},
+            {"id":"b","verdict":"missed"}],"red_flags":[],"holistic":3,"feedback":{"strengths":[],"gaps":[]},
+            "analysis":"fine"}"#;
+        let g: Grade = serde_json::from_str(old).unwrap();
+        assert_eq!(g.score(), Some(72), "the stored score stands; nothing is recomputed on load");
+        let a = g.assessment().unwrap();
+        assert_eq!(a.holistic, Some(3));
+        assert!(a.errors.is_empty());
+        assert_eq!((a.key_points[0].reason.as_deref(), a.key_points[0].agreement.as_deref()), (None, None));
+        let again = serde_json::to_string(&g).unwrap();
+        assert!(
+            again.contains("\"holistic\":3") && !again.contains("errors") && !again.contains("agreement"),
+            "{again}"
+        );
+    }
+
+    #[test]
     fn a_grade_round_trips_through_json() {
         let kps = [kp("a", 1)];
         let g = Grade::graded(&rubric(&kps, &[]), verdicts(&[("a", Verdict::Partial)]));
