@@ -114,12 +114,12 @@ fn a_scripted_session_is_graded_by_llama_cpp_and_doctor_agrees() {
 
 #[test]
 #[ignore = "needs llama.cpp's server: eval \"$(scripts/real-server-up)\", then cargo test -- --ignored"]
-fn an_interview_is_graded_in_the_background_by_llama_cpp() {
+fn an_interview_is_graded_in_the_background_by_llama_cpp_three_samples_voted() {
     let url = server();
     let dir = tempfile::tempdir().unwrap();
     let model = "smollm2-135m-instruct";
-    let answer = "With `is` I check identity, that both names point at the same object; `==` calls __eq__ and \
-                  compares values. I use `is` for None and sentinels.\n";
+    let answer = "The event loop runs one task at a time on one thread. A task runs until it reaches an await on \
+                  something not ready, then the loop picks another ready task, so a blocking call stalls them all.\n";
     let out = grill(
         dir.path(),
         &[
@@ -129,9 +129,11 @@ fn an_interview_is_graded_in_the_background_by_llama_cpp() {
             model,
             "--timeout",
             "900",
+            "--samples",
+            "3",
             "interview",
             "--question",
-            "is-vs-eq",
+            "event-loop",
             "--follow-ups",
             "0",
         ],
@@ -140,18 +142,33 @@ fn an_interview_is_graded_in_the_background_by_llama_cpp() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("Interview report") && stdout.contains("is-vs-eq"), "{stdout}");
+    assert!(stdout.contains("Interview report") && stdout.contains("event-loop"), "{stdout}");
     let file = std::fs::read_dir(dir.path().join("transcripts")).unwrap().next().unwrap().unwrap().path();
     let t: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
     assert_eq!(t["mode"], "interview");
     let g = &t["turns"][0]["grades"][0];
-    eprintln!("interview: {} mode {} in {} ms", g["grade"]["status"], g["mode"], g["latency_ms"]);
-    // The grade came back through the grading thread from the real server: graded, or
-    // ungraded with the reason a tiny model's reply failed validation, never a lost answer.
+    eprintln!("interview: {g:#}");
+    // The grade came back through the grading thread from the real server, as a vote of
+    // three sampled grades (a retry stands in for a sample whose reply could not be used).
     assert_eq!(g["grader"]["model"], model);
-    match g["grade"]["status"].as_str().unwrap() {
-        "graded" => assert_eq!(g["mode"], "json_schema"),
-        "ungraded" => assert!(g["grade"]["reason"].as_str().unwrap().contains("validation"), "{g}"),
-        other => panic!("status {other}"),
+    assert_eq!(g["grade"]["status"], "graded", "{g}");
+    assert_eq!(g["mode"], "json_schema");
+    let bank = grill::bank::Bank::embedded().unwrap();
+    let rubric_ids: Vec<&str> = bank.get("event-loop").unwrap().key_points.iter().map(|k| k.id.as_str()).collect();
+    let points = g["grade"]["key_points"].as_array().unwrap();
+    assert_eq!(points.iter().map(|p| p["id"].as_str().unwrap()).collect::<Vec<_>>(), rubric_ids);
+    // Every point says how many samples gave its verdict, out of those graded.
+    let graded = 3 - g["grade"]["notes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.as_str()?.strip_suffix(" of 3 samples could not be used; the vote is of the rest"))
+        .map(|k| k.parse::<usize>().unwrap())
+        .sum::<usize>();
+    for p in points {
+        let agreement = p["agreement"].as_str().unwrap_or_else(|| panic!("no agreement: {p}"));
+        let (k, n) = agreement.split_once('/').unwrap();
+        assert_eq!(n.parse::<usize>().unwrap(), graded, "{p}");
+        assert!((1..=graded).contains(&k.parse::<usize>().unwrap()) || p["verdict"] == "partial", "{p}");
     }
 }

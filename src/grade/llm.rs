@@ -14,12 +14,10 @@ use crate::llm::modes::ModeCache;
 use crate::llm::{ChatRequest, Client, Deadline, LlmError, Message, Mode, Usage};
 use crate::prompts::Prompts;
 
-/// Room for the reply, sized to the rubric: the schema's string bounds keep a valid grade
-/// under it. A reason, two quotes and a verdict per key point; a quote and a flag per
-/// red flag; errors and feedback.
-const TOKENS_PER_POINT: u32 = 150;
-const TOKENS_PER_FLAG: u32 = 70;
-const TOKENS_BASE: u32 = 500;
+/// Characters per token assumed when sizing the reply's room: English and JSON run at
+/// 3.5 to 4.5 with the common tokenizers, so at 3 the longest reply the schema allows
+/// still fits.
+const CHARS_PER_TOKEN: usize = 3;
 /// Extra room for a reasoning model's `<think>` block before the JSON.
 const TOKENS_THINKING: u32 = 3000;
 /// The most any grading asks for (and what a stored raw reply is capped by).
@@ -27,6 +25,36 @@ const MAX_TOKENS: u32 = 8000;
 
 /// The sampling seed sent to servers that take one, so that a grade repeats.
 const SEED: u64 = 7;
+
+/// The temperature of a sampled draw: warm enough that draws differ where the model is
+/// unsure, cool enough that each is still a considered grade.
+const SAMPLE_TEMPERATURE: f32 = 0.5;
+
+/// How one reply is decoded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Draw {
+    temperature: f32,
+    seed: u64,
+}
+
+impl Draw {
+    /// A single grade: greedy, so the same answer gets the same grade.
+    const GREEDY: Draw = Draw { temperature: 0.0, seed: SEED };
+
+    /// Draw `i` of several. A vote needs independent draws, and a local server decoding
+    /// greedily gives the same reply every time; a seed per draw keeps the vote itself
+    /// repeatable.
+    fn sampled(i: u32) -> Draw {
+        Draw { temperature: SAMPLE_TEMPERATURE, seed: SEED + u64::from(i) }
+    }
+
+    /// The draw for the one retry after a reply that could not be used: sampled, since
+    /// greedy decoding that looped once would loop again, and seeded apart from every
+    /// sample's draw.
+    fn retry(self) -> Draw {
+        Draw { temperature: SAMPLE_TEMPERATURE, seed: self.seed + 1000 }
+    }
+}
 
 /// Whether a model's name says it thinks before it answers.
 fn thinks_by_name(model: &str) -> bool {
@@ -36,14 +64,11 @@ fn thinks_by_name(model: &str) -> bool {
         .any(|w| m.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| part == *w) || (w.len() > 3 && m.contains(w)))
 }
 
-/// The token limit for grading against `rubric`.
+/// The token limit for grading against `rubric`: room for the longest reply its schema
+/// allows, so only a reply that ignored the schema is ever cut off.
 fn max_tokens(rubric: &Rubric<'_>, thinking: bool) -> u32 {
-    let n = |k: usize| u32::try_from(k).unwrap_or(u32::MAX);
-    let room = TOKENS_BASE
-        .saturating_add(TOKENS_PER_POINT.saturating_mul(n(rubric.key_points.len())))
-        .saturating_add(TOKENS_PER_FLAG.saturating_mul(n(rubric.red_flags.len())))
-        .saturating_add(if thinking { TOKENS_THINKING } else { 0 });
-    room.min(MAX_TOKENS)
+    let reply = u32::try_from(reply::longest_reply(rubric).div_ceil(CHARS_PER_TOKEN)).unwrap_or(u32::MAX);
+    reply.saturating_add(if thinking { TOKENS_THINKING } else { 0 }).min(MAX_TOKENS)
 }
 
 /// The most of a failed reply sent back in the repair request: enough for the model to
@@ -157,10 +182,11 @@ impl LlmGrader {
         thinks_by_name(&self.model) || self.thought.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// The request for `messages`. Decoding is as repeatable as the server allows:
-    /// temperature 0 and a fixed seed; a frequency penalty only where no schema bounds
-    /// the reply; room sized to the rubric.
-    fn request(&self, messages: Vec<Message>, mode: Mode, rubric: Option<&Rubric<'_>>) -> ChatRequest {
+    /// The request for `messages`. Decoding is as repeatable as the server allows (see
+    /// [`Draw`]); a frequency penalty only where no schema bounds the reply, since under
+    /// one it would push away the verdicts and quotes that must repeat; room sized to the
+    /// rubric.
+    fn request(&self, messages: Vec<Message>, mode: Mode, rubric: Option<&Rubric<'_>>, draw: Draw) -> ChatRequest {
         let response_format = match (mode, rubric) {
             (Mode::JsonSchema, Some(r)) => Some(
                 json!({"type": "json_schema", "json_schema": {"name": "grade", "strict": true, "schema": reply::schema(r)}}),
@@ -173,10 +199,10 @@ impl LlmGrader {
         ChatRequest {
             model: self.model.clone(),
             messages,
-            temperature: 0.0,
+            temperature: draw.temperature,
             max_tokens: rubric.map_or(1000, |r| max_tokens(r, self.thinks())),
             frequency_penalty: (!schema).then_some(0.3),
-            seed: Some(SEED),
+            seed: Some(draw.seed),
             response_format,
             stream: false,
         }
@@ -189,12 +215,13 @@ impl LlmGrader {
         messages: &[Message],
         rubric: &Rubric<'_>,
         mut mode: Mode,
+        draw: Draw,
         server_ms: &mut u64,
         deadline: &Deadline,
     ) -> Result<(String, Mode, Option<Usage>), LlmError> {
         loop {
             let started = Instant::now();
-            let result = self.client.chat(&self.request(messages.to_vec(), mode, Some(rubric)), deadline).await;
+            let result = self.client.chat(&self.request(messages.to_vec(), mode, Some(rubric), draw), deadline).await;
             *server_ms += started.elapsed().as_millis() as u64;
             match result {
                 Ok(reply) => {
@@ -224,13 +251,13 @@ impl LlmGrader {
     /// none is graded, the last outcome stands. Never fails.
     pub async fn grade(&self, asked: &Asked<'_>, answer: &str) -> Outcome {
         if self.samples <= 1 || answer.trim().is_empty() {
-            return self.grade_once(asked, answer).await;
+            return self.grade_once(asked, answer, Draw::GREEDY).await;
         }
         let mut graded: Vec<Assessment> = Vec::new();
         let mut last: Option<Outcome> = None;
         let mut server_ms = 0;
-        for _ in 0..self.samples {
-            let o = self.grade_once(asked, answer).await;
+        for i in 0..self.samples {
+            let o = self.grade_once(asked, answer, Draw::sampled(i)).await;
             server_ms += o.server_ms;
             let failed = o.endpoint_failed;
             if let Grade::Graded { assessment, .. } = &o.grade {
@@ -244,7 +271,12 @@ impl LlmGrader {
         let mut out = last.expect("at least one sample");
         out.server_ms = server_ms;
         if !graded.is_empty() {
-            out.grade = Grade::graded(&asked.rubric, vote(&asked.rubric, &graded));
+            let mut voted = vote(&asked.rubric, &graded);
+            let lost = self.samples as usize - graded.len();
+            if lost > 0 {
+                voted.notes.push(format!("{lost} of {} samples could not be used; the vote is of the rest", self.samples));
+            }
+            out.grade = Grade::graded(&asked.rubric, voted);
             out.endpoint_failed = false;
         }
         out
@@ -252,7 +284,7 @@ impl LlmGrader {
 
     /// Grades one answer within one `--timeout` for everything (tries, waits, step-downs
     /// and the repair). Never fails: errors become `Ungraded` with the reason.
-    async fn grade_once(&self, asked: &Asked<'_>, answer: &str) -> Outcome {
+    async fn grade_once(&self, asked: &Asked<'_>, answer: &str, first: Draw) -> Outcome {
         let deadline = self.client.deadline();
         let mut server_ms = 0;
         if answer.trim().is_empty() {
@@ -277,7 +309,8 @@ impl LlmGrader {
         let mut mode = self.starting_mode();
         let mut last_raw = String::new();
         for attempt in 0..2 {
-            let (raw, used, usage) = match self.send(&messages, &asked.rubric, mode, &mut server_ms, &deadline).await {
+            let draw = if attempt == 0 { first } else { first.retry() };
+            let (raw, used, usage) = match self.send(&messages, &asked.rubric, mode, draw, &mut server_ms, &deadline).await {
                 Ok(r) => r,
                 Err(LlmError::BadReply(why)) if attempt == 0 => {
                     // A cut-off or malformed reply: ask once more, saying what was wrong.
@@ -354,7 +387,7 @@ impl LlmGrader {
             .prompts
             .render("follow_up", &json!({"prompt": prompt, "point": point}))
             .map_err(|e| LlmError::BadReply(e.to_string()))?;
-        let mut req = self.request(vec![Message::user(text)], Mode::PromptOnly, None);
+        let mut req = self.request(vec![Message::user(text)], Mode::PromptOnly, None, Draw::GREEDY);
         req.max_tokens = 120;
         let reply = self.client.chat(&req, &self.client.deadline()).await?;
         let q = reply.content.trim().trim_matches('"').trim().to_string();

@@ -6,6 +6,44 @@ use serde::Deserialize;
 use super::{Assessment, ClaimError, Feedback, FlagHit, MIN_QUOTE_WORDS, PointVerdict, Verdict};
 use crate::bank::Rubric;
 
+/// The schema's bounds, in characters and items: they keep a small model from looping
+/// and, through [`longest_reply`], size the room the reply is given.
+pub mod bounds {
+    /// A reason, a correction or the next step.
+    pub const REASON: usize = 160;
+    /// One quote of the answer.
+    pub const QUOTE: usize = 120;
+    /// Quotes per key point or red flag.
+    pub const QUOTES: usize = 2;
+    /// One strength or gap.
+    pub const ITEM: usize = 140;
+    /// Strengths, and gaps.
+    pub const ITEMS: usize = 3;
+    /// Wrong claims.
+    pub const ERRORS: usize = 3;
+    /// Keys, quotes and punctuation around one entry, generously.
+    pub const SYNTAX: usize = 60;
+}
+
+/// The longest reply the schema allows for `rubric`, in characters: every string at its
+/// bound, every list full.
+pub fn longest_reply(rubric: &Rubric<'_>) -> usize {
+    use bounds::*;
+    let quotes = QUOTES * (QUOTE + 4);
+    let point = REASON + quotes + SYNTAX;
+    let flag = quotes + SYNTAX;
+    let errors = ERRORS * (QUOTE + REASON + SYNTAX);
+    let feedback = 2 * ITEMS * (ITEM + 4) + REASON + SYNTAX;
+    let ids = |ids: &mut dyn Iterator<Item = &str>| ids.map(str::len).sum::<usize>();
+    rubric.key_points.len() * point
+        + rubric.red_flags.len() * flag
+        + ids(&mut rubric.key_points.iter().map(|k| k.id.as_str()))
+        + ids(&mut rubric.red_flags.iter().map(|f| f.id.as_str()))
+        + errors
+        + feedback
+        + SYNTAX
+}
+
 /// The JSON schema the reply must follow, sent as `response_format` where the server
 /// takes one. Verdicts are keyed by the rubric's ids, so a constrained server can only
 /// produce each id once; string bounds keep small models from looping until
@@ -18,9 +56,9 @@ use crate::bank::Rubric;
 /// it can never steer a verdict. The order is kept on the wire (serde_json's
 /// `preserve_order`).
 pub fn schema(rubric: &Rubric<'_>) -> serde_json::Value {
-    let text = |n: u32| serde_json::json!({"type": "string", "maxLength": n});
-    let list = |n: u32| serde_json::json!({"type": "array", "items": text(160), "maxItems": n});
-    let quotes = serde_json::json!({"type": "array", "items": text(200), "maxItems": 2});
+    let text = |n: usize| serde_json::json!({"type": "string", "maxLength": n});
+    let list = |n: usize| serde_json::json!({"type": "array", "items": text(bounds::ITEM), "maxItems": n});
+    let quotes = serde_json::json!({"type": "array", "items": text(bounds::QUOTE), "maxItems": bounds::QUOTES});
     let keyed = |ids: Vec<&str>, item: serde_json::Value| {
         let props: serde_json::Map<String, serde_json::Value> =
             ids.iter().map(|id| (id.to_string(), item.clone())).collect();
@@ -31,7 +69,7 @@ pub fn schema(rubric: &Rubric<'_>) -> serde_json::Value {
         "additionalProperties": false,
         "required": ["reason", "evidence", "verdict"],
         "properties": {
-            "reason": text(200),
+            "reason": text(bounds::REASON),
             "evidence": quotes,
             "verdict": {"type": "string", "enum": ["met", "partial", "missed"]}
         }
@@ -48,7 +86,7 @@ pub fn schema(rubric: &Rubric<'_>) -> serde_json::Value {
         "type": "object",
         "additionalProperties": false,
         "required": ["quote", "correction", "point"],
-        "properties": {"quote": text(200), "correction": text(200), "point": {"type": "string", "enum": points}}
+        "properties": {"quote": text(bounds::QUOTE), "correction": text(bounds::REASON), "point": {"type": "string", "enum": points}}
     });
     serde_json::json!({
         "type": "object",
@@ -57,12 +95,12 @@ pub fn schema(rubric: &Rubric<'_>) -> serde_json::Value {
         "properties": {
             "key_points": keyed(rubric.key_points.iter().map(|k| k.id.as_str()).collect(), verdict),
             "red_flags": keyed(rubric.red_flags.iter().map(|f| f.id.as_str()).collect(), flag),
-            "errors": {"type": "array", "items": error, "maxItems": 3},
+            "errors": {"type": "array", "items": error, "maxItems": bounds::ERRORS},
             "feedback": {
                 "type": "object",
                 "additionalProperties": false,
                 "required": ["strengths", "gaps", "next_step"],
-                "properties": {"strengths": list(3), "gaps": list(3), "next_step": text(200)}
+                "properties": {"strengths": list(bounds::ITEMS), "gaps": list(bounds::ITEMS), "next_step": text(bounds::REASON)}
             }
         }
     })

@@ -6,15 +6,15 @@ use serde::Serialize;
 use crate::grade::guard::Marker;
 use crate::grade::record::GradeRecord;
 use crate::grade::record::GraderInfo;
-use crate::grade::{Feedback, FlagHit, Grade, PointVerdict};
+use crate::grade::{ClaimError, Feedback, FlagHit, Grade, PointVerdict};
 
 /// The version of this shape; bumped when a field is renamed, removed or changes meaning.
-pub const SCHEMA: &str = "grill.grade/1";
+pub const SCHEMA: &str = "grill.grade/2";
 
 /// One graded answer. Fields that do not apply are `null`, never absent.
 #[derive(Debug, Serialize)]
 pub struct GradeOutput<'a> {
-    /// Always `"grill.grade/1"`.
+    /// Always `"grill.grade/2"`.
     pub schema: &'static str,
     /// The id of the question answered.
     pub question: &'a str,
@@ -23,18 +23,20 @@ pub struct GradeOutput<'a> {
     /// 0 to 100, computed by grill from the verdicts; `null` when ungraded.
     pub score: Option<u8>,
     /// One verdict per key point, in rubric order: `id`, `verdict` (`met`, `partial` or
-    /// `missed`), and `evidence` and `note` when there are any; `null` when ungraded.
+    /// `missed`), and when there are any, `evidence`, `note` (why grill changed the
+    /// grader's verdict), `reason` (a model's reason) and `agreement` (with several
+    /// samples, how many gave this verdict: `"2/3"`); `null` when ungraded.
     pub key_points: Option<&'a [PointVerdict]>,
     /// The red flags the answer raised (`id`, `severity`, `evidence`); `null` when ungraded.
     pub red_flags: Option<&'a [FlagHit]>,
-    /// A model grader's overall 0-5 rating; `null` from the offline grader or when ungraded.
-    pub holistic: Option<u8>,
+    /// Other wrong technical claims a model found (`quote`, `correction`, and `point`
+    /// when the claim contradicts a key point); each costs like a minor red flag. `null`
+    /// when ungraded.
+    pub errors: Option<&'a [ClaimError]>,
     /// `strengths`, `gaps` and `next_step` for the candidate; `null` when ungraded.
     pub feedback: Option<&'a Feedback>,
     /// Observations about the answer itself ("empty answer"); `null` when ungraded.
     pub notes: Option<&'a [String]>,
-    /// A model grader's short reasoning; `null` otherwise.
-    pub analysis: Option<&'a str>,
     /// Why the answer could not be graded; `null` when graded.
     pub reason: Option<&'a str>,
     /// What the grader replied when its reply could not be used; `null` otherwise.
@@ -82,10 +84,9 @@ impl<'a> GradeOutput<'a> {
             score,
             key_points: assessment.map(|a| a.key_points.as_slice()),
             red_flags: assessment.map(|a| a.red_flags.as_slice()),
-            holistic: assessment.and_then(|a| a.holistic),
+            errors: assessment.map(|a| a.errors.as_slice()),
             feedback: assessment.map(|a| &a.feedback),
             notes: assessment.map(|a| a.notes.as_slice()),
-            analysis: assessment.and_then(|a| a.analysis.as_deref()),
             reason,
             raw_reply,
             grader: &record.grader,
