@@ -377,7 +377,7 @@ pub fn parse(raw: &str, rubric: &Rubric<'_>, answer: &str) -> Result<Assessment,
             && let Some(c) = claims.iter().find(|c| c.contradicts(&pv))
         {
             pv.verdict = Verdict::Partial;
-            pv.note = Some(format!("counted as partial: the answer also says \"{}\"", c.quote));
+            pv.note = Some(format!("counted as partial: the answer also claims \"{}\", which is wrong", c.quote));
         }
         key_points.push(pv);
     }

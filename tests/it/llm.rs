@@ -422,6 +422,43 @@ fn json_schema_rejected_steps_down_to_json_object_and_is_remembered() {
 }
 
 #[test]
+fn the_score_follows_the_rules_not_the_models_rating() {
+    let fake = Fake::start();
+    let mut g = grade_json("Blue and yellow pigments make green");
+    // A rating the schema never asked for, at its best: it must move nothing.
+    g["holistic"] = json!(5);
+    g["rating"] = json!(100);
+    // A one-word quote is not evidence, whatever the verdict says.
+    g["key_points"]["light-differs"] = json!({"reason": "Mentions light.", "evidence": ["light"], "verdict": "met"});
+    // A wrong claim that contradicts a met point: the point is at most partial, and the
+    // claim costs like a minor red flag.
+    g["errors"] = json!([{"quote": "Blue and yellow pigments make green", "correction": "Only for pigments.", "point": "blue-yellow"}]);
+    fake.mount(
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(completion(&g.to_string()))),
+    );
+    let sb = Sandbox::new();
+    practise(&sb, &fake.base(), ANSWER, &[]).success();
+    let g = grade_of(&sb);
+    let verdicts: Vec<&str> =
+        g["grade"]["key_points"].as_array().unwrap().iter().map(|k| k["verdict"].as_str().unwrap()).collect();
+    assert_eq!(verdicts, ["partial", "met", "missed"]);
+    assert_eq!(
+        g["grade"]["key_points"][0]["note"],
+        "counted as partial: the answer also claims \"Blue and yellow pigments make green\", which is wrong"
+    );
+    assert_eq!(
+        g["grade"]["key_points"][2]["note"],
+        "counted as missed: a quote of fewer than 3 words is not evidence"
+    );
+    // blue-yellow (weight 2) partial through the error: 1; subtractive (1) met: 1;
+    // light-differs (1) missed: 0. 2 of 4 is 50, less 10 for the error.
+    assert_eq!(g["grade"]["score"], 40);
+    assert!(g["grade"].get("holistic").is_none(), "no rating is kept: {g}");
+}
+
+#[test]
 fn evidence_not_in_the_answer_counts_as_missed() {
     let fake = Fake::start();
     let content = grade_json("Blue and yellow light make white").to_string();
@@ -588,7 +625,10 @@ fn samples_vote_each_key_point_and_the_screen_says_when_they_disagreed() {
     let sb = Sandbox::new();
     let run = practise(&sb, &fake.base(), ANSWER, &["--samples", "3"]);
     run.success();
-    assert_eq!(fake.chat_bodies().len(), 3, "one request per sample");
+    let draws: Vec<(f64, u64)> =
+        fake.chat_bodies().iter().map(|b| (b["temperature"].as_f64().unwrap(), b["seed"].as_u64().unwrap())).collect();
+    // Each sample is its own seeded draw: greedy decoding would repeat one grade three times.
+    assert_eq!(draws, [(0.5, 7), (0.5, 8), (0.5, 9)]);
     let g = grade_of(&sb);
     let kp = g["grade"]["key_points"].as_array().unwrap();
     let got: Vec<(&str, &str)> =
