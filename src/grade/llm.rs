@@ -274,7 +274,9 @@ impl LlmGrader {
             let mut voted = vote(&asked.rubric, &graded);
             let lost = self.samples as usize - graded.len();
             if lost > 0 {
-                voted.notes.push(format!("{lost} of {} samples could not be used; the vote is of the rest", self.samples));
+                voted
+                    .notes
+                    .push(format!("{lost} of {} samples could not be used; the vote is of the rest", self.samples));
             }
             out.grade = Grade::graded(&asked.rubric, voted);
             out.endpoint_failed = false;
@@ -310,29 +312,30 @@ impl LlmGrader {
         let mut last_raw = String::new();
         for attempt in 0..2 {
             let draw = if attempt == 0 { first } else { first.retry() };
-            let (raw, used, usage) = match self.send(&messages, &asked.rubric, mode, draw, &mut server_ms, &deadline).await {
-                Ok(r) => r,
-                Err(LlmError::BadReply(why)) if attempt == 0 => {
-                    // A cut-off or malformed reply: ask once more, saying what was wrong.
-                    messages.push(Message::user(self.repair_text(asked, &why)));
-                    last_raw = why;
-                    continue;
-                }
-                Err(e) => {
-                    let reason = match e.hint() {
-                        Some(h) => format!("{e} ({h})"),
-                        None => e.to_string(),
-                    };
-                    let raw = if last_raw.is_empty() { None } else { Some(last_raw) };
-                    return Outcome {
-                        grade: ungraded(reason, raw),
-                        mode: None,
-                        usage: None,
-                        server_ms,
-                        endpoint_failed: true,
-                    };
-                }
-            };
+            let (raw, used, usage) =
+                match self.send(&messages, &asked.rubric, mode, draw, &mut server_ms, &deadline).await {
+                    Ok(r) => r,
+                    Err(LlmError::BadReply(why)) if attempt == 0 => {
+                        // A cut-off or malformed reply: ask once more, saying what was wrong.
+                        messages.push(Message::user(self.repair_text(asked, &why)));
+                        last_raw = why;
+                        continue;
+                    }
+                    Err(e) => {
+                        let reason = match e.hint() {
+                            Some(h) => format!("{e} ({h})"),
+                            None => e.to_string(),
+                        };
+                        let raw = if last_raw.is_empty() { None } else { Some(last_raw) };
+                        return Outcome {
+                            grade: ungraded(reason, raw),
+                            mode: None,
+                            usage: None,
+                            server_ms,
+                            endpoint_failed: true,
+                        };
+                    }
+                };
             mode = used;
             match reply::parse(&raw, &asked.rubric, &quotable) {
                 Ok(assessment) => {

@@ -538,7 +538,15 @@ mod tests {
             with(r#"[{"quote":"the GIL is a mutex","correction":"It is a lock on the interpreter.","point":"none"}]"#);
         let a = parse(&same, &r, answer).unwrap();
         assert_eq!(a.key_points[0].verdict, Verdict::Partial);
-        assert!(a.key_points[0].note.as_deref().unwrap().contains("also says"), "{:?}", a.key_points[0]);
+        assert!(
+            a.key_points[0]
+                .note
+                .as_deref()
+                .unwrap()
+                .starts_with("counted as partial: the answer also claims \"the GIL is a mutex\""),
+            "{:?}",
+            a.key_points[0]
+        );
         assert_eq!(a.errors.len(), 1);
         assert_eq!(crate::grade::score(&r, &a), 40, "(0.5 + 0.5) / 2 - 10");
         // Marked by the model as contradicting a, quoting elsewhere.

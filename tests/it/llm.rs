@@ -448,10 +448,7 @@ fn the_score_follows_the_rules_not_the_models_rating() {
         g["grade"]["key_points"][0]["note"],
         "counted as partial: the answer also claims \"Blue and yellow pigments make green\", which is wrong"
     );
-    assert_eq!(
-        g["grade"]["key_points"][2]["note"],
-        "counted as missed: a quote of fewer than 3 words is not evidence"
-    );
+    assert_eq!(g["grade"]["key_points"][2]["note"], "counted as missed: a quote of fewer than 3 words is not evidence");
     // blue-yellow (weight 2) partial through the error: 1; subtractive (1) met: 1;
     // light-differs (1) missed: 0. 2 of 4 is 50, less 10 for the error.
     assert_eq!(g["grade"]["score"], 40);
