@@ -7,9 +7,15 @@
 //! point at most, and a key point needs two pieces of evidence to be met. A sentence
 //! that restates a point in other words is evidence too, so a correct answer that avoids
 //! the rubric's vocabulary is not scored like a blank, while an answer that makes no
-//! point and only brushes a few earns nothing for the brushes. It cannot judge whether an
-//! explanation is right, only whether it covers the rubric's points in sentences;
-//! everything it shows is labelled offline.
+//! point and only brushes a few earns nothing for the brushes.
+//!
+//! Code is evidence as well: a line of code that uses what a cue names (a call, a `with`,
+//! a test) weighs like a sentence, the words inside compound names match cues, and
+//! comments are read as sentences, so an answer given as a working snippet is credited
+//! for what it shows; an import or a bare name only names a thing and counts for half.
+//!
+//! It cannot judge whether an explanation is right, only whether it covers the rubric's
+//! points; everything it shows is labelled offline.
 
 use super::{Assessment, Feedback, FlagHit, Grade, PointVerdict, Verdict};
 use crate::bank::Rubric;
@@ -51,7 +57,10 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         .filter(|(i, s)| s.kind == SegmentKind::Fragment || stuffed.contains(i))
         .map(|(_, s)| s.tokens.len())
         .sum();
-    let list_like = words >= 6 && fragment_words as f64 >= LIST_SHARE * words as f64;
+    // Code that does something is never a list of terms, so its words weigh against the
+    // fragments: an answer given mostly as working code is not zeroed as a list.
+    let code_words: usize = segs.iter().filter(|s| s.statement).map(|s| s.tokens.len()).sum();
+    let list_like = words >= 6 && fragment_words as f64 >= LIST_SHARE * (words + code_words) as f64;
     if list_like {
         notes.push(
             "reads as a list of terms rather than an explanation: terms outside sentences earn no credit".to_string(),
@@ -65,9 +74,10 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         .zip(&found)
         .zip(&restated)
         .map(|((k, found), restated)| {
-            // Sentences carry full weight; code shows knowledge but explains nothing, so it
-            // counts like a list of terms.
-            let strong: Vec<&Hit> = found.iter().filter(|h| h.kind == SegmentKind::Prose).collect();
+            // Sentences carry full weight, and so does code that uses what the cue names (a
+            // call, a `with`, a test): using a thing correctly shows it as well as saying
+            // it. A name that is only mentioned (an import, a bare term) counts for half.
+            let strong: Vec<&Hit> = found.iter().filter(|h| h.kind == SegmentKind::Prose || h.statement).collect();
             let strong_cues = distinct(strong.iter().map(|h| h.cue));
             let weak_cues = if list_like { 0 } else { distinct(found.iter().map(|h| h.cue)) - strong_cues };
             // A sentence restating the point in other words weighs like a cue in a sentence:
@@ -287,7 +297,7 @@ fn reported(seg: &Segment, at: usize) -> bool {
     REPORTING.iter().any(|c| !c.find_in(before).is_empty())
         || SETTING_ASIDE.iter().any(|c| {
             c.find_in(before).into_iter().any(|start| {
-                let end = start + c.len();
+                let end = start + c.span_at(before, start);
                 at - end <= SETTING_ASIDE_WINDOW
                     && seg.tokens.get(at).is_some_and(|t| t.clause == seg.tokens[end - 1].clause)
             })
@@ -301,6 +311,8 @@ struct Hit {
     start: usize,
     len: usize,
     kind: SegmentKind,
+    /// Found in a line of code that does something.
+    statement: bool,
 }
 
 /// Every non-negated place where one of `cues` occurs. Where two cues overlap (as
@@ -321,8 +333,10 @@ fn find_cues_spread(cues: &[String], segs: &[Segment], gap: usize) -> Vec<Hit> {
         let Some(cue) = Cue::parse(cue) else { continue };
         for (si, seg) in segs.iter().enumerate() {
             for (start, len) in cue.find_spread(&seg.tokens, gap) {
-                if !is_negated(&seg.tokens, start) {
-                    hits.push(Hit { cue: ci, segment: si, start, len, kind: seg.kind });
+                // In code `not` is an operator in an expression (`if x is not None`), not the
+                // writer denying what follows.
+                if seg.statement || !is_negated(&seg.tokens, start) {
+                    hits.push(Hit { cue: ci, segment: si, start, len, kind: seg.kind, statement: seg.statement });
                 }
             }
         }
@@ -570,6 +584,87 @@ mod tests {
         let spread =
             "Each object has a refcount. There is a reference cycle detector. Small ones live in a private heap.";
         assert_eq!(verdicts(spread), [Verdict::Partial; 3]);
+    }
+
+    /// A rubric about running CPU-bound work, for answers given as code.
+    fn parallel_rubric() -> (Vec<KeyPoint>, Vec<RedFlag>) {
+        let kp = |id: &str, point: &str, cues: &[&str]| KeyPoint {
+            id: id.into(),
+            point: point.into(),
+            weight: 1,
+            cues: cues.iter().map(|s| s.to_string()).collect(),
+        };
+        (
+            vec![
+                kp(
+                    "processes",
+                    "CPU-bound work goes to separate processes.",
+                    &["process pool", "multiprocessing", "separate process*"],
+                ),
+                kp("none-check", "Sentinels are compared by identity.", &["is none", "is not none", "sentinel*"]),
+                kp("threads", "Threads help while waiting on I/O.", &["worker thread", "i/o-bound", "blocking i/o"]),
+            ],
+            vec![RedFlag {
+                id: "threads-for-cpu".into(),
+                point: "says threads speed up CPU-bound work".into(),
+                severity: Severity::Critical,
+                cues: vec!["threads speed up cpu-bound work".into()],
+            }],
+        )
+    }
+
+    fn verdicts_of(rubric: (Vec<KeyPoint>, Vec<RedFlag>), answer: &str) -> Vec<Verdict> {
+        let (k, f) = rubric;
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        assess(&r, answer).key_points.iter().map(|v| v.verdict).collect()
+    }
+
+    #[test]
+    fn names_and_calls_in_code_are_evidence() {
+        let v = |a: &str| verdicts_of(parallel_rubric(), a);
+        // Using the pool is as good as saying its name in a sentence, and the words of a
+        // compound name count.
+        let code = "```python\nwith ProcessPoolExecutor() as pool:\n    results = pool.map(crunch, chunks)\n\
+                    if results is None:\n    raise RuntimeError\n```";
+        assert_eq!(v(code), [Verdict::Partial, Verdict::Partial, Verdict::Missed]);
+        let more = format!("{code}\nEach chunk runs in a separate process, so the cores are all busy.");
+        assert_eq!(v(&more)[0], Verdict::Met);
+        // `is not None` in code is a test, not a denial.
+        let not_none =
+            "```python\nwith ProcessPoolExecutor() as pool:\n    if value is not None:\n        use(value)\n```";
+        assert_eq!(v(not_none), [Verdict::Partial, Verdict::Partial, Verdict::Missed]);
+        // An import only names a thing: half as much as using it.
+        let (k, f) = parallel_rubric();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let threads = "I/O-bound work waits on blocking I/O, and a worker thread does that well.";
+        let import = format!("{threads}\n```python\nfrom concurrent.futures import ProcessPoolExecutor\n```");
+        assert_eq!(assess(&r, &import).key_points[0].verdict, Verdict::Missed);
+        let used = format!("{threads}\n```python\nex = ProcessPoolExecutor()\n```");
+        assert_eq!(assess(&r, &used).key_points[0].verdict, Verdict::Partial);
+    }
+
+    #[test]
+    fn a_comment_in_code_is_read_as_a_sentence() {
+        let v = |a: &str| verdicts_of(parallel_rubric(), a);
+        let code = "```python\ndef fetch(url):\n    return urlopen(url).read()  # blocking I/O, runs in a worker thread\n\
+                    with ThreadPoolExecutor() as ex:\n    pages = list(ex.map(fetch, urls))\n```";
+        assert_eq!(v(code)[2], Verdict::Met);
+    }
+
+    #[test]
+    fn an_answer_given_as_code_is_never_zeroed_as_a_list() {
+        let (k, f) = parallel_rubric();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        // One terse summary line (packed with three points' cues) and the code showing it.
+        let answer = "Process pool for CPU, worker thread for blocking I/O, sentinels by is None.\n\
+                      ```python\nwith ProcessPoolExecutor() as pool:\n    totals = pool.map(crunch, chunks)\n\
+                      MISSING = object()\nif cached is None:\n    cached = load()\n```";
+        let a = assess(&r, answer);
+        assert!(a.notes.iter().all(|n| !n.contains("list of terms")), "{:?}", a.notes);
+        assert!(a.key_points.iter().any(|v| v.verdict != Verdict::Missed));
+        // The same summary alone is a list of terms.
+        let a = assess(&r, "Process pool, worker thread, blocking I/O, sentinels, is None, multiprocessing.");
+        assert!(a.notes.iter().any(|n| n.contains("list of terms")), "{:?}", a.notes);
     }
 
     #[test]
