@@ -14,16 +14,21 @@
 //! comments are read as sentences, so an answer given as a working snippet is credited
 //! for what it shows; an import or a bare name only names a thing and counts for half.
 //!
+//! A contradicted point is not met: a sentence that states one of the question's red
+//! flags is no evidence for any point, a point whose cues appear in such a sentence is
+//! partial at most, and a sentence restates a point only with the words it says the way
+//! the point does (a word it denies does not restate a point that affirms it).
+//!
 //! It cannot judge whether an explanation is right, only whether it covers the rubric's
 //! points; everything it shows is labelled offline.
 
 use super::{Assessment, Feedback, FlagHit, Grade, PointVerdict, Verdict};
 use crate::bank::Rubric;
-use crate::text::{Cue, Segment, SegmentKind, content_roots, is_negated, segments, tokenize};
+use crate::text::{Cue, Segment, SegmentKind, Token, content_roots, is_negated, segments, tokenize};
 
 /// The offline grader's name and version, recorded in transcripts: a change to its rules
 /// bumps the version, so old grades can be told apart.
-pub const GRADER_VERSION: &str = "offline-5";
+pub const GRADER_VERSION: &str = "offline-6";
 
 /// Share of an answer's words in list fragments above which the answer reads as a list.
 const LIST_SHARE: f64 = 0.6;
@@ -49,7 +54,39 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         notes.push("the answer says the candidate does not know".to_string());
         return missed_everything(rubric, notes);
     }
+    // Every sentence that states a red flag, and which flag.
+    let flag_hits: Vec<Vec<usize>> = rubric
+        .red_flags
+        .iter()
+        .map(|f| {
+            let mut at: Vec<usize> = find_cues_spread(&f.cues, &segs, FLAG_CUE_GAP)
+                .into_iter()
+                .filter(|h| !reported(&segs[h.segment], h.start))
+                .map(|h| h.segment)
+                .collect();
+            at.dedup();
+            at
+        })
+        .collect();
+    let contradicting: Vec<usize> = {
+        let mut v: Vec<usize> = flag_hits.iter().flatten().copied().collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
     let mut found: Vec<Vec<Hit>> = rubric.key_points.iter().map(|k| find_cues(&k.cues, &segs)).collect();
+    // A sentence that states one of the question's misconceptions uses the point's words
+    // to say something false about it: it is no evidence for the point, and the answer
+    // that says it has shown it does not know which holds, so the point is partial at
+    // most however well it is stated elsewhere.
+    let contradicted: Vec<bool> = found
+        .iter_mut()
+        .map(|hits| {
+            let before = hits.len();
+            hits.retain(|h| contradicting.binary_search(&h.segment).is_err());
+            hits.len() < before
+        })
+        .collect();
     let stuffed = unpack_packed_sentences(&segs, &mut found);
     let fragment_words: usize = segs
         .iter()
@@ -67,13 +104,15 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         );
     }
 
-    let restated = restatements(rubric, &segs, &stuffed);
+    let skipped: Vec<usize> = stuffed.iter().chain(&contradicting).copied().collect();
+    let restated = restatements(rubric, &segs, &skipped);
     let key_points = rubric
         .key_points
         .iter()
         .zip(&found)
         .zip(&restated)
-        .map(|((k, found), restated)| {
+        .zip(&contradicted)
+        .map(|(((k, found), restated), &contradicted)| {
             // Sentences carry full weight, and so does code that uses what the cue names (a
             // call, a `with`, a test): using a thing correctly shows it as well as saying
             // it. A name that is only mentioned (an import, a bare term) counts for half.
@@ -84,7 +123,7 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
             // a correct answer in its own words is still an explanation.
             let restatements = restated.iter().map(|&(_, w)| w).sum::<f64>().min(2.0);
             let value = strong_cues as f64 + 0.5 * weak_cues as f64 + restatements;
-            let verdict = if value >= 2.0 && (strong_cues >= 1 || restatements >= 1.0) {
+            let verdict = if value >= 2.0 && (strong_cues >= 1 || restatements >= 1.0) && !contradicted {
                 Verdict::Met
             } else if value >= 1.0 {
                 Verdict::Partial
@@ -108,13 +147,9 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
     let red_flags = rubric
         .red_flags
         .iter()
-        .filter_map(|f| {
-            let found = find_cues_spread(&f.cues, &segs, FLAG_CUE_GAP);
-            found.iter().find(|h| !reported(&segs[h.segment], h.start)).map(|h| h.segment).map(|si| FlagHit {
-                id: f.id.clone(),
-                severity: f.severity,
-                evidence: Some(quote(&segs[si])),
-            })
+        .zip(&flag_hits)
+        .filter_map(|(f, at)| {
+            at.first().map(|&si| FlagHit { id: f.id.clone(), severity: f.severity, evidence: Some(quote(&segs[si])) })
         })
         .collect::<Vec<_>>();
 
@@ -199,7 +234,8 @@ const NEAR_RESTATEMENT: f64 = 1.0;
 /// sentence restates the point whose wording it shares most with (and no other, so one
 /// sentence supports one point), when it shares enough. Words used by more than half of
 /// the points are the question's topic rather than any point's, and do not count.
-fn restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec<Vec<(usize, f64)>> {
+fn restatements(rubric: &Rubric<'_>, segs: &[Segment], skipped: &[usize]) -> Vec<Vec<(usize, f64)>> {
+    let polar: Vec<Polar> = rubric.key_points.iter().map(|k| Polar::of(&tokenize(&k.point))).collect();
     let vocab: Vec<Vec<String>> = rubric.key_points.iter().map(|k| content_roots(&tokenize(&k.point))).collect();
     let topical = (vocab.len() / 2).max(1);
     let weights: Vec<Vec<(&str, f64)>> = vocab
@@ -216,15 +252,14 @@ fn restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec
         .collect();
     let mut out: Vec<Vec<(usize, f64)>> = vec![Vec::new(); vocab.len()];
     for (si, seg) in segs.iter().enumerate() {
-        if seg.kind != SegmentKind::Prose || stuffed.contains(&si) {
+        if seg.kind != SegmentKind::Prose || skipped.contains(&si) {
             continue;
         }
-        let roots = content_roots(&seg.tokens);
+        let said = Polar::of(&seg.tokens);
         let shared: Vec<f64> = weights
             .iter()
-            .map(|ws| {
-                ws.iter().filter(|(w, _)| roots.binary_search_by(|r| r.as_str().cmp(w)).is_ok()).map(|(_, x)| x).sum()
-            })
+            .zip(&polar)
+            .map(|(ws, point)| ws.iter().filter(|(w, _)| said.agrees(point, w)).map(|(_, x)| x).sum())
             .collect();
         let best = shared.iter().copied().fold(0.0, f64::max);
         let at_best: Vec<usize> = (0..shared.len()).filter(|&i| shared[i] == best).collect();
@@ -243,6 +278,32 @@ fn restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec
         r.sort_by(|a, b| b.1.total_cmp(&a.1));
     }
     out
+}
+
+/// The content words of a text, split into those it affirms and those it denies (under
+/// a negation).
+struct Polar {
+    affirmed: Vec<String>,
+    denied: Vec<String>,
+}
+
+impl Polar {
+    fn of(tokens: &[Token]) -> Polar {
+        let (mut affirmed, mut denied) = (Vec::new(), Vec::new());
+        for (i, t) in tokens.iter().enumerate() {
+            if is_negated(tokens, i) { &mut denied } else { &mut affirmed }.push(t.clone());
+        }
+        Polar { affirmed: content_roots(&affirmed), denied: content_roots(&denied) }
+    }
+
+    /// Whether this text says `word` the way `point` does: a word denied here and
+    /// affirmed in the point ("objects are not freed at once" against a point about
+    /// objects freed at once) shares nothing with it, while a point that itself denies
+    /// something ("has no hook") is restated by a sentence that denies it too.
+    fn agrees(&self, point: &Polar, word: &str) -> bool {
+        let has = |v: &[String]| v.binary_search_by(|r| r.as_str().cmp(word)).is_ok();
+        (has(&self.affirmed) && has(&point.affirmed)) || (has(&self.denied) && has(&point.denied))
+    }
 }
 
 /// Phrases that report a claim in order to reject it ("people think X, but ..."): a
@@ -710,6 +771,56 @@ mod tests {
         // Setting aside reaches a few words only: a claim further on is still made.
         let a = assess(&r, "Instead of a long story, the truth is simple: there is only a garbage collector.");
         assert_eq!(a.red_flags.len(), 1);
+    }
+
+    #[test]
+    fn a_sentence_stating_a_red_flag_is_no_evidence() {
+        let (k, f) = rubric_parts();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        // The cycles point's cues, in a sentence that states the misconception.
+        let wrong = "Honestly there is only a garbage collector with generations that finds every reference cycle. \
+                     Small objects come from pymalloc, which carves arenas out of a private heap.";
+        let a = assess(&r, wrong);
+        assert_eq!(a.red_flags.len(), 1);
+        assert_eq!(a.key_points[1].verdict, Verdict::Missed, "{:?}", a.key_points[1]);
+        // The same cues in a sentence of their own are evidence.
+        let right = "The cyclic collector works in generations and finds every reference cycle. \
+                     Small objects come from pymalloc, which carves arenas out of a private heap.";
+        assert_eq!(assess(&r, right).key_points[1].verdict, Verdict::Met);
+    }
+
+    #[test]
+    fn a_point_stated_and_contradicted_is_partial_at_most() {
+        let (k, f) = rubric_parts();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let both = format!("{STRONG} Still, there is only a garbage collector that frees reference cycles.");
+        let a = assess(&r, &both);
+        assert_eq!(a.key_points[1].verdict, Verdict::Partial);
+        // Points the misconception does not touch keep their verdicts.
+        assert_eq!(a.key_points[2].verdict, Verdict::Met);
+        assert_eq!(assess(&r, STRONG).key_points[1].verdict, Verdict::Met);
+    }
+
+    #[test]
+    fn a_denied_word_does_not_restate_a_point_that_affirms_it() {
+        let kp = |id: &str, point: &str, cues: &[&str]| KeyPoint {
+            id: id.into(),
+            point: point.into(),
+            weight: 1,
+            cues: cues.iter().map(|s| s.to_string()).collect(),
+        };
+        let k = [
+            kp("freed", "Objects are freed the moment their count of references drops to zero.", &["refcount*"]),
+            kp("hook", "The identity test has no hook and cannot be overridden.", &["is operator"]),
+            kp("pymalloc", "Small allocations come from pools carved out of larger arenas.", &["pymalloc", "arena*"]),
+        ];
+        let r = Rubric { testing: "", key_points: &k, red_flags: &[] };
+        let met = "Small objects come from pymalloc, which carves arenas out of pools.";
+        let verdict = |a: &str, i: usize| assess(&r, &format!("{met} {a}")).key_points[i].verdict;
+        assert_eq!(verdict("The memory is freed, and the count drops to zero.", 0), Verdict::Partial);
+        assert_eq!(verdict("The memory is not freed, and the count never drops to zero.", 0), Verdict::Missed);
+        // A point that denies something is restated by a sentence that denies it too.
+        assert_eq!(verdict("Identity has no hook, so a class cannot override it.", 1), Verdict::Partial);
     }
 
     #[test]
