@@ -60,15 +60,18 @@ const FILLER_WORDS: &[&str] = &[
 
 /// The content words of `tokens` reduced to a rough root ("released", "releases" and
 /// "releasing" all become "releas"), for comparing what a sentence says with what a key
-/// point says. Coarser than cue folding, which bank authors rely on to be exact.
+/// point says. Coarser than cue folding, which bank authors rely on to be exact. The
+/// words inside a compound identifier count too: `run_in_executor` says "executor" as
+/// much as a sentence that spells it out.
 pub fn content_roots(tokens: &[Token]) -> Vec<String> {
-    let mut out: Vec<String> = tokens
-        .iter()
-        .filter(|t| {
-            t.raw.len() > 1 && t.raw.chars().all(|c| c.is_alphanumeric()) && !t.raw.chars().all(|c| c.is_ascii_digit())
+    let words =
+        tokens.iter().flat_map(|t| std::iter::once((&t.stem, &t.raw)).chain(t.parts.iter().map(|(s, r)| (s, r))));
+    let mut out: Vec<String> = words
+        .filter(|(_, raw)| {
+            raw.len() > 1 && raw.chars().all(|c| c.is_alphanumeric()) && !raw.chars().all(|c| c.is_ascii_digit())
         })
-        .filter(|t| !FUNCTION_WORDS.contains(&t.raw.as_str()) && !FILLER_WORDS.contains(&t.raw.as_str()))
-        .map(|t| root(&t.stem))
+        .filter(|(_, raw)| !FUNCTION_WORDS.contains(&raw.as_str()) && !FILLER_WORDS.contains(&raw.as_str()))
+        .map(|(stem, _)| root(stem))
         .collect();
     out.sort_unstable();
     out.dedup();
@@ -747,6 +750,7 @@ mod tests {
         assert_eq!(roots("it is a lot of the way"), Vec::<String>::new());
         assert_eq!(roots("a cache, caches, caching"), ["cach"]);
         assert_eq!(roots("wait 10 ms"), ["ms", "wait"]);
+        assert_eq!(roots("call loop.run_in_executor"), ["call", "executor", "loop", "run"]);
     }
 
     #[test]
