@@ -85,7 +85,8 @@ impl LlmError {
             LlmError::BadReply(_) => None,
             LlmError::Truncated { needed, ollama: true, .. } => Some(format!(
                 "raise Ollama's context to at least {needed} tokens: start it with OLLAMA_CONTEXT_LENGTH={needed}, \
-                 or add `PARAMETER num_ctx {needed}` to the model's Modelfile"
+                 or add `PARAMETER num_ctx {needed}` to the model's Modelfile; a model trained on a shorter \
+                 context cannot hold this prompt"
             )),
             LlmError::Truncated { needed, ollama: false, .. } => Some(format!(
                 "raise the server's context size to at least {needed} tokens (llama.cpp: --ctx-size {needed}; \

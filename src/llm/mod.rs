@@ -597,7 +597,8 @@ mod tests {
         assert_eq!(
             e.hint().unwrap(),
             "raise Ollama's context to at least 13312 tokens: start it with OLLAMA_CONTEXT_LENGTH=13312, or add \
-             `PARAMETER num_ctx 13312` to the model's Modelfile"
+             `PARAMETER num_ctx 13312` to the model's Modelfile; a model trained on a shorter context cannot hold \
+             this prompt"
         );
         let e = check_prompt(&request, &reply_reading(4096), false).unwrap_err();
         assert!(e.hint().unwrap().contains("llama.cpp: --ctx-size 13312"), "{:?}", e.hint());
