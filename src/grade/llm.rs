@@ -106,6 +106,9 @@ pub struct LlmGrader {
     thought: std::sync::atomic::AtomicBool,
     /// Grades taken of each answer; with more than one, verdicts are voted.
     pub samples: u32,
+    /// Why answers are not sent at all, when the user chose to keep them for later (the
+    /// endpoint failed its check at start): each is kept ungraded with this reason.
+    pub held: Option<String>,
 }
 
 /// Whether an error says the server does not take this `response_format`.
@@ -134,7 +137,15 @@ fn rejects_mode(e: &LlmError) -> bool {
 impl LlmGrader {
     /// A grader for `model` through `client`, remembering modes in `modes`.
     pub fn new(client: Client, model: String, prompts: Prompts, modes: ModeCache) -> LlmGrader {
-        LlmGrader { client, model, prompts, modes: Mutex::new(modes), thought: Default::default(), samples: 1 }
+        LlmGrader {
+            client,
+            model,
+            prompts,
+            modes: Mutex::new(modes),
+            thought: Default::default(),
+            samples: 1,
+            held: None,
+        }
     }
 
     /// The hash of the templates in use.
@@ -250,6 +261,15 @@ impl LlmGrader {
     /// verdicts: see [`vote`]. Samples that end ungraded are left out of the vote; when
     /// none is graded, the last outcome stands. Never fails.
     pub async fn grade(&self, asked: &Asked<'_>, answer: &str) -> Outcome {
+        if let Some(why) = &self.held {
+            return Outcome {
+                grade: ungraded(why.clone(), None),
+                mode: None,
+                usage: None,
+                server_ms: 0,
+                endpoint_failed: false,
+            };
+        }
         if self.samples <= 1 || answer.trim().is_empty() {
             return self.grade_once(asked, answer, Draw::GREEDY).await;
         }

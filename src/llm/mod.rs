@@ -8,6 +8,7 @@
 //! tries and waits of a piece of work, and every piece of server text leaves here scrubbed
 //! (see [`crate::scrub`]).
 
+pub mod check;
 pub mod deadline;
 pub mod errors;
 pub mod modes;
