@@ -14,6 +14,7 @@ pub mod errors;
 pub mod modes;
 pub mod ollama;
 pub mod protocol;
+pub mod stale;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -184,6 +185,7 @@ impl Client {
         let http = reqwest::Client::builder()
             .connect_timeout(limits.connect_timeout)
             .timeout(limits.timeout)
+            .pool_idle_timeout(stale::POOL_IDLE)
             .user_agent(concat!("grill/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("a client with these settings always builds");
@@ -229,6 +231,7 @@ impl Client {
         let url = self.endpoint.url(path);
         let mut attempt = 0;
         let mut last: Option<String> = None;
+        let mut resent = false;
         loop {
             // Each try gets the time left, so that the tries together keep to the limit.
             let Some(left) = deadline.remaining() else {
@@ -239,6 +242,11 @@ impl Client {
                 None => self.http.get(&url),
             };
             let (error, retry_after) = match self.auth(rb).timeout(left).send().await {
+                // A pooled connection the server closed while idle: once, silently, anew.
+                Err(e) if !resent && stale::is_stale_connection(&e) => {
+                    resent = true;
+                    continue;
+                }
                 Err(e) => (self.transport_error(&url, e, deadline), None),
                 Ok(mut resp) => {
                     let status = resp.status();
