@@ -188,6 +188,15 @@ impl LlmGrader {
         Ok(vec![Message::system(system), Message::user(user)])
     }
 
+    /// The tokens a grading of `answer` to `asked` takes: the rendered prompt, counted at
+    /// the few characters per token the reply's room is sized with (which errs long), and
+    /// the reply's room itself. What `grill doctor` predicts the wait from.
+    pub fn load(&self, asked: &Asked<'_>, answer: &str) -> Result<(u64, u64), String> {
+        let messages = self.messages(asked, answer, &format!("{:016x}", 0))?;
+        let chars: usize = messages.iter().map(|m| m.content.chars().count()).sum();
+        Ok((chars.div_ceil(CHARS_PER_TOKEN) as u64, u64::from(max_tokens(&asked.rubric, self.thinks()))))
+    }
+
     /// Whether this model thinks before it answers: by its name, or because it did.
     fn thinks(&self) -> bool {
         thinks_by_name(&self.model) || self.thought.load(std::sync::atomic::Ordering::Relaxed)

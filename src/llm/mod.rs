@@ -14,6 +14,7 @@ pub mod errors;
 pub mod modes;
 pub mod ollama;
 pub mod protocol;
+pub mod speed;
 pub mod stale;
 
 use std::sync::Arc;
