@@ -1,6 +1,7 @@
 //! `grill doctor`: is AI grading going to work? The steps the grader resolution takes
-//! (the same steps every command takes), then one timed grading, as a table (or
-//! `--json`). Ready means a sample answer came back as a grade.
+//! (the same steps every command takes), then one timed grading, the wait a grade will
+//! take on this model and whether the server's context holds a grading, as a table (or
+//! `--json`). Ready means a sample answer came back as a grade and every check passed.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
