@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{Client, LISTING_MAX, error_message, read_capped};
+use super::{Client, ERROR_BODY_MAX, error_message, read_capped};
 
 /// How long the start check waits: a server that is up answers its model listing at
 /// once, and the candidate is waiting for the first question.
@@ -14,7 +14,8 @@ impl Client {
     /// Asks for the model listing once, within `limit`. `Err` says, in words for the user
     /// and scrubbed, why the endpoint will not grade: nothing answers, no answer in time,
     /// the key is refused, or the server fails. Any other answer (a server that lists no
-    /// models at this path, say) means the endpoint is there: grading will tell the rest.
+    /// models at this path, say, or one busy for a moment with a 429, which grading's own
+    /// retries wait out) means the endpoint is there: grading will tell the rest.
     pub async fn check(&self, limit: Duration) -> Result<(), String> {
         let url = self.endpoint.url("models");
         let scrub = |s: String| crate::scrub::server_text(&s, super::errors::MESSAGE_MAX);
@@ -30,10 +31,10 @@ impl Client {
             }
         };
         let status = resp.status().as_u16();
-        if !(status >= 500 || matches!(status, 401 | 403 | 429)) {
+        if !(status >= 500 || matches!(status, 401 | 403)) {
             return Ok(());
         }
-        let (bytes, _) = read_capped(&mut resp, LISTING_MAX.min(super::ERROR_BODY_MAX)).await.unwrap_or_default();
+        let (bytes, _) = read_capped(&mut resp, ERROR_BODY_MAX).await.unwrap_or_default();
         Err(scrub(format!("it answered {status}: {}", error_message(&String::from_utf8_lossy(&bytes)))))
     }
 }
