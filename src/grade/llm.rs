@@ -510,3 +510,32 @@ fn empty(asked: &Asked<'_>) -> Grade {
     };
     Grade::graded(&asked.rubric, a)
 }
+
+#[cfg(test)]
+mod load_tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::llm::{Endpoint, Limits};
+
+    /// The load doctor predicts from is the prompt that would really be sent and the room
+    /// a grading really asks for, not figures of its own.
+    #[test]
+    fn a_gradings_load_is_the_rendered_prompt_and_the_reply_room() {
+        let bank = crate::bank::Bank::embedded().unwrap();
+        let q = bank.get("gil").unwrap();
+        let asked = Asked { id: &q.id, prompt: &q.prompt, reference: &q.reference_answer, rubric: q.rubric() };
+        let client =
+            Client::new(Endpoint::new("http://127.0.0.1:9/v1", None).unwrap(), Limits::default(), Arc::new(|_| {}));
+        let g = LlmGrader::new(client, "plain-model".into(), Prompts::embedded(), ModeCache::fresh(None));
+        let (prompt, reply) = g.load(&asked, "An answer.").unwrap();
+        // The nonce a real grading draws is sixteen hex digits, as the estimate's is.
+        let messages = g.messages(&asked, "An answer.", "0123456789abcdef").unwrap();
+        let chars: usize = messages.iter().map(|m| m.content.chars().count()).sum();
+        assert_eq!(prompt, chars.div_ceil(CHARS_PER_TOKEN) as u64);
+        assert_eq!(reply, u64::from(max_tokens(&asked.rubric, false)));
+        // A model that thinks first is given, and so predicted, more room.
+        let thinking = LlmGrader::new(g.client.clone(), "qwen3-8b".into(), Prompts::embedded(), ModeCache::fresh(None));
+        assert_eq!(thinking.load(&asked, "An answer.").unwrap().1, u64::from(max_tokens(&asked.rubric, true)));
+    }
+}
