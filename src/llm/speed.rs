@@ -161,7 +161,8 @@ impl Client {
         };
         let body = serde_json::to_value(&request).map_err(|e| LlmError::BadReply(e.to_string()))?;
         let started = Instant::now();
-        let text = self.send("chat/completions", Some(&body), reply_cap(REPLY_TOKENS), deadline).await?;
+        let text =
+            self.send(self.endpoint.url("chat/completions"), Some(&body), reply_cap(REPLY_TOKENS), deadline).await?;
         let elapsed = started.elapsed();
         let wire: WireReply = serde_json::from_str(&text)
             .map_err(|e| LlmError::BadReply(format!("the reply is not a chat completion ({e})")).scrubbed())?;
