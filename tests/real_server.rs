@@ -35,17 +35,74 @@ fn grill(dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Out
     child.wait_with_output().unwrap()
 }
 
+/// Runs grill with `first` on stdin, waits until its output shows `marker`, stays idle for
+/// `idle`, then sends `second` and closes stdin: a user who pauses before answering.
+fn grill_paced(
+    dir: &std::path::Path,
+    args: &[&str],
+    first: &str,
+    marker: &str,
+    idle: std::time::Duration,
+    second: &str,
+) -> std::process::Output {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_grill"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("GRILL_TRANSCRIPTS_DIR", dir.join("transcripts"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = {
+        let seen = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(first.as_bytes()).unwrap();
+    while !String::from_utf8_lossy(&seen.lock().unwrap()).contains(marker) {
+        assert!(child.try_wait().unwrap().is_none(), "grill ended before showing {marker:?}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    std::thread::sleep(idle);
+    stdin.write_all(second.as_bytes()).unwrap();
+    drop(stdin);
+    let mut out = child.wait_with_output().unwrap();
+    reader.join().unwrap();
+    out.stdout = seen.lock().unwrap().clone();
+    out
+}
+
 #[test]
 #[ignore = "needs llama.cpp's server: eval \"$(scripts/real-server-up)\", then cargo test -- --ignored"]
 fn a_scripted_session_is_graded_by_llama_cpp_and_doctor_agrees() {
     let url = server();
     let dir = tempfile::tempdir().unwrap();
     let model = "smollm2-135m-instruct";
-    let answers = "The GIL is a mutex in CPython, so only one thread executes bytecode at a time. It exists because \
-                   reference counting is not atomic. Blocking I/O releases it, so threads help I/O bound work, while \
-                   CPU bound work needs multiprocessing.\n---\nBecause += is several bytecodes, a thread switch can \
-                   land between the read and the write, so I protect the counter with a lock.\n";
-    let out = grill(
+    let first = "The GIL is a mutex in CPython, so only one thread executes bytecode at a time. It exists because \
+                 reference counting is not atomic. Blocking I/O releases it, so threads help I/O bound work, while \
+                 CPU bound work needs multiprocessing.\n---\n";
+    let second = "Because += is several bytecodes, a thread switch can land between the read and the write, so I \
+                  protect the counter with a lock.\n";
+    // The follow-up is answered after 15 s of quiet, longer than the server keeps an idle
+    // connection open: grill must not call the closed connection a fault.
+    let out = grill_paced(
         dir.path(),
         &[
             "--base-url",
@@ -60,11 +117,15 @@ fn a_scripted_session_is_graded_by_llama_cpp_and_doctor_agrees() {
             "--follow-ups",
             "1",
         ],
-        answers,
+        first,
+        "── Follow-up on gil",
+        std::time::Duration::from_secs(15),
+        second,
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(!stderr.contains("warning"), "an idle connection closed by the server is no fault:\n{stderr}");
 
     let file = std::fs::read_dir(dir.path().join("transcripts")).unwrap().next().unwrap().unwrap().path();
     let t: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
@@ -110,6 +171,57 @@ fn a_scripted_session_is_graded_by_llama_cpp_and_doctor_agrees() {
     let structured = doc["checks"].as_array().unwrap().iter().find(|c| c["name"] == "structured output").unwrap();
     assert_eq!(structured["ok"], true);
     assert!(structured["detail"].as_str().unwrap().starts_with("json_schema works"), "{doc}");
+
+    // Doctor predicts the wait from the server's own timings and checks its context.
+    let out = grill(dir.path(), &["--base-url", &url, "--model", model, "--timeout", "900", "doctor"], "");
+    let text = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{text}");
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("no {name} line in:\n{text}"))
+            .to_string()
+    };
+    let speed = line("speed");
+    assert!(speed.starts_with("✓") && speed.contains(" per grade on this model"), "{speed}");
+    let context = line("context");
+    assert!(context.starts_with("✓ context            8192 tokens (llama.cpp's /props)"), "{context}");
+}
+
+#[test]
+#[ignore = "needs llama.cpp's server: eval \"$(scripts/real-server-up)\", then cargo test -- --ignored"]
+fn a_prompt_longer_than_the_servers_context_ends_ungraded_with_its_reason() {
+    let url = server();
+    let dir = tempfile::tempdir().unwrap();
+    // About 17,000 tokens of answer, twice the server's 8192-token context.
+    let answer = "Threads share one interpreter lock, so only one runs bytecode at a time. ".repeat(1000);
+    let file = dir.path().join("answer.txt");
+    std::fs::write(&file, &answer).unwrap();
+    let out = grill(
+        dir.path(),
+        &[
+            "--base-url",
+            &url,
+            "--model",
+            "smollm2-135m-instruct",
+            "--timeout",
+            "900",
+            "grade",
+            "--question",
+            "gil",
+            "--answer-file",
+            file.to_str().unwrap(),
+            "--json",
+        ],
+        "",
+    );
+    let g: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    eprintln!("{g:#}");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(g["status"], "ungraded");
+    let reason = g["reason"].as_str().unwrap();
+    assert!(reason.contains("exceeds the available context size"), "the server's own reason: {reason}");
+    assert!(reason.contains("--ctx-size"), "and what to raise: {reason}");
 }
 
 #[test]
