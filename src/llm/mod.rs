@@ -13,11 +13,12 @@ pub mod errors;
 pub mod modes;
 pub mod ollama;
 pub mod protocol;
+pub mod stream;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 
 use crate::config::Secret;
 pub use deadline::Deadline;
@@ -119,6 +120,20 @@ const BYTES_PER_TOKEN: usize = 16;
 /// envelope (logprobs, reasoning) still fits.
 pub fn reply_cap(max_tokens: u32) -> usize {
     (max_tokens as usize * BYTES_PER_TOKEN + (16 << 10)).max(256 << 10)
+}
+
+/// How many times its text a streamed reply may take on the wire: every token comes in
+/// its own event, an envelope of a hundred to three hundred bytes around a few bytes of
+/// text. Only the text is held; this bounds what is read.
+const STREAM_ENVELOPE: usize = 64;
+
+/// The most of a streamed reply read for a request of `max_tokens`.
+pub fn stream_cap(max_tokens: u32) -> usize {
+    stream_cap_for(reply_cap(max_tokens))
+}
+
+fn stream_cap_for(reply_cap: usize) -> usize {
+    reply_cap.saturating_mul(STREAM_ENVELOPE)
 }
 
 /// The most of a reply's text kept: what `max_tokens` tokens can honestly take.
@@ -226,6 +241,37 @@ impl Client {
         deadline: &Deadline,
     ) -> Result<String, LlmError> {
         let url = self.endpoint.url(path);
+        let mut resp = self.open(&url, body, cap, deadline).await?;
+        self.read_whole(&url, &mut resp, cap, deadline).await
+    }
+
+    /// The body of a 2xx reply, at most `cap` bytes.
+    async fn read_whole(
+        &self,
+        url: &str,
+        resp: &mut reqwest::Response,
+        cap: usize,
+        deadline: &Deadline,
+    ) -> Result<String, LlmError> {
+        let (bytes, whole) =
+            read_capped(resp, cap).await.map_err(|e| self.transport_error(url, e, deadline).scrubbed())?;
+        if !whole {
+            return Err(LlmError::TooLarge { url: url.to_string(), limit: cap }.scrubbed());
+        }
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Sends one request, retrying spurious failures while `deadline` allows; returns a
+    /// 2xx reply with its body still to read (refused at once when it says it is over
+    /// `cap` bytes). Errors come back scrubbed.
+    async fn open(
+        &self,
+        url: &str,
+        body: Option<&serde_json::Value>,
+        cap: usize,
+        deadline: &Deadline,
+    ) -> Result<reqwest::Response, LlmError> {
+        let url = url.to_string();
         let mut attempt = 0;
         let mut last: Option<String> = None;
         loop {
@@ -243,17 +289,10 @@ impl Client {
                     let status = resp.status();
                     let retry_after = resp.headers().get(RETRY_AFTER).and_then(parse_retry_after);
                     if status.is_success() {
-                        let too_large = || LlmError::TooLarge { url: url.clone(), limit: cap }.scrubbed();
                         if resp.content_length().is_some_and(|n| n > cap as u64) {
-                            return Err(too_large());
+                            return Err(LlmError::TooLarge { url: url.clone(), limit: cap }.scrubbed());
                         }
-                        let (bytes, whole) = read_capped(&mut resp, cap)
-                            .await
-                            .map_err(|e| self.transport_error(&url, e, deadline).scrubbed())?;
-                        if !whole {
-                            return Err(too_large());
-                        }
-                        return Ok(String::from_utf8_lossy(&bytes).into_owned());
+                        return Ok(resp);
                     }
                     // Only the message is used: a prefix of the body holds it.
                     let (bytes, _) = read_capped(&mut resp, ERROR_BODY_MAX).await.unwrap_or_default();
@@ -342,10 +381,89 @@ impl Client {
     /// One chat completion, within `deadline`; the reply's text comes back scrubbed and
     /// cut to what `max_tokens` tokens can take.
     pub async fn chat(&self, request: &ChatRequest, deadline: &Deadline) -> Result<ChatReply, LlmError> {
-        let body = serde_json::to_value(request).expect("a request always serialises");
-        let text = self.send("chat/completions", Some(&body), reply_cap(request.max_tokens), deadline).await?;
-        let reply = ChatReply::parse(&text).map_err(|e| LlmError::BadReply(e).scrubbed())?;
+        self.chat_streaming(request, deadline, &mut |_| {}).await
+    }
+
+    /// [`Client::chat`], telling `on_text` the reply's text so far each time a streamed
+    /// reply grows. That text is unscrubbed, for a parser to read, never to be shown; the
+    /// reply returned is scrubbed as ever. A request with `stream` set that a server
+    /// answers whole (not every server streams) is read whole, and `on_text` is not told.
+    pub async fn chat_streaming(
+        &self,
+        request: &ChatRequest,
+        deadline: &Deadline,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<ChatReply, LlmError> {
+        let mut body = serde_json::to_value(request).expect("a request always serialises");
+        if request.stream {
+            // Without it, a streamed reply comes without its token counts.
+            body["stream_options"] = serde_json::json!({"include_usage": true});
+        }
+        let url = self.endpoint.url("chat/completions");
+        let cap = reply_cap(request.max_tokens);
+        let mut resp = self.open(&url, Some(&body), stream_cap(request.max_tokens), deadline).await?;
+        let content_type = resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let reply = if stream::is_event_stream(content_type) {
+            self.read_stream(&url, &mut resp, cap, deadline, on_text).await?
+        } else {
+            let text = self.read_whole(&url, &mut resp, cap, deadline).await?;
+            ChatReply::parse(&text).map_err(|e| LlmError::BadReply(e).scrubbed())?
+        };
         Ok(reply.scrubbed(content_cap(request.max_tokens)))
+    }
+
+    /// Reads a streamed reply as its events arrive, within the same deadline as a whole
+    /// one (the request's time-out covers its body). The text is capped as a whole
+    /// reply's is, and the envelopes around it at [`stream_cap`], so no stream costs more
+    /// memory than a reply.
+    async fn read_stream(
+        &self,
+        url: &str,
+        resp: &mut reqwest::Response,
+        cap: usize,
+        deadline: &Deadline,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<ChatReply, LlmError> {
+        let too_large = || LlmError::TooLarge { url: url.to_string(), limit: cap }.scrubbed();
+        let fault = |f: stream::Fault| match f {
+            stream::Fault::TooLarge => too_large(),
+            stream::Fault::Bad(why) => LlmError::BadReply(why).scrubbed(),
+        };
+        let mut parser = stream::SseParser::new(cap);
+        let mut reply = stream::Assembly::new(cap);
+        let mut read = 0usize;
+        let limit = stream_cap_for(cap);
+        loop {
+            let chunk = match resp.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(match self.transport_error(url, e, deadline) {
+                        t @ LlmError::Timeout { .. } => t.scrubbed(),
+                        // Cut in the middle: like a stream that ends without its terminator,
+                        // what came is not a whole reply, and asking again may do better.
+                        other => {
+                            LlmError::BadReply(format!("the stream broke off before its end ({other})")).scrubbed()
+                        }
+                    });
+                }
+            };
+            read += chunk.len();
+            if read > limit {
+                return Err(LlmError::TooLarge { url: url.to_string(), limit }.scrubbed());
+            }
+            let mut grew = false;
+            for event in parser.feed(&chunk).map_err(fault)? {
+                grew |= reply.push(&event).map_err(fault)?;
+            }
+            if grew {
+                on_text(reply.content());
+            }
+        }
+        if let Some(event) = parser.finish() {
+            reply.push(&event).map_err(fault)?;
+        }
+        reply.finish().map_err(fault)
     }
 }
 
