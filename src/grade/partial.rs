@@ -86,35 +86,37 @@ pub fn complete_points(text: &str) -> Vec<PointVerdict> {
     points
 }
 
-/// Where the JSON starts: the first `{` after any `<think>` block, found the way
-/// [`super::reply::extract_json`] finds it. `None` while the model is still thinking, or
-/// has not begun.
+/// Where the JSON starts: the first `{` after any `<think>` blocks. `None` while the
+/// model is still thinking, or has not begun.
+///
+/// Decided by the text before that `{` alone, so that what comes later never moves it
+/// (and never takes back a point already shown). A `</think>` written after it, by a
+/// model whose template opened the block itself, is therefore not seen here: thinking
+/// that holds a whole `key_points` object may then show points the final parse (which
+/// sees the whole reply) does not use. The grade screen is the word either way.
 fn json_start(text: &str) -> Option<usize> {
+    const OPEN: &str = "<think>";
     const CLOSE: &str = "</think>";
     let mut from = 0;
     loop {
         let rest = text[from..].trim_start();
         let at = text.len() - rest.len();
-        if rest.starts_with("<think>") {
+        if rest.starts_with(OPEN) {
             from = at + rest.find(CLOSE)? + CLOSE.len();
-        } else if !rest.is_empty() && "<think>".starts_with(rest) {
+        } else if !rest.is_empty() && OPEN.starts_with(rest) {
             // The opening tag itself is still arriving.
             return None;
         } else {
             break;
         }
     }
-    let rest = &text[from..];
-    if let Some(close) = rest.find(CLOSE) {
-        // A block opened later, or opened by the model's template (only its close is
-        // written): everything up to the close is thinking, braces and all.
-        from += close + CLOSE.len();
-    } else if let Some(open) = rest.find("<think>")
-        && rest.find('{').is_none_or(|brace| open < brace)
-    {
-        return None;
+    let brace = from + text[from..].find('{')?;
+    // A block opened after some prose: the JSON comes after its close.
+    if let Some(open) = text[from..brace].find(OPEN) {
+        let after = from + open + text[from + open..].find(CLOSE)? + CLOSE.len();
+        return text[after..].find('{').map(|b| after + b);
     }
-    text[from..].find('{').map(|brace| from + brace)
+    Some(brace)
 }
 
 /// The index of the `"` that closes a string whose text starts at `from`.
@@ -226,9 +228,13 @@ Here is the grade:
             complete_points("<think>{\"key_points\": {\"a\": {\"evidence\": [], \"verdict\": \"met\"}}}").is_empty()
         );
         assert!(complete_points("<thi").is_empty());
-        // A template that opened the thinking itself: only the close is seen.
-        let t = "so {\"key_points\": {\"a\": {\"verdict\": \"met\"}}}</think>{\"key_points\": {\"a\": {\"verdict\": \"missed\"}";
+        assert!(complete_points("Sure. <think>{\"key_points\": {\"a\": {\"verdict\": \"met\"}}}").is_empty());
+        let t = "Sure. <think>{}</think> {\"key_points\": {\"a\": {\"verdict\": \"missed\"}";
         assert_eq!(summary(&complete_points(t)), [("a".to_string(), Verdict::Missed, None)]);
+        // Braces before a close with no opening tag are read: only the text before the JSON
+        // decides where it starts, so what is shown is never taken back.
+        let t = "so {\"key_points\": {\"a\": {\"verdict\": \"met\"}}}</think>{\"key_points\": {}}";
+        assert_eq!(summary(&complete_points(t)), [("a".to_string(), Verdict::Met, None)]);
         // An object nested deeper than a point's is not one.
         assert!(complete_points(r#"{"other": {"key_points": {"a": {"verdict": "met"}}}}"#).is_empty());
         assert!(complete_points(r#"{"red_flags": {"a": {"verdict": "met"}}, "key_points": {}}"#).is_empty());
