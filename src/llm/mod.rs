@@ -127,12 +127,9 @@ pub fn reply_cap(max_tokens: u32) -> usize {
 /// text. Only the text is held; this bounds what is read.
 const STREAM_ENVELOPE: usize = 64;
 
-/// The most of a streamed reply read for a request of `max_tokens`.
-pub fn stream_cap(max_tokens: u32) -> usize {
-    stream_cap_for(reply_cap(max_tokens))
-}
-
-fn stream_cap_for(reply_cap: usize) -> usize {
+/// The most of a streamed reply read, envelopes and all, where a whole reply is read up
+/// to `reply_cap`.
+fn stream_cap(reply_cap: usize) -> usize {
     reply_cap.saturating_mul(STREAM_ENVELOPE)
 }
 
@@ -241,11 +238,12 @@ impl Client {
         deadline: &Deadline,
     ) -> Result<String, LlmError> {
         let url = self.endpoint.url(path);
-        let mut resp = self.open(&url, body, cap, deadline).await?;
+        let mut resp = self.open(&url, body, deadline).await?;
         self.read_whole(&url, &mut resp, cap, deadline).await
     }
 
-    /// The body of a 2xx reply, at most `cap` bytes.
+    /// The body of a 2xx reply, at most `cap` bytes: refused unread when it says it is
+    /// larger.
     async fn read_whole(
         &self,
         url: &str,
@@ -253,6 +251,9 @@ impl Client {
         cap: usize,
         deadline: &Deadline,
     ) -> Result<String, LlmError> {
+        if resp.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(LlmError::TooLarge { url: url.to_string(), limit: cap }.scrubbed());
+        }
         let (bytes, whole) =
             read_capped(resp, cap).await.map_err(|e| self.transport_error(url, e, deadline).scrubbed())?;
         if !whole {
@@ -262,13 +263,11 @@ impl Client {
     }
 
     /// Sends one request, retrying spurious failures while `deadline` allows; returns a
-    /// 2xx reply with its body still to read (refused at once when it says it is over
-    /// `cap` bytes). Errors come back scrubbed.
+    /// 2xx reply with its body still to read. Errors come back scrubbed.
     async fn open(
         &self,
         url: &str,
         body: Option<&serde_json::Value>,
-        cap: usize,
         deadline: &Deadline,
     ) -> Result<reqwest::Response, LlmError> {
         let url = url.to_string();
@@ -289,9 +288,6 @@ impl Client {
                     let status = resp.status();
                     let retry_after = resp.headers().get(RETRY_AFTER).and_then(parse_retry_after);
                     if status.is_success() {
-                        if resp.content_length().is_some_and(|n| n > cap as u64) {
-                            return Err(LlmError::TooLarge { url: url.clone(), limit: cap }.scrubbed());
-                        }
                         return Ok(resp);
                     }
                     // Only the message is used: a prefix of the body holds it.
@@ -401,7 +397,7 @@ impl Client {
         }
         let url = self.endpoint.url("chat/completions");
         let cap = reply_cap(request.max_tokens);
-        let mut resp = self.open(&url, Some(&body), stream_cap(request.max_tokens), deadline).await?;
+        let mut resp = self.open(&url, Some(&body), deadline).await?;
         let content_type = resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
         let reply = if stream::is_event_stream(content_type) {
             self.read_stream(&url, &mut resp, cap, deadline, on_text).await?
@@ -432,7 +428,10 @@ impl Client {
         let mut parser = stream::SseParser::new(cap);
         let mut reply = stream::Assembly::new(cap);
         let mut read = 0usize;
-        let limit = stream_cap_for(cap);
+        let limit = stream_cap(cap);
+        if resp.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(LlmError::TooLarge { url: url.to_string(), limit }.scrubbed());
+        }
         loop {
             let chunk = match resp.chunk().await {
                 Ok(Some(chunk)) => chunk,
@@ -505,6 +504,15 @@ mod tests {
     /// by: the client must stop reading near the cap and hang up. Returns how many body
     /// bytes the server managed to hand over.
     fn streaming_server(total: usize) -> (u16, std::thread::JoinHandle<usize>) {
+        flooding_server(total, "application/json", vec![b' '; 64 << 10])
+    }
+
+    /// A server sending `chunk` again and again as a body of type `content_type`.
+    fn flooding_server(
+        total: usize,
+        content_type: &'static str,
+        chunk: Vec<u8>,
+    ) -> (u16, std::thread::JoinHandle<usize>) {
         use std::io::{Read, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -512,11 +520,10 @@ mod tests {
             let (mut sock, _) = listener.accept().unwrap();
             let mut request = [0u8; 64 << 10];
             let _ = sock.read(&mut request);
-            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+            let head = format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ntransfer-encoding: chunked\r\n\r\n");
             if sock.write_all(head.as_bytes()).is_err() {
                 return 0;
             }
-            let chunk = vec![b' '; 64 << 10];
             let size = format!("{:x}\r\n", chunk.len());
             let mut sent = 0;
             while sent < total {
@@ -537,6 +544,34 @@ mod tests {
     #[test]
     fn a_streamed_flood_is_refused_after_about_the_cap() {
         let (port, served) = streaming_server(500 << 20);
+        let (err, sent) = chat_with(port, served, false);
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the reply from http://127.0.0.1:{port}/v1/chat/completions is larger than 256 KiB, the most grill \
+                 reads for it; it was refused"
+            )
+        );
+        // What the sockets' buffers hold on top of the cap, not the 500 MB on offer.
+        assert!(sent < 32 << 20, "the server handed over {sent} bytes");
+    }
+
+    #[test]
+    fn a_flood_of_events_is_refused_at_the_text_cap_and_a_flood_of_comments_at_the_stream_cap() {
+        let event = format!("data: {}\n\n", serde_json::json!({"choices": [{"delta": {"content": "x".repeat(1000)}}]}));
+        let (port, served) = flooding_server(500 << 20, "text/event-stream", event.repeat(64).into_bytes());
+        let (err, sent) = chat_with(port, served, true);
+        assert!(err.to_string().contains("is larger than 256 KiB"), "{err}");
+        assert!(sent < 32 << 20, "the server handed over {sent} bytes");
+        let (port, served) = flooding_server(500 << 20, "text/event-stream", b": keep-alive\n\n".repeat(4096));
+        let (err, sent) = chat_with(port, served, true);
+        assert!(err.to_string().contains("is larger than 16 MiB"), "{err}");
+        assert!(sent < 64 << 20, "the server handed over {sent} bytes");
+    }
+
+    /// One chat request to the server on `port`; its error, and how many bytes the server
+    /// managed to hand over before the client hung up.
+    fn chat_with(port: u16, served: std::thread::JoinHandle<usize>, stream: bool) -> (LlmError, usize) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let endpoint = Endpoint::new(&format!("http://127.0.0.1:{port}/v1"), None).unwrap();
         let client = Client::new(endpoint, Limits::default(), Arc::new(|_| {}));
@@ -548,21 +583,12 @@ mod tests {
             frequency_penalty: None,
             seed: None,
             response_format: None,
-            stream: false,
+            stream,
         };
         let err = rt.block_on(client.chat(&request, &Deadline::after(Duration::from_secs(60)))).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "the reply from http://127.0.0.1:{port}/v1/chat/completions is larger than 256 KiB, the most grill \
-                 reads for it; it was refused"
-            )
-        );
         drop(client);
         drop(rt);
-        let sent = served.join().unwrap();
-        // What the sockets' buffers hold on top of the cap, not the 500 MB on offer.
-        assert!(sent < 32 << 20, "the server handed over {sent} bytes");
+        (err, served.join().unwrap())
     }
 
     #[test]
