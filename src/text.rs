@@ -1,5 +1,7 @@
-//! Text as the offline grader sees it: words folded to a canonical form, grouped into
-//! segments (sentences, list fragments, code) and clauses, and cues matched against them.
+//! Text as the offline grader sees it: words folded to a canonical form (compound
+//! identifiers also read as their words), grouped into segments (sentences, list
+//! fragments, lines of code and their comments) and clauses, and cues matched against
+//! them.
 //! It stands apart from both of its users, the bank (which checks that every cue parses)
 //! and the offline grader (which matches them), so neither imports the other.
 //!
@@ -58,15 +60,18 @@ const FILLER_WORDS: &[&str] = &[
 
 /// The content words of `tokens` reduced to a rough root ("released", "releases" and
 /// "releasing" all become "releas"), for comparing what a sentence says with what a key
-/// point says. Coarser than cue folding, which bank authors rely on to be exact.
+/// point says. Coarser than cue folding, which bank authors rely on to be exact. The
+/// words inside a compound identifier count too: `run_in_executor` says "executor" as
+/// much as a sentence that spells it out.
 pub fn content_roots(tokens: &[Token]) -> Vec<String> {
-    let mut out: Vec<String> = tokens
-        .iter()
-        .filter(|t| {
-            t.raw.len() > 1 && t.raw.chars().all(|c| c.is_alphanumeric()) && !t.raw.chars().all(|c| c.is_ascii_digit())
+    let words =
+        tokens.iter().flat_map(|t| std::iter::once((&t.stem, &t.raw)).chain(t.parts.iter().map(|(s, r)| (s, r))));
+    let mut out: Vec<String> = words
+        .filter(|(_, raw)| {
+            raw.len() > 1 && raw.chars().all(|c| c.is_alphanumeric()) && !raw.chars().all(|c| c.is_ascii_digit())
         })
-        .filter(|t| !FUNCTION_WORDS.contains(&t.raw.as_str()) && !FILLER_WORDS.contains(&t.raw.as_str()))
-        .map(|t| root(&t.stem))
+        .filter(|(_, raw)| !FUNCTION_WORDS.contains(&raw.as_str()) && !FILLER_WORDS.contains(&raw.as_str()))
+        .map(|(stem, _)| root(stem))
         .collect();
     out.sort_unstable();
     out.dedup();
@@ -100,6 +105,9 @@ pub struct Token {
     pub raw: String,
     /// Which clause of its segment the token is in.
     pub clause: usize,
+    /// The words inside a compound identifier (`ProcessPoolExecutor`: process, pool,
+    /// executor), folded like tokens as (stem, raw); empty for a plain word.
+    pub parts: Vec<(String, String)>,
 }
 
 /// What kind of text a segment is.
@@ -122,6 +130,9 @@ pub struct Segment {
     pub tokens: Vec<Token>,
     /// What it reads as.
     pub kind: SegmentKind,
+    /// Code that does something (a call, an assignment, a definition, a `with`, a test)
+    /// rather than naming something (an import, a bare name, printed output).
+    pub statement: bool,
 }
 
 /// One word of a cue.
@@ -159,19 +170,33 @@ impl Cue {
         (!words.is_empty()).then_some(Cue { words })
     }
 
-    /// Every position in `tokens` where the cue starts.
+    /// Every position in `tokens` where the cue starts: as a run of tokens, or as a run
+    /// of the words inside one compound identifier (then it spans that one token).
     pub fn find_in(&self, tokens: &[Token]) -> Vec<usize> {
-        if tokens.len() < self.words.len() {
-            return Vec::new();
-        }
-        (0..=tokens.len() - self.words.len())
+        (0..tokens.len())
             .filter(|&start| {
-                self.words.iter().zip(&tokens[start..]).all(|(w, t)| match w {
-                    CueWord::Exact(s) => &t.stem == s,
-                    CueWord::Prefix(p) => t.raw.starts_with(p.as_str()),
-                })
+                let run = tokens.len() - start >= self.words.len()
+                    && self.words.iter().zip(&tokens[start..]).all(|(w, t)| w.matches(&t.stem, &t.raw));
+                run || self.inside(&tokens[start])
             })
             .collect()
+    }
+
+    /// Whether the cue's words occur in a row among the words inside a compound
+    /// identifier, short of all of them: `process pool` in `ProcessPoolExecutor`. (All
+    /// of them is the identifier itself, which matches as a token.)
+    fn inside(&self, t: &Token) -> bool {
+        let n = self.words.len();
+        n < t.parts.len()
+            && t.parts.windows(n).any(|win| self.words.iter().zip(win).all(|(w, (stem, raw))| w.matches(stem, raw)))
+    }
+
+    /// How many tokens a match starting at `start` spans: one when it is inside an
+    /// identifier rather than a run of tokens.
+    pub fn span_at(&self, tokens: &[Token], start: usize) -> usize {
+        let run = tokens.len() - start >= self.words.len()
+            && self.words.iter().zip(&tokens[start..]).all(|(w, t)| w.matches(&t.stem, &t.raw));
+        if run { self.words.len() } else { 1 }
     }
 
     /// Every place where the cue occurs with up to `gap` other words between two of its
@@ -187,6 +212,9 @@ impl Cue {
         let mut out = Vec::new();
         for start in 0..tokens.len() {
             if !matches(&self.words[0], &tokens[start]) {
+                if self.inside(&tokens[start]) {
+                    out.push((start, 1));
+                }
                 continue;
             }
             let mut at = start;
@@ -202,11 +230,6 @@ impl Cue {
         }
         out
     }
-
-    /// How many words the cue spans.
-    pub fn len(&self) -> usize {
-        self.words.len()
-    }
 }
 
 /// Whether the word at `at` is negated by a negation shortly before it in its clause.
@@ -216,10 +239,21 @@ pub fn is_negated(tokens: &[Token], at: usize) -> bool {
     (from..at).any(|i| tokens[i].clause == clause && negates(tokens, i))
 }
 
+impl CueWord {
+    fn matches(&self, stem: &str, raw: &str) -> bool {
+        match self {
+            CueWord::Exact(s) => stem == s,
+            CueWord::Prefix(p) => raw.starts_with(p.as_str()),
+        }
+    }
+}
+
 /// A raw lexical piece: a run of word characters or of operator characters.
 #[derive(Debug)]
 struct Piece {
     text: String,
+    /// The text as written, case kept: where a CamelCase identifier splits.
+    orig: String,
     start: usize,
     end: usize,
     is_word: bool,
@@ -248,15 +282,23 @@ fn scan(s: &str) -> Vec<Piece> {
             _ if apostrophe_in_word => {
                 let p = cur.as_mut().expect("checked above");
                 p.text.push('\'');
+                p.orig.push('\'');
                 p.end = i + c.len_utf8();
             }
             (Some(w), Some(p)) if p.is_word == w => {
                 p.text.extend(c.to_lowercase());
+                p.orig.push(c);
                 p.end = i + c.len_utf8();
             }
             (Some(w), _) => {
                 out.extend(cur.take());
-                cur = Some(Piece { text: c.to_lowercase().collect(), start: i, end: i + c.len_utf8(), is_word: w });
+                cur = Some(Piece {
+                    text: c.to_lowercase().collect(),
+                    orig: c.to_string(),
+                    start: i,
+                    end: i + c.len_utf8(),
+                    is_word: w,
+                });
             }
             (None, _) => out.extend(cur.take()),
         }
@@ -334,14 +376,56 @@ pub fn tokenize(s: &str) -> Vec<Token> {
             clause += 1;
         }
         last_end = p.end;
-        for (stem, raw) in p.folded() {
+        let folded = p.folded();
+        let parts: Vec<(String, String)> = if folded.len() == 1 && p.is_word {
+            identifier_parts(&p.orig).into_iter().map(|w| (stem(&w), w)).collect()
+        } else {
+            Vec::new()
+        };
+        for (stem, raw) in folded {
             if CLAUSE_BREAKERS.contains(&stem.as_str()) {
                 clause += 1;
             }
-            tokens.push(Token { stem, raw, clause });
+            tokens.push(Token { stem, raw, clause, parts: parts.clone() });
         }
     }
     tokens
+}
+
+/// The words of a compound identifier, lowercase: `ProcessPoolExecutor` gives process,
+/// pool, executor; `call_soon_threadsafe` gives call, soon, threadsafe; `HTTPServer`
+/// gives http, server. Nothing for a plain word. Code names things by joining words, so
+/// a cue written as words should find them inside a name.
+pub fn identifier_parts(ident: &str) -> Vec<String> {
+    let ident = ident.trim_matches('_');
+    if !ident.starts_with(char::is_alphabetic) {
+        return Vec::new();
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for chunk in ident.split('_').filter(|c| !c.is_empty()) {
+        let chars: Vec<char> = chunk.chars().collect();
+        let mut cur = String::new();
+        for (i, &c) in chars.iter().enumerate() {
+            let prev = i.checked_sub(1).map(|j| chars[j]);
+            let next = chars.get(i + 1);
+            // A capital starts a word after a small letter or digit ("poolExecutor"), or
+            // ends a run of capitals when a small letter follows ("HTTPServer").
+            let boundary = c.is_uppercase()
+                && prev.is_some_and(|p| {
+                    p.is_lowercase()
+                        || p.is_ascii_digit()
+                        || (p.is_uppercase() && next.is_some_and(|n| n.is_lowercase()))
+                });
+            if boundary && !cur.is_empty() {
+                parts.push(std::mem::take(&mut cur));
+            }
+            cur.extend(c.to_lowercase());
+        }
+        if !cur.is_empty() {
+            parts.push(cur);
+        }
+    }
+    if parts.len() < 2 { Vec::new() } else { parts }
 }
 
 fn is_code_line(line: &str) -> bool {
@@ -403,7 +487,7 @@ fn is_bullet(line: &str) -> bool {
 }
 
 fn classify_prose(tokens: &[Token]) -> SegmentKind {
-    let words = tokens.iter().filter(|t| t.stem.chars().next().is_some_and(char::is_alphanumeric)).count();
+    let words = tokens.iter().filter(|t| t.stem.starts_with(char::is_alphanumeric)).count();
     let function = tokens.iter().filter(|t| FUNCTION_WORDS.contains(&t.raw.as_str())).count();
     if words >= 5 && function >= 2 && function * 4 >= words { SegmentKind::Prose } else { SegmentKind::Fragment }
 }
@@ -420,16 +504,13 @@ pub fn segments(answer: &str) -> Vec<Segment> {
             let tokens = tokenize(&sentence);
             if !tokens.is_empty() {
                 let kind = classify_prose(&tokens);
-                out.push(Segment { text: sentence, tokens, kind });
+                out.push(Segment { text: sentence, tokens, kind, statement: false });
             }
         }
         prose.clear();
     };
     let flush_code = |code: &mut String, out: &mut Vec<Segment>| {
-        let tokens = tokenize(code);
-        if !tokens.is_empty() {
-            out.push(Segment { text: code.trim().to_string(), tokens, kind: SegmentKind::Code });
-        }
+        out.extend(code_segments(code));
         code.clear();
     };
 
@@ -463,6 +544,97 @@ pub fn segments(answer: &str) -> Vec<Segment> {
     flush_code(&mut code, &mut out);
     flush_prose(&mut prose, &mut out);
     out
+}
+
+/// A block of code as segments: one per line of code, and one per comment. A comment is
+/// the writer explaining the line beside it in words, so it reads as a sentence when it
+/// has a few words and one function word (comments are terse); a shorter one labels the
+/// code and counts with it.
+fn code_segments(code: &str) -> Vec<Segment> {
+    let mut out = Vec::new();
+    for line in code.lines() {
+        let (body, comment) = split_comment(line);
+        let tokens = tokenize(body);
+        if !tokens.is_empty() {
+            out.push(Segment {
+                text: body.trim().to_string(),
+                tokens,
+                kind: SegmentKind::Code,
+                statement: is_statement(body),
+            });
+        }
+        let Some(comment) = comment else { continue };
+        let text = comment.trim_start_matches('#').trim();
+        let tokens = tokenize(text);
+        if tokens.is_empty() {
+            continue;
+        }
+        let words = tokens.iter().filter(|t| t.stem.starts_with(char::is_alphanumeric)).count();
+        let function = tokens.iter().filter(|t| FUNCTION_WORDS.contains(&t.raw.as_str())).count();
+        let kind = if words >= 3 && function >= 1 { SegmentKind::Prose } else { SegmentKind::Code };
+        out.push(Segment { text: text.to_string(), tokens, kind, statement: false });
+    }
+    out
+}
+
+/// A line of code and its `#` comment, if any: the first `#` outside a string literal.
+fn split_comment(line: &str) -> (&str, Option<&str>) {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match quote {
+            Some(_) if escaped => escaped = false,
+            Some(_) if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if c == '#' => return (&line[..i], Some(&line[i..])),
+            None => {}
+        }
+    }
+    (line, None)
+}
+
+/// Whether a line of code does something: defines, assigns, calls, tests, enters a
+/// context, awaits, returns or raises. An import, a bare name or a line of printed output
+/// only names things, as a list of terms does.
+fn is_statement(line: &str) -> bool {
+    let t = line.trim();
+    let t = t.strip_prefix(">>>").or_else(|| t.strip_prefix("...")).unwrap_or(t).trim();
+    let first = t.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap_or("");
+    if matches!(first, "import" | "from") {
+        return false;
+    }
+    if matches!(
+        first,
+        "def"
+            | "class"
+            | "async"
+            | "await"
+            | "with"
+            | "return"
+            | "raise"
+            | "yield"
+            | "if"
+            | "elif"
+            | "while"
+            | "for"
+            | "assert"
+            | "except"
+            | "lambda"
+            | "global"
+            | "nonlocal"
+            | "del"
+    ) || is_decorator(t)
+    {
+        return true;
+    }
+    let chars: Vec<char> = t.chars().collect();
+    let assigns = chars.iter().enumerate().any(|(i, &c)| {
+        c == '=' && chars.get(i + 1) != Some(&'=') && !i.checked_sub(1).is_some_and(|j| "=<>!".contains(chars[j]))
+    });
+    let calls = chars.windows(2).any(|w| (w[0].is_alphanumeric() || w[0] == '_') && w[1] == '(');
+    assigns || calls
 }
 
 /// Sentence boundaries: `.`, `!` or `?` followed by white space or the end.
@@ -555,7 +727,8 @@ mod tests {
              ```python\nimport sys\nprint(sys.getswitchinterval())\n```\n",
         );
         let kinds: Vec<SegmentKind> = segs.iter().map(|s| s.kind).collect();
-        assert_eq!(kinds, [SegmentKind::Prose, SegmentKind::Fragment, SegmentKind::Code]);
+        // A block of code is a segment per line.
+        assert_eq!(kinds, [SegmentKind::Prose, SegmentKind::Fragment, SegmentKind::Code, SegmentKind::Code]);
     }
 
     #[test]
@@ -577,6 +750,65 @@ mod tests {
         assert_eq!(roots("it is a lot of the way"), Vec::<String>::new());
         assert_eq!(roots("a cache, caches, caching"), ["cach"]);
         assert_eq!(roots("wait 10 ms"), ["ms", "wait"]);
+        assert_eq!(roots("call loop.run_in_executor"), ["call", "executor", "loop", "run"]);
+    }
+
+    #[test]
+    fn compound_identifiers_match_cues_written_as_words() {
+        assert_eq!(identifier_parts("ProcessPoolExecutor"), ["process", "pool", "executor"]);
+        assert_eq!(identifier_parts("call_soon_threadsafe"), ["call", "soon", "threadsafe"]);
+        assert_eq!(identifier_parts("HTTPServer"), ["http", "server"]);
+        assert_eq!(identifier_parts("__set_name__"), ["set", "name"]);
+        assert!(identifier_parts("lock").is_empty());
+        assert!(identifier_parts("10_000").is_empty());
+        assert_eq!(hits("process pool", "with ProcessPoolExecutor() as pool:"), 1);
+        assert_eq!(hits("executor", "loop.run_in_executor(None, f)"), 1);
+        assert_eq!(hits("threadsafe", "loop.call_soon_threadsafe(cb)"), 1);
+        // The identifier itself still matches whole, and a cue running past it still does.
+        assert_eq!(hits("processpoolexecutor", "ProcessPoolExecutor()"), 1);
+        assert_eq!(hits("catch cancellederror and continue", "catch CancelledError and continue"), 1);
+        // All of an identifier's words as a cue is the identifier, not a phrase inside it.
+        assert_eq!(hits("pool executor", "PoolExecutor"), 0);
+        // A word inside a name matches a whole word only.
+        assert_eq!(hits("lock", "BlockingIOError"), 0);
+    }
+
+    #[test]
+    fn code_is_split_into_lines_and_comments() {
+        let segs = segments(
+            "```python\n\
+             from concurrent.futures import ProcessPoolExecutor\n\
+             with ProcessPoolExecutor() as pool:  # runs in a worker process\n\
+             \x20   pool.map(f, xs)  # fan out\n\
+             URL = \"http://x/#top\"\n\
+             ```",
+        );
+        let seen: Vec<(&str, SegmentKind, bool)> =
+            segs.iter().map(|s| (s.text.as_str(), s.kind, s.statement)).collect();
+        assert_eq!(
+            seen,
+            [
+                ("from concurrent.futures import ProcessPoolExecutor", SegmentKind::Code, false),
+                ("with ProcessPoolExecutor() as pool:", SegmentKind::Code, true),
+                // A comment of a few words is a sentence; a shorter one labels its line.
+                ("runs in a worker process", SegmentKind::Prose, false),
+                ("pool.map(f, xs)", SegmentKind::Code, true),
+                ("fan out", SegmentKind::Code, false),
+                // A `#` inside a string starts no comment.
+                ("URL = \"http://x/#top\"", SegmentKind::Code, true),
+            ]
+        );
+        for (line, statement) in [
+            ("if x is None:", true),
+            ("counter += 1", true),
+            (">>> a == b", false),
+            ("True False", false),
+            ("print(a is b)", true),
+            ("import threading", false),
+            ("@functools.wraps(func)", true),
+        ] {
+            assert_eq!(is_statement(line), statement, "{line}");
+        }
     }
 
     #[test]

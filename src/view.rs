@@ -168,11 +168,12 @@ fn clean(s: &str) -> String {
     scrub::controls(s).into_owned()
 }
 
-/// A grader's label, with the caveat the offline grader always carries.
+/// A grader's label, with the caveat the offline grader always carries: its score says
+/// how much of the rubric an answer covers, never whether what it says is right.
 pub fn grader_label(g: &GraderInfo) -> String {
     match g {
         GraderInfo::Offline { .. } => {
-            "offline grader: key-point coverage from cues, not a model's judgement".to_string()
+            "offline grader: measures key-point coverage from cues, not correctness".to_string()
         }
         GraderInfo::Llm { model, endpoint, .. } => format!("graded by {} at {}", clean(model), clean(endpoint)),
     }
@@ -357,6 +358,14 @@ mod tests {
             ]
         );
         assert_eq!(blocks("```\nopen"), vec![Block { code: true, text: "open".into() }]);
+    }
+
+    #[test]
+    fn the_offline_label_says_it_measures_coverage_not_correctness() {
+        let label = grader_label(&GraderInfo::Offline { version: "1".into() });
+        assert!(label.contains("offline"), "{label}");
+        assert!(label.contains("coverage"), "{label}");
+        assert!(label.contains("not correctness"), "{label}");
     }
 
     fn record(next_step: &str, gaps: &[&str]) -> GradeRecord {

@@ -602,7 +602,12 @@ fn current_transcript(waiting_for_grade: bool) -> Transcript {
         latency_ms: 1200,
         grade: Grade::graded(&q.rubric(), assessment),
         mode: Some(StructuredMode::JsonSchema),
-        usage: Some(Usage { prompt_tokens: 1000, completion_tokens: 200, cached_tokens: Some(900) }),
+        usage: Some(Usage {
+            prompt_tokens: 1000,
+            completion_tokens: 200,
+            cached_tokens: Some(900),
+            ..Usage::default()
+        }),
         server_ms: Some(1100),
         injection: vec![Marker { kind: MarkerKind::FakeVerdict, line: 2, excerpt: "score: 100".into() }],
     };

@@ -7,17 +7,28 @@
 //! point at most, and a key point needs two pieces of evidence to be met. A sentence
 //! that restates a point in other words is evidence too, so a correct answer that avoids
 //! the rubric's vocabulary is not scored like a blank, while an answer that makes no
-//! point and only brushes a few earns nothing for the brushes. It cannot judge whether an
-//! explanation is right, only whether it covers the rubric's points in sentences;
-//! everything it shows is labelled offline.
+//! point and only brushes a few earns nothing for the brushes.
+//!
+//! Code is evidence as well: a line of code that uses what a cue names (a call, a `with`,
+//! a test) weighs like a sentence, the words inside compound names match cues, and
+//! comments are read as sentences, so an answer given as a working snippet is credited
+//! for what it shows; an import or a bare name only names a thing and counts for half.
+//!
+//! A contradicted point is not met: a sentence that states one of the question's red
+//! flags is no evidence for any point, a point whose cues appear in such a sentence is
+//! partial at most, and a sentence restates a point only with the words it says the way
+//! the point does (a word it denies does not restate a point that affirms it).
+//!
+//! It cannot judge whether an explanation is right, only whether it covers the rubric's
+//! points; everything it shows is labelled offline.
 
 use super::{Assessment, Feedback, FlagHit, Grade, PointVerdict, Verdict};
 use crate::bank::Rubric;
-use crate::text::{Cue, Segment, SegmentKind, content_roots, is_negated, segments, tokenize};
+use crate::text::{Cue, Segment, SegmentKind, Token, content_roots, is_negated, segments, tokenize};
 
 /// The offline grader's name and version, recorded in transcripts: a change to its rules
 /// bumps the version, so old grades can be told apart.
-pub const GRADER_VERSION: &str = "offline-5";
+pub const GRADER_VERSION: &str = "offline-6";
 
 /// Share of an answer's words in list fragments above which the answer reads as a list.
 const LIST_SHARE: f64 = 0.6;
@@ -43,7 +54,39 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         notes.push("the answer says the candidate does not know".to_string());
         return missed_everything(rubric, notes);
     }
+    // Every sentence that states a red flag, and which flag.
+    let flag_hits: Vec<Vec<usize>> = rubric
+        .red_flags
+        .iter()
+        .map(|f| {
+            let mut at: Vec<usize> = find_cues_spread(&f.cues, &segs, FLAG_CUE_GAP)
+                .into_iter()
+                .filter(|h| !reported(&segs[h.segment], h.start))
+                .map(|h| h.segment)
+                .collect();
+            at.dedup();
+            at
+        })
+        .collect();
+    let contradicting: Vec<usize> = {
+        let mut v: Vec<usize> = flag_hits.iter().flatten().copied().collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
     let mut found: Vec<Vec<Hit>> = rubric.key_points.iter().map(|k| find_cues(&k.cues, &segs)).collect();
+    // A sentence that states one of the question's misconceptions uses the point's words
+    // to say something false about it: it is no evidence for the point, and the answer
+    // that says it has shown it does not know which holds, so the point is partial at
+    // most however well it is stated elsewhere.
+    let contradicted: Vec<bool> = found
+        .iter_mut()
+        .map(|hits| {
+            let before = hits.len();
+            hits.retain(|h| contradicting.binary_search(&h.segment).is_err());
+            hits.len() < before
+        })
+        .collect();
     let stuffed = unpack_packed_sentences(&segs, &mut found);
     let fragment_words: usize = segs
         .iter()
@@ -51,30 +94,36 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
         .filter(|(i, s)| s.kind == SegmentKind::Fragment || stuffed.contains(i))
         .map(|(_, s)| s.tokens.len())
         .sum();
-    let list_like = words >= 6 && fragment_words as f64 >= LIST_SHARE * words as f64;
+    // Code that does something is never a list of terms, so its words weigh against the
+    // fragments: an answer given mostly as working code is not zeroed as a list.
+    let code_words: usize = segs.iter().filter(|s| s.statement).map(|s| s.tokens.len()).sum();
+    let list_like = words >= 6 && fragment_words as f64 >= LIST_SHARE * (words + code_words) as f64;
     if list_like {
         notes.push(
             "reads as a list of terms rather than an explanation: terms outside sentences earn no credit".to_string(),
         );
     }
 
-    let restated = restatements(rubric, &segs, &stuffed);
+    let skipped: Vec<usize> = stuffed.iter().chain(&contradicting).copied().collect();
+    let restated = restatements(rubric, &segs, &skipped);
     let key_points = rubric
         .key_points
         .iter()
         .zip(&found)
         .zip(&restated)
-        .map(|((k, found), restated)| {
-            // Sentences carry full weight; code shows knowledge but explains nothing, so it
-            // counts like a list of terms.
-            let strong: Vec<&Hit> = found.iter().filter(|h| h.kind == SegmentKind::Prose).collect();
+        .zip(&contradicted)
+        .map(|(((k, found), restated), &contradicted)| {
+            // Sentences carry full weight, and so does code that uses what the cue names (a
+            // call, a `with`, a test): using a thing correctly shows it as well as saying
+            // it. A name that is only mentioned (an import, a bare term) counts for half.
+            let strong: Vec<&Hit> = found.iter().filter(|h| h.kind == SegmentKind::Prose || h.statement).collect();
             let strong_cues = distinct(strong.iter().map(|h| h.cue));
             let weak_cues = if list_like { 0 } else { distinct(found.iter().map(|h| h.cue)) - strong_cues };
             // A sentence restating the point in other words weighs like a cue in a sentence:
             // a correct answer in its own words is still an explanation.
             let restatements = restated.iter().map(|&(_, w)| w).sum::<f64>().min(2.0);
             let value = strong_cues as f64 + 0.5 * weak_cues as f64 + restatements;
-            let verdict = if value >= 2.0 && (strong_cues >= 1 || restatements >= 1.0) {
+            let verdict = if value >= 2.0 && (strong_cues >= 1 || restatements >= 1.0) && !contradicted {
                 Verdict::Met
             } else if value >= 1.0 {
                 Verdict::Partial
@@ -98,13 +147,9 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
     let red_flags = rubric
         .red_flags
         .iter()
-        .filter_map(|f| {
-            let found = find_cues_spread(&f.cues, &segs, FLAG_CUE_GAP);
-            found.iter().find(|h| !reported(&segs[h.segment], h.start)).map(|h| h.segment).map(|si| FlagHit {
-                id: f.id.clone(),
-                severity: f.severity,
-                evidence: Some(quote(&segs[si])),
-            })
+        .zip(&flag_hits)
+        .filter_map(|(f, at)| {
+            at.first().map(|&si| FlagHit { id: f.id.clone(), severity: f.severity, evidence: Some(quote(&segs[si])) })
         })
         .collect::<Vec<_>>();
 
@@ -189,7 +234,8 @@ const NEAR_RESTATEMENT: f64 = 1.0;
 /// sentence restates the point whose wording it shares most with (and no other, so one
 /// sentence supports one point), when it shares enough. Words used by more than half of
 /// the points are the question's topic rather than any point's, and do not count.
-fn restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec<Vec<(usize, f64)>> {
+fn restatements(rubric: &Rubric<'_>, segs: &[Segment], skipped: &[usize]) -> Vec<Vec<(usize, f64)>> {
+    let polar: Vec<Polar> = rubric.key_points.iter().map(|k| Polar::of(&tokenize(&k.point))).collect();
     let vocab: Vec<Vec<String>> = rubric.key_points.iter().map(|k| content_roots(&tokenize(&k.point))).collect();
     let topical = (vocab.len() / 2).max(1);
     let weights: Vec<Vec<(&str, f64)>> = vocab
@@ -206,15 +252,14 @@ fn restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec
         .collect();
     let mut out: Vec<Vec<(usize, f64)>> = vec![Vec::new(); vocab.len()];
     for (si, seg) in segs.iter().enumerate() {
-        if seg.kind != SegmentKind::Prose || stuffed.contains(&si) {
+        if seg.kind != SegmentKind::Prose || skipped.contains(&si) {
             continue;
         }
-        let roots = content_roots(&seg.tokens);
+        let said = Polar::of(&seg.tokens);
         let shared: Vec<f64> = weights
             .iter()
-            .map(|ws| {
-                ws.iter().filter(|(w, _)| roots.binary_search_by(|r| r.as_str().cmp(w)).is_ok()).map(|(_, x)| x).sum()
-            })
+            .zip(&polar)
+            .map(|(ws, point)| ws.iter().filter(|(w, _)| said.agrees(point, w)).map(|(_, x)| x).sum())
             .collect();
         let best = shared.iter().copied().fold(0.0, f64::max);
         let at_best: Vec<usize> = (0..shared.len()).filter(|&i| shared[i] == best).collect();
@@ -233,6 +278,32 @@ fn restatements(rubric: &Rubric<'_>, segs: &[Segment], stuffed: &[usize]) -> Vec
         r.sort_by(|a, b| b.1.total_cmp(&a.1));
     }
     out
+}
+
+/// The content words of a text, split into those it affirms and those it denies (under
+/// a negation).
+struct Polar {
+    affirmed: Vec<String>,
+    denied: Vec<String>,
+}
+
+impl Polar {
+    fn of(tokens: &[Token]) -> Polar {
+        let (mut affirmed, mut denied) = (Vec::new(), Vec::new());
+        for (i, t) in tokens.iter().enumerate() {
+            if is_negated(tokens, i) { &mut denied } else { &mut affirmed }.push(t.clone());
+        }
+        Polar { affirmed: content_roots(&affirmed), denied: content_roots(&denied) }
+    }
+
+    /// Whether this text says `word` the way `point` does: a word denied here and
+    /// affirmed in the point ("objects are not freed at once" against a point about
+    /// objects freed at once) shares nothing with it, while a point that itself denies
+    /// something ("has no hook") is restated by a sentence that denies it too.
+    fn agrees(&self, point: &Polar, word: &str) -> bool {
+        let has = |v: &[String]| v.binary_search_by(|r| r.as_str().cmp(word)).is_ok();
+        (has(&self.affirmed) && has(&point.affirmed)) || (has(&self.denied) && has(&point.denied))
+    }
 }
 
 /// Phrases that report a claim in order to reject it ("people think X, but ..."): a
@@ -287,7 +358,7 @@ fn reported(seg: &Segment, at: usize) -> bool {
     REPORTING.iter().any(|c| !c.find_in(before).is_empty())
         || SETTING_ASIDE.iter().any(|c| {
             c.find_in(before).into_iter().any(|start| {
-                let end = start + c.len();
+                let end = start + c.span_at(before, start);
                 at - end <= SETTING_ASIDE_WINDOW
                     && seg.tokens.get(at).is_some_and(|t| t.clause == seg.tokens[end - 1].clause)
             })
@@ -301,6 +372,8 @@ struct Hit {
     start: usize,
     len: usize,
     kind: SegmentKind,
+    /// Found in a line of code that does something.
+    statement: bool,
 }
 
 /// Every non-negated place where one of `cues` occurs. Where two cues overlap (as
@@ -321,8 +394,10 @@ fn find_cues_spread(cues: &[String], segs: &[Segment], gap: usize) -> Vec<Hit> {
         let Some(cue) = Cue::parse(cue) else { continue };
         for (si, seg) in segs.iter().enumerate() {
             for (start, len) in cue.find_spread(&seg.tokens, gap) {
-                if !is_negated(&seg.tokens, start) {
-                    hits.push(Hit { cue: ci, segment: si, start, len, kind: seg.kind });
+                // In code `not` is an operator in an expression (`if x is not None`), not the
+                // writer denying what follows.
+                if seg.statement || !is_negated(&seg.tokens, start) {
+                    hits.push(Hit { cue: ci, segment: si, start, len, kind: seg.kind, statement: seg.statement });
                 }
             }
         }
@@ -572,6 +647,87 @@ mod tests {
         assert_eq!(verdicts(spread), [Verdict::Partial; 3]);
     }
 
+    /// A rubric about running CPU-bound work, for answers given as code.
+    fn parallel_rubric() -> (Vec<KeyPoint>, Vec<RedFlag>) {
+        let kp = |id: &str, point: &str, cues: &[&str]| KeyPoint {
+            id: id.into(),
+            point: point.into(),
+            weight: 1,
+            cues: cues.iter().map(|s| s.to_string()).collect(),
+        };
+        (
+            vec![
+                kp(
+                    "processes",
+                    "CPU-bound work goes to separate processes.",
+                    &["process pool", "multiprocessing", "separate process*"],
+                ),
+                kp("none-check", "Sentinels are compared by identity.", &["is none", "is not none", "sentinel*"]),
+                kp("threads", "Threads help while waiting on I/O.", &["worker thread", "i/o-bound", "blocking i/o"]),
+            ],
+            vec![RedFlag {
+                id: "threads-for-cpu".into(),
+                point: "says threads speed up CPU-bound work".into(),
+                severity: Severity::Critical,
+                cues: vec!["threads speed up cpu-bound work".into()],
+            }],
+        )
+    }
+
+    fn verdicts_of(rubric: (Vec<KeyPoint>, Vec<RedFlag>), answer: &str) -> Vec<Verdict> {
+        let (k, f) = rubric;
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        assess(&r, answer).key_points.iter().map(|v| v.verdict).collect()
+    }
+
+    #[test]
+    fn names_and_calls_in_code_are_evidence() {
+        let v = |a: &str| verdicts_of(parallel_rubric(), a);
+        // Using the pool is as good as saying its name in a sentence, and the words of a
+        // compound name count.
+        let code = "```python\nwith ProcessPoolExecutor() as pool:\n    results = pool.map(crunch, chunks)\n\
+                    if results is None:\n    raise RuntimeError\n```";
+        assert_eq!(v(code), [Verdict::Partial, Verdict::Partial, Verdict::Missed]);
+        let more = format!("{code}\nEach chunk runs in a separate process, so the cores are all busy.");
+        assert_eq!(v(&more)[0], Verdict::Met);
+        // `is not None` in code is a test, not a denial.
+        let not_none =
+            "```python\nwith ProcessPoolExecutor() as pool:\n    if value is not None:\n        use(value)\n```";
+        assert_eq!(v(not_none), [Verdict::Partial, Verdict::Partial, Verdict::Missed]);
+        // An import only names a thing: half as much as using it.
+        let (k, f) = parallel_rubric();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let threads = "I/O-bound work waits on blocking I/O, and a worker thread does that well.";
+        let import = format!("{threads}\n```python\nfrom concurrent.futures import ProcessPoolExecutor\n```");
+        assert_eq!(assess(&r, &import).key_points[0].verdict, Verdict::Missed);
+        let used = format!("{threads}\n```python\nex = ProcessPoolExecutor()\n```");
+        assert_eq!(assess(&r, &used).key_points[0].verdict, Verdict::Partial);
+    }
+
+    #[test]
+    fn a_comment_in_code_is_read_as_a_sentence() {
+        let v = |a: &str| verdicts_of(parallel_rubric(), a);
+        let code = "```python\ndef fetch(url):\n    return urlopen(url).read()  # blocking I/O, runs in a worker thread\n\
+                    with ThreadPoolExecutor() as ex:\n    pages = list(ex.map(fetch, urls))\n```";
+        assert_eq!(v(code)[2], Verdict::Met);
+    }
+
+    #[test]
+    fn an_answer_given_as_code_is_never_zeroed_as_a_list() {
+        let (k, f) = parallel_rubric();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        // One terse summary line (packed with three points' cues) and the code showing it.
+        let answer = "Process pool for CPU, worker thread for blocking I/O, sentinels by is None.\n\
+                      ```python\nwith ProcessPoolExecutor() as pool:\n    totals = pool.map(crunch, chunks)\n\
+                      MISSING = object()\nif cached is None:\n    cached = load()\n```";
+        let a = assess(&r, answer);
+        assert!(a.notes.iter().all(|n| !n.contains("list of terms")), "{:?}", a.notes);
+        assert!(a.key_points.iter().any(|v| v.verdict != Verdict::Missed));
+        // The same summary alone is a list of terms.
+        let a = assess(&r, "Process pool, worker thread, blocking I/O, sentinels, is None, multiprocessing.");
+        assert!(a.notes.iter().any(|n| n.contains("list of terms")), "{:?}", a.notes);
+    }
+
     #[test]
     fn empty_dont_know_and_off_topic_score_zero() {
         assert_eq!(score_of(""), 0);
@@ -615,6 +771,56 @@ mod tests {
         // Setting aside reaches a few words only: a claim further on is still made.
         let a = assess(&r, "Instead of a long story, the truth is simple: there is only a garbage collector.");
         assert_eq!(a.red_flags.len(), 1);
+    }
+
+    #[test]
+    fn a_sentence_stating_a_red_flag_is_no_evidence() {
+        let (k, f) = rubric_parts();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        // The cycles point's cues, in a sentence that states the misconception.
+        let wrong = "Honestly there is only a garbage collector with generations that finds every reference cycle. \
+                     Small objects come from pymalloc, which carves arenas out of a private heap.";
+        let a = assess(&r, wrong);
+        assert_eq!(a.red_flags.len(), 1);
+        assert_eq!(a.key_points[1].verdict, Verdict::Missed, "{:?}", a.key_points[1]);
+        // The same cues in a sentence of their own are evidence.
+        let right = "The cyclic collector works in generations and finds every reference cycle. \
+                     Small objects come from pymalloc, which carves arenas out of a private heap.";
+        assert_eq!(assess(&r, right).key_points[1].verdict, Verdict::Met);
+    }
+
+    #[test]
+    fn a_point_stated_and_contradicted_is_partial_at_most() {
+        let (k, f) = rubric_parts();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let both = format!("{STRONG} Still, there is only a garbage collector that frees reference cycles.");
+        let a = assess(&r, &both);
+        assert_eq!(a.key_points[1].verdict, Verdict::Partial);
+        // Points the misconception does not touch keep their verdicts.
+        assert_eq!(a.key_points[2].verdict, Verdict::Met);
+        assert_eq!(assess(&r, STRONG).key_points[1].verdict, Verdict::Met);
+    }
+
+    #[test]
+    fn a_denied_word_does_not_restate_a_point_that_affirms_it() {
+        let kp = |id: &str, point: &str, cues: &[&str]| KeyPoint {
+            id: id.into(),
+            point: point.into(),
+            weight: 1,
+            cues: cues.iter().map(|s| s.to_string()).collect(),
+        };
+        let k = [
+            kp("freed", "Objects are freed the moment their count of references drops to zero.", &["refcount*"]),
+            kp("hook", "The identity test has no hook and cannot be overridden.", &["is operator"]),
+            kp("pymalloc", "Small allocations come from pools carved out of larger arenas.", &["pymalloc", "arena*"]),
+        ];
+        let r = Rubric { testing: "", key_points: &k, red_flags: &[] };
+        let met = "Small objects come from pymalloc, which carves arenas out of pools.";
+        let verdict = |a: &str, i: usize| assess(&r, &format!("{met} {a}")).key_points[i].verdict;
+        assert_eq!(verdict("The memory is freed, and the count drops to zero.", 0), Verdict::Partial);
+        assert_eq!(verdict("The memory is not freed, and the count never drops to zero.", 0), Verdict::Missed);
+        // A point that denies something is restated by a sentence that denies it too.
+        assert_eq!(verdict("Identity has no hook, so a class cannot override it.", 1), Verdict::Partial);
     }
 
     #[test]

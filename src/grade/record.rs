@@ -86,11 +86,23 @@ pub struct Usage {
     /// Prompt tokens served from the server's prompt cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cached_tokens: Option<u64>,
+    /// Milliseconds spent loading the model before this request (Ollama).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_ms: Option<u64>,
+    /// Milliseconds the server spent on the request, loading included (Ollama).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_ms: Option<u64>,
 }
 
 impl From<crate::llm::Usage> for Usage {
     fn from(u: crate::llm::Usage) -> Usage {
-        Usage { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, cached_tokens: u.cached_tokens }
+        Usage {
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+            cached_tokens: u.cached_tokens,
+            load_ms: u.load_ms,
+            total_ms: u.total_ms,
+        }
     }
 }
 
@@ -132,9 +144,18 @@ mod tests {
             assert_eq!(serde_json::to_string(&ours).unwrap(), serde_json::to_string(&m).unwrap());
             assert_eq!(ours.name(), m.name());
         }
-        let u = crate::llm::Usage { prompt_tokens: 9, completion_tokens: 2, cached_tokens: Some(8) };
+        // A transcript written before the durations were recorded still loads.
+        let old: Usage = serde_json::from_str(r#"{"prompt_tokens":9,"completion_tokens":2}"#).unwrap();
+        assert_eq!((old.load_ms, old.total_ms), (None, None));
+        let u = crate::llm::Usage {
+            prompt_tokens: 9,
+            completion_tokens: 2,
+            cached_tokens: Some(8),
+            load_ms: Some(6100),
+            total_ms: Some(7200),
+        };
         assert_eq!(serde_json::to_string(&Usage::from(u)).unwrap(), serde_json::to_string(&u).unwrap());
-        let u = crate::llm::Usage { cached_tokens: None, ..u };
+        let u = crate::llm::Usage { cached_tokens: None, load_ms: None, total_ms: None, ..u };
         assert_eq!(serde_json::to_string(&Usage::from(u)).unwrap(), r#"{"prompt_tokens":9,"completion_tokens":2}"#);
     }
 }

@@ -214,6 +214,9 @@ async fn choose(settings: &Settings, depth: Depth, notify: Notify, log: &mut Log
     };
     log.ok("endpoint", format!("{base} ({how})"));
     let client = Client::new(endpoint, limits(settings), notify);
+    if matches!(found, Found::Ollama { .. }) {
+        client.assume_ollama();
+    }
 
     // The listing is asked for only when it decides something: the model to use (none is
     // configured, and no Ollama named its newest), or, for doctor, whether the server

@@ -50,6 +50,22 @@ pub enum LlmError {
     /// The reply could not be used.
     #[error("unusable reply: {0}")]
     BadReply(String),
+    /// The server read far less of the prompt than was sent: it cut the prompt to fit its
+    /// context window, so a grade would judge part of the question.
+    #[error(
+        "the server read only {read} tokens of a {sent_bytes}-byte prompt: it cut the prompt to fit its context \
+         window, so the answer was not graded"
+    )]
+    Truncated {
+        /// Prompt tokens the server reported.
+        read: u64,
+        /// Bytes of prompt sent.
+        sent_bytes: usize,
+        /// The context, in tokens, that would hold the prompt and the reply.
+        needed: u32,
+        /// Whether the server is Ollama (its fix differs).
+        ollama: bool,
+    },
 }
 
 impl LlmError {
@@ -67,6 +83,15 @@ impl LlmError {
                 Some("the server sent far more than a grading needs: check the model and the server".into())
             }
             LlmError::BadReply(_) => None,
+            LlmError::Truncated { needed, ollama: true, .. } => Some(format!(
+                "raise Ollama's context to at least {needed} tokens: start it with OLLAMA_CONTEXT_LENGTH={needed}, \
+                 or add `PARAMETER num_ctx {needed}` to the model's Modelfile; a model trained on a shorter \
+                 context cannot hold this prompt"
+            )),
+            LlmError::Truncated { needed, ollama: false, .. } => Some(format!(
+                "raise the server's context size to at least {needed} tokens (llama.cpp: --ctx-size {needed}; \
+                 vLLM: --max-model-len {needed})"
+            )),
         }
     }
 
@@ -91,6 +116,7 @@ impl LlmError {
             },
             LlmError::TooLarge { url, limit } => LlmError::TooLarge { url: server_text(&url, URL_MAX), limit },
             LlmError::BadReply(why) => LlmError::BadReply(server_text(&why, BAD_REPLY_MAX)),
+            t @ LlmError::Truncated { .. } => t,
         }
     }
 
@@ -103,6 +129,7 @@ impl LlmError {
             LlmError::TooLarge { .. } => false,
             LlmError::Status { status, .. } => *status == 429 || *status >= 500,
             LlmError::BadReply(_) => false,
+            LlmError::Truncated { .. } => false,
         }
     }
 }

@@ -1,7 +1,8 @@
-//! The one HTTP client for OpenAI-compatible endpoints: chat completions with time-outs,
-//! retries (exponential backoff with jitter, `Retry-After` honoured) on connection
-//! errors, 429 and 5xx, and never on other 4xx; model listing; Ollama discovery; and the
-//! per-endpoint memory of which structured-output mode works.
+//! The one HTTP client for OpenAI-compatible endpoints and Ollama: chat completions with
+//! time-outs, retries (exponential backoff with jitter, `Retry-After` honoured) on
+//! connection errors, 429 and 5xx, and never on other 4xx; model listing; Ollama discovery
+//! and its native chat API; the per-endpoint memory of which structured-output mode
+//! works; and the refusal of a reply to a prompt the server cut.
 //!
 //! A server is not trusted: every body is read in chunks up to a cap (a reply larger than
 //! a grading could need is refused, never held in memory), one [`Deadline`] bounds all the
@@ -15,7 +16,7 @@ pub mod ollama;
 pub mod protocol;
 pub mod stream;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
@@ -179,6 +180,44 @@ fn parse_retry_after(v: &HeaderValue) -> Option<Duration> {
 /// Receives a line for the user: retries and similar notices.
 pub type Notify = Arc<dyn Fn(String) + Send + Sync>;
 
+/// Which chat API an endpoint speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Api {
+    /// Not yet known: asked on the first chat.
+    Unknown,
+    /// Ollama's native `/api/chat`.
+    Ollama,
+    /// OpenAI-compatible `/chat/completions`.
+    OpenAi,
+}
+
+/// Model loading shorter than this is not worth a line.
+const LOAD_NOTICE: Duration = Duration::from_secs(1);
+
+/// Bytes of prompt per token below which a server's prompt count means the prompt was
+/// cut. Tokenizers run at 3.5 to 4.5 bytes a token on English, code and JSON, and at
+/// fewer on other scripts; only odd text (long runs of one character) packs more than 6
+/// into a token, and grill's own instructions and rubric, ordinary prose, are most of
+/// every prompt. Chat templates add tokens, never remove them. So an honest count is
+/// above bytes/6, while a prompt cut to a 4096-token window falls below it once the
+/// prompt is over 24 KiB: a cut is missed only when it is small, and a whole prompt is
+/// never refused. A count of 0 (a server that reports none) is not taken as a cut.
+const TRUNCATED_BYTES_PER_TOKEN: usize = 6;
+
+/// `Err` when `reply` reports reading far fewer prompt tokens than `request` holds: the
+/// server cut the prompt to fit its context, and a grade of what is left would judge
+/// part of the question.
+fn check_prompt(request: &ChatRequest, reply: &ChatReply, ollama: bool) -> Result<(), LlmError> {
+    let sent_bytes: usize = request.messages.iter().map(|m| m.content.len()).sum();
+    let read = reply.usage.map_or(0, |u| u.prompt_tokens);
+    let least = (sent_bytes / TRUNCATED_BYTES_PER_TOKEN) as u64;
+    if read == 0 || read >= least {
+        return Ok(());
+    }
+    let needed = ollama::context_for(&request.messages, request.max_tokens).div_ceil(1024) * 1024;
+    Err(LlmError::Truncated { read, sent_bytes, needed, ollama })
+}
+
 /// The client. Cheap to clone; connections are pooled.
 #[derive(Clone)]
 pub struct Client {
@@ -187,6 +226,8 @@ pub struct Client {
     pub endpoint: Endpoint,
     limits: Limits,
     notify: Notify,
+    /// Which chat API the endpoint speaks, shared by the clones.
+    api: Arc<Mutex<Api>>,
 }
 
 impl Client {
@@ -198,7 +239,31 @@ impl Client {
             .user_agent(concat!("grill/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("a client with these settings always builds");
-        Client { http, endpoint, limits, notify }
+        Client { http, endpoint, limits, notify, api: Arc::new(Mutex::new(Api::Unknown)) }
+    }
+
+    /// Marks the endpoint as Ollama (found by the discovery probe), so the first chat
+    /// need not ask.
+    pub fn assume_ollama(&self) {
+        self.set_api(Api::Ollama);
+    }
+
+    fn set_api(&self, api: Api) {
+        if let Ok(mut a) = self.api.lock() {
+            *a = api;
+        }
+    }
+
+    /// Whether the endpoint is Ollama: known, or asked once with `GET /api/version`.
+    async fn is_ollama(&self) -> bool {
+        let known = self.api.lock().map_or(Api::OpenAi, |a| *a);
+        let api = match known {
+            Api::Unknown if ollama::answers_version(ollama::root(&self.endpoint.base_url)).await => Api::Ollama,
+            Api::Unknown => Api::OpenAi,
+            other => other,
+        };
+        self.set_api(api);
+        api == Api::Ollama
     }
 
     fn auth(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
@@ -232,12 +297,11 @@ impl Client {
     /// body of a 2xx reply, at most `cap` bytes. Errors come back scrubbed.
     async fn send(
         &self,
-        path: &str,
+        url: String,
         body: Option<&serde_json::Value>,
         cap: usize,
         deadline: &Deadline,
     ) -> Result<String, LlmError> {
-        let url = self.endpoint.url(path);
         let mut resp = self.open(&url, body, deadline).await?;
         self.read_whole(&url, &mut resp, cap, deadline).await
     }
@@ -326,6 +390,20 @@ impl Client {
                 "check the API key in GRILL_API_KEY or OPENAI_API_KEY (`grill config` shows where it comes from)"
                     .into(),
             ),
+            // llama.cpp: "the request exceeds the available context size"; vLLM and OpenAI:
+            // "maximum context length is N tokens".
+            400 | 413
+                if lower.contains("context")
+                    && (lower.contains("exceed")
+                        || lower.contains("maximum context")
+                        || lower.contains("too long")) =>
+            {
+                Some(
+                    "the prompt does not fit the server's context window: raise its context size (llama.cpp: \
+                     --ctx-size N; vLLM: --max-model-len N; Ollama: OLLAMA_CONTEXT_LENGTH=N)"
+                        .into(),
+                )
+            }
             404 | 400
                 if lower.contains("model")
                     && (lower.contains("not found")
@@ -370,12 +448,14 @@ impl Client {
 
     /// The models the server lists at `/models`.
     pub async fn models(&self, deadline: &Deadline) -> Result<Vec<String>, LlmError> {
-        let body = self.send("models", None, LISTING_MAX, deadline).await?;
+        let body = self.send(self.endpoint.url("models"), None, LISTING_MAX, deadline).await?;
         Ok(protocol::model_names(&body))
     }
 
     /// One chat completion, within `deadline`; the reply's text comes back scrubbed and
-    /// cut to what `max_tokens` tokens can take.
+    /// cut to what `max_tokens` tokens can take. Ollama is asked through its native API
+    /// (falling back to the OpenAI-compatible one where `/api/chat` is not found). A reply
+    /// to a prompt the server cut is refused: see [`LlmError::Truncated`].
     pub async fn chat(&self, request: &ChatRequest, deadline: &Deadline) -> Result<ChatReply, LlmError> {
         self.chat_streaming(request, deadline, &mut |_| {}).await
     }
@@ -383,8 +463,33 @@ impl Client {
     /// [`Client::chat`], telling `on_text` the reply's text so far each time a streamed
     /// reply grows. That text is unscrubbed, for a parser to read, never to be shown; the
     /// reply returned is scrubbed as ever. A request with `stream` set that a server
-    /// answers whole (not every server streams) is read whole, and `on_text` is not told.
+    /// answers whole (not every server streams; Ollama's native API is asked for a whole
+    /// reply) is read whole, and `on_text` is not told.
     pub async fn chat_streaming(
+        &self,
+        request: &ChatRequest,
+        deadline: &Deadline,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<ChatReply, LlmError> {
+        let ollama = self.is_ollama().await;
+        let reply = if ollama {
+            match self.ollama_chat(request, deadline).await {
+                // Not Ollama's own API after all (a proxy, say): a missing model is
+                // Ollama's to report, anything else missing means another server.
+                Err(LlmError::Status { status: 404, message, .. }) if !message.to_lowercase().contains("model") => {
+                    self.set_api(Api::OpenAi);
+                    self.openai_chat(request, deadline, on_text).await?
+                }
+                other => other?,
+            }
+        } else {
+            self.openai_chat(request, deadline, on_text).await?
+        };
+        check_prompt(request, &reply, ollama)?;
+        Ok(reply)
+    }
+
+    async fn openai_chat(
         &self,
         request: &ChatRequest,
         deadline: &Deadline,
@@ -463,6 +568,19 @@ impl Client {
             reply.push(&event).map_err(fault)?;
         }
         reply.finish().map_err(fault)
+    }
+
+    /// `POST /api/chat`, not streamed. Model loading is told apart from grading.
+    async fn ollama_chat(&self, request: &ChatRequest, deadline: &Deadline) -> Result<ChatReply, LlmError> {
+        let body = serde_json::to_value(ollama::Chat::from_request(request)).expect("a request always serialises");
+        let url = format!("{}/api/chat", ollama::root(&self.endpoint.base_url));
+        let text = self.send(url, Some(&body), reply_cap(request.max_tokens), deadline).await?;
+        let last = ollama::Final::parse(&text).map_err(|e| LlmError::BadReply(e).scrubbed())?;
+        if let Some(load) = last.load_time().filter(|d| *d > LOAD_NOTICE) {
+            let model = crate::scrub::server_text(&request.model, 200);
+            (self.notify)(format!("loading {model} ... {:.1} s", load.as_secs_f64()));
+        }
+        Ok(last.into_reply(None).scrubbed(content_cap(request.max_tokens)))
     }
 }
 
@@ -575,6 +693,8 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let endpoint = Endpoint::new(&format!("http://127.0.0.1:{port}/v1"), None).unwrap();
         let client = Client::new(endpoint, Limits::default(), Arc::new(|_| {}));
+        // The server takes one connection: no probe for Ollama first.
+        client.set_api(Api::OpenAi);
         let request = ChatRequest {
             model: "m".into(),
             messages: vec![Message::user("hi")],
@@ -589,6 +709,48 @@ mod tests {
         drop(client);
         drop(rt);
         (err, served.join().unwrap())
+    }
+
+    fn reply_reading(prompt_tokens: u64) -> ChatReply {
+        ChatReply {
+            model: None,
+            content: "{}".into(),
+            finish_reason: Some("stop".into()),
+            usage: Some(Usage { prompt_tokens, ..Usage::default() }),
+        }
+    }
+
+    #[test]
+    fn a_prompt_count_far_below_the_bytes_sent_is_a_cut_prompt() {
+        let request = ChatRequest {
+            model: "m".into(),
+            messages: vec![Message::system("s".repeat(6000)), Message::user("u".repeat(30_000))],
+            temperature: 0.0,
+            max_tokens: 1308,
+            frequency_penalty: None,
+            seed: None,
+            response_format: None,
+            stream: false,
+        };
+        // 36000 bytes: an honest count is above 6000.
+        assert!(check_prompt(&request, &reply_reading(9000), false).is_ok());
+        assert!(check_prompt(&request, &reply_reading(6000), false).is_ok());
+        assert!(check_prompt(&request, &reply_reading(0), false).is_ok(), "no count is no evidence");
+        let e = check_prompt(&request, &reply_reading(4096), true).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the server read only 4096 tokens of a 36000-byte prompt: it cut the prompt to fit its context window, \
+             so the answer was not graded"
+        );
+        // 12000 + 1308 tokens, rounded up to 1024s.
+        assert_eq!(
+            e.hint().unwrap(),
+            "raise Ollama's context to at least 13312 tokens: start it with OLLAMA_CONTEXT_LENGTH=13312, or add \
+             `PARAMETER num_ctx 13312` to the model's Modelfile; a model trained on a shorter context cannot hold \
+             this prompt"
+        );
+        let e = check_prompt(&request, &reply_reading(4096), false).unwrap_err();
+        assert!(e.hint().unwrap().contains("llama.cpp: --ctx-size 13312"), "{:?}", e.hint());
     }
 
     #[test]

@@ -99,6 +99,12 @@ pub struct Usage {
     /// Prompt tokens served from the server's prompt cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cached_tokens: Option<u64>,
+    /// Milliseconds spent loading the model before this request (Ollama).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_ms: Option<u64>,
+    /// Milliseconds the server spent on the request, loading included (Ollama).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,6 +123,8 @@ impl From<WireUsage> for Usage {
             prompt_tokens: u.prompt_tokens,
             completion_tokens: u.completion_tokens,
             cached_tokens: u.prompt_tokens_details.and_then(|d| d.cached_tokens),
+            load_ms: None,
+            total_ms: None,
         }
     }
 }

@@ -32,7 +32,7 @@ pub fn completion(content: &str) -> Value {
     json!({
         "id": "chatcmpl-1", "object": "chat.completion", "model": "fake-model",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 900, "completion_tokens": 120, "prompt_tokens_details": {"cached_tokens": 640}}
+        "usage": {"prompt_tokens": 2900, "completion_tokens": 120, "prompt_tokens_details": {"cached_tokens": 640}}
     })
 }
 
@@ -123,7 +123,8 @@ fn the_schema_goes_out_in_writing_order_with_key_points_in_rubric_order() {
     fake.mount(Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(ok_reply()));
     let sb = Sandbox::new();
     practise(&sb, &fake.base(), ANSWER, &[]).success();
-    let req = &fake.requests()[0];
+    let reqs = fake.requests();
+    let req = reqs.iter().find(|r| r.url.path().ends_with("/chat/completions")).unwrap();
     let body = std::str::from_utf8(&req.body).unwrap();
     let from = body.find("\"response_format\"").expect("a response_format");
     let schema = &body[from..];

@@ -10,6 +10,7 @@ mod grade;
 mod interview;
 mod learning;
 mod llm;
+mod ollama;
 mod practice;
 mod repl;
 mod review;

@@ -193,7 +193,7 @@ fn the_html_export_holds_the_reference_and_code_blocks_and_escapes_everything() 
         "<pre><code>assert mix(&quot;blue&quot;, &quot;yellow&quot;) &#x3D;&#x3D; &quot;green&quot; and 1 &lt; 2</code></pre>",
         "<h3>Reference answer</h3>\n<div class=\"reference\"><p>Blue and yellow pigments mix to green because each absorbs what the other reflects.</p></div>",
         "<td class=\"met\">✓ met</td>",
-        "<span class=\"score low\">25/100</span>",
+        "<span class=\"score high\">75/100</span>",
     ] {
         assert!(page.contains(part), "missing {part:?} in:\n{page}");
     }

@@ -30,7 +30,7 @@ fn events(content: &str, size: usize, end: bool) -> Vec<String> {
     if end {
         out.push(chunk(json!({}), json!("stop")));
         let usage = json!({"id": "c1", "object": "chat.completion.chunk", "model": "fake-model", "choices": [],
-                           "usage": {"prompt_tokens": 900, "completion_tokens": 321, "prompt_tokens_details": {"cached_tokens": 512}}});
+                           "usage": {"prompt_tokens": 2900, "completion_tokens": 321, "prompt_tokens_details": {"cached_tokens": 512}}});
         out.push(format!("data: {usage}\n\n"));
         out.push("data: [DONE]\n\n".into());
     }
@@ -45,17 +45,22 @@ fn streamed(events: &[String]) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(events.concat(), "text/event-stream")
 }
 
-/// A server on 127.0.0.1 that answers each of `replies` connections with a chunked
+/// A server on 127.0.0.1 that answers each of `replies` chat requests with a chunked
 /// event stream, one event per write (each flushed), so the client reads them as they
-/// come rather than in one piece.
+/// come rather than in one piece. Anything else (the probe for Ollama) gets a 404.
+/// Returns the chat requests' bodies.
 fn trickling_server(replies: Vec<Vec<String>>) -> (String, std::thread::JoinHandle<Vec<String>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://127.0.0.1:{}/v1", listener.local_addr().unwrap().port());
     let served = std::thread::spawn(move || {
         let mut bodies = Vec::new();
-        for events in replies {
-            let (sock, _) = listener.accept().unwrap();
+        let mut replies = replies.into_iter();
+        let mut next = replies.next();
+        while let Some(events) = &next {
+            let (mut sock, _) = listener.accept().unwrap();
             let mut reader = BufReader::new(sock.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
             let mut length = 0;
             loop {
                 let mut line = String::new();
@@ -68,16 +73,20 @@ fn trickling_server(replies: Vec<Vec<String>>) -> (String, std::thread::JoinHand
             }
             let mut body = vec![0; length];
             reader.read_exact(&mut body).unwrap();
+            if !request_line.starts_with("POST /v1/chat/completions ") {
+                let _ = sock.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                continue;
+            }
             bodies.push(String::from_utf8(body).unwrap());
-            let mut sock = sock;
             let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n";
             sock.write_all(head.as_bytes()).unwrap();
-            for e in &events {
+            for e in events {
                 let _ = write!(sock, "{:x}\r\n{e}\r\n", e.len());
                 let _ = sock.flush();
                 std::thread::sleep(std::time::Duration::from_millis(2));
             }
             let _ = sock.write_all(b"0\r\n\r\n");
+            next = replies.next();
         }
         bodies
     });
@@ -129,7 +138,7 @@ fn a_streamed_grade_shows_each_point_before_the_grade_screen() {
     // The usage of the last chunk is what the transcript records.
     let g = &sb.only_transcript()["turns"][0]["grades"][0];
     assert_eq!(g["grade"]["score"], 75);
-    assert_eq!(g["usage"], json!({"prompt_tokens": 900, "completion_tokens": 321, "cached_tokens": 512}));
+    assert_eq!(g["usage"], json!({"prompt_tokens": 2900, "completion_tokens": 321, "cached_tokens": 512}));
 }
 
 #[test]
