@@ -33,6 +33,7 @@ pub fn run(ctx: &Context, args: &InterviewArgs) -> anyhow::Result<ExitStatus> {
     let rt = ctx.runtime()?;
     let chosen = ctx.grader(&rt)?;
     eprintln!("{}", ctx.err_style.dim(&chosen.announcement));
+    let chosen = ctx.start_check(&rt, chosen, std::io::IsTerminal::is_terminal(&std::io::stdin()))?;
     let mut transcript = new_transcript(&bank, &chosen.grader, selection, sel.follow_ups, SessionMode::Interview);
     transcript.time_limit_secs = args.time_limit;
     let session = Session::start(questions, options(sel.follow_ups), transcript, Clock::system())

@@ -108,6 +108,60 @@ impl Context {
         })
     }
 
+    /// Checks a configured endpoint before the first question (see
+    /// [`crate::llm::check`]), when choosing the grader has not already heard from it (a
+    /// model listing, an Ollama probe). When it fails, says so in one line and, in a
+    /// terminal, offers to go on offline or to keep the answers ungraded for `grill regrade
+    /// --pending`; from a script it keeps them ungraded, so that no answer is graded by a
+    /// grader the user did not choose.
+    pub fn start_check(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        chosen: Chosen,
+        interactive: bool,
+    ) -> anyhow::Result<Chosen> {
+        let heard = self.settings.base_url.is_none() || self.settings.model.is_none();
+        let Grader::Llm(llm) = chosen.grader else { return Ok(chosen) };
+        if heard {
+            return Ok(Chosen { grader: Grader::Llm(llm), announcement: chosen.announcement });
+        }
+        let Err(why) = rt.block_on(llm.client.check(crate::llm::check::START_CHECK)) else {
+            return Ok(Chosen { grader: Grader::Llm(llm), announcement: chosen.announcement });
+        };
+        let base = crate::scrub::server_text(&llm.client.endpoint.base_url, 300);
+        let failed = format!("the endpoint {base} failed its check ({why})");
+        let keep = |mut llm: Box<crate::grade::llm::LlmGrader>| {
+            llm.held = Some(format!("not sent: the endpoint {base} failed its check at the start ({why})"));
+            Grader::Llm(llm)
+        };
+        let warning = self.err_style.warn("warning:");
+        if !interactive {
+            eprintln!(
+                "{warning} {failed}: answers are kept ungraded for `grill regrade --pending` (standard input is \
+                 not a terminal, so grill did not ask whether to grade offline instead)"
+            );
+            return Ok(Chosen { grader: keep(llm), announcement: chosen.announcement });
+        }
+        eprintln!("{warning} {failed}.");
+        let options =
+            [('o', "go on with the offline grader"), ('k', "keep answers ungraded for `grill regrade --pending`")];
+        let each: Vec<String> = options.iter().map(|(k, what)| format!("{k}: {what}")).collect();
+        eprintln!("  {}", each.join("; "));
+        Ok(match crate::repl::input::pick("Which?", &options)? {
+            Some('o') => {
+                eprintln!("{}", self.err_style.dim("Grading offline: key-point coverage from the rubric's cues."));
+                Chosen { grader: Grader::Offline, announcement: chosen.announcement }
+            }
+            _ => {
+                eprintln!(
+                    "{}",
+                    self.err_style.dim("Answers are kept ungraded: `grill regrade --pending` grades them.")
+                );
+                Chosen { grader: keep(llm), announcement: chosen.announcement }
+            }
+        })
+    }
+
     /// Grades one answer now: a spinner with elapsed time while a model works, and, in a
     /// terminal, Ctrl-C cancels the grading (the answer is kept as ungraded).
     pub fn grade(

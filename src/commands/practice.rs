@@ -23,6 +23,7 @@ pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
     let rt = ctx.runtime()?;
     let chosen = ctx.grader(&rt)?;
     eprintln!("{}", ctx.err_style.dim(&chosen.announcement));
+    let chosen = ctx.start_check(&rt, chosen, std::io::IsTerminal::is_terminal(&std::io::stdin()))?;
     let transcript = new_transcript(&bank, &chosen.grader, selection, args.follow_ups, SessionMode::Practice);
     let mut session = Session::start(
         questions,

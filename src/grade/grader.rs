@@ -41,6 +41,7 @@ impl Grader {
     pub fn busy_label(&self) -> Option<String> {
         match self {
             Grader::Offline => None,
+            Grader::Llm(g) if g.held.is_some() => None,
             Grader::Llm(g) => Some(format!("grading with {}…", g.model)),
         }
     }
@@ -58,7 +59,7 @@ impl Grader {
 
     /// Whether this grader can write a follow-up question of its own.
     pub fn writes_follow_ups(&self) -> bool {
-        matches!(self, Grader::Llm(_))
+        matches!(self, Grader::Llm(g) if g.held.is_none())
     }
 
     /// One short follow-up question aimed at a missed point, from graders that write

@@ -106,6 +106,9 @@ pub struct LlmGrader {
     thought: std::sync::atomic::AtomicBool,
     /// Grades taken of each answer; with more than one, verdicts are voted.
     pub samples: u32,
+    /// Why answers are not sent at all, when the user chose to keep them for later (the
+    /// endpoint failed its check at start): each is kept ungraded with this reason.
+    pub held: Option<String>,
 }
 
 /// Whether an error says the server does not take this `response_format`.
@@ -134,7 +137,15 @@ fn rejects_mode(e: &LlmError) -> bool {
 impl LlmGrader {
     /// A grader for `model` through `client`, remembering modes in `modes`.
     pub fn new(client: Client, model: String, prompts: Prompts, modes: ModeCache) -> LlmGrader {
-        LlmGrader { client, model, prompts, modes: Mutex::new(modes), thought: Default::default(), samples: 1 }
+        LlmGrader {
+            client,
+            model,
+            prompts,
+            modes: Mutex::new(modes),
+            thought: Default::default(),
+            samples: 1,
+            held: None,
+        }
     }
 
     /// The hash of the templates in use.
@@ -175,6 +186,15 @@ impl LlmGrader {
         });
         let user = self.prompts.render("grade_user", &data).map_err(|e| e.to_string())?;
         Ok(vec![Message::system(system), Message::user(user)])
+    }
+
+    /// The tokens a grading of `answer` to `asked` takes: the rendered prompt, counted at
+    /// the few characters per token the reply's room is sized with (which errs long), and
+    /// the reply's room itself. What `grill doctor` predicts the wait from.
+    pub fn load(&self, asked: &Asked<'_>, answer: &str) -> Result<(u64, u64), String> {
+        let messages = self.messages(asked, answer, &format!("{:016x}", 0))?;
+        let chars: usize = messages.iter().map(|m| m.content.chars().count()).sum();
+        Ok((chars.div_ceil(CHARS_PER_TOKEN) as u64, u64::from(max_tokens(&asked.rubric, self.thinks()))))
     }
 
     /// Whether this model thinks before it answers: by its name, or because it did.
@@ -268,6 +288,15 @@ impl LlmGrader {
         answer: &str,
         progress: &mut dyn FnMut(&PointVerdict),
     ) -> Outcome {
+        if let Some(why) = &self.held {
+            return Outcome {
+                grade: ungraded(why.clone(), None),
+                mode: None,
+                usage: None,
+                server_ms: 0,
+                endpoint_failed: false,
+            };
+        }
         if self.samples <= 1 || answer.trim().is_empty() {
             return self.grade_once(asked, answer, Draw::GREEDY, progress).await;
         }
@@ -533,4 +562,33 @@ fn empty(asked: &Asked<'_>) -> Grade {
         analysis: None,
     };
     Grade::graded(&asked.rubric, a)
+}
+
+#[cfg(test)]
+mod load_tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::llm::{Endpoint, Limits};
+
+    /// The load doctor predicts from is the prompt that would really be sent and the room
+    /// a grading really asks for, not figures of its own.
+    #[test]
+    fn a_gradings_load_is_the_rendered_prompt_and_the_reply_room() {
+        let bank = crate::bank::Bank::embedded().unwrap();
+        let q = bank.get("gil").unwrap();
+        let asked = Asked { id: &q.id, prompt: &q.prompt, reference: &q.reference_answer, rubric: q.rubric() };
+        let client =
+            Client::new(Endpoint::new("http://127.0.0.1:9/v1", None).unwrap(), Limits::default(), Arc::new(|_| {}));
+        let g = LlmGrader::new(client, "plain-model".into(), Prompts::embedded(), ModeCache::fresh(None));
+        let (prompt, reply) = g.load(&asked, "An answer.").unwrap();
+        // The nonce a real grading draws is sixteen hex digits, as the estimate's is.
+        let messages = g.messages(&asked, "An answer.", "0123456789abcdef").unwrap();
+        let chars: usize = messages.iter().map(|m| m.content.chars().count()).sum();
+        assert_eq!(prompt, chars.div_ceil(CHARS_PER_TOKEN) as u64);
+        assert_eq!(reply, u64::from(max_tokens(&asked.rubric, false)));
+        // A model that thinks first is given, and so predicted, more room.
+        let thinking = LlmGrader::new(g.client.clone(), "qwen3-8b".into(), Prompts::embedded(), ModeCache::fresh(None));
+        assert_eq!(thinking.load(&asked, "An answer.").unwrap().1, u64::from(max_tokens(&asked.rubric, true)));
+    }
 }

@@ -9,11 +9,14 @@
 //! tries and waits of a piece of work, and every piece of server text leaves here scrubbed
 //! (see [`crate::scrub`]).
 
+pub mod check;
 pub mod deadline;
 pub mod errors;
 pub mod modes;
 pub mod ollama;
 pub mod protocol;
+pub mod speed;
+pub mod stale;
 pub mod stream;
 
 use std::sync::{Arc, Mutex};
@@ -236,6 +239,7 @@ impl Client {
         let http = reqwest::Client::builder()
             .connect_timeout(limits.connect_timeout)
             .timeout(limits.timeout)
+            .pool_idle_timeout(stale::POOL_IDLE)
             .user_agent(concat!("grill/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("a client with these settings always builds");
@@ -337,6 +341,7 @@ impl Client {
         let url = url.to_string();
         let mut attempt = 0;
         let mut last: Option<String> = None;
+        let mut resent = false;
         loop {
             // Each try gets the time left, so that the tries together keep to the limit.
             let Some(left) = deadline.remaining() else {
@@ -347,6 +352,11 @@ impl Client {
                 None => self.http.get(&url),
             };
             let (error, retry_after) = match self.auth(rb).timeout(left).send().await {
+                // A pooled connection the server closed while idle: once, silently, anew.
+                Err(e) if !resent && stale::is_stale_connection(&e) => {
+                    resent = true;
+                    continue;
+                }
                 Err(e) => (self.transport_error(&url, e, deadline), None),
                 Ok(mut resp) => {
                     let status = resp.status();

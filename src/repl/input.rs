@@ -233,9 +233,48 @@ impl AnswerSource for Terminal {
     }
 }
 
+/// Asks the person at the terminal to pick one of `options` (a key letter and what it
+/// does), with the same line editor answers are typed in. `None` when they close the input
+/// or press Ctrl-C instead: the caller then takes the choice that does least.
+pub fn pick(question: &str, options: &[(char, &str)]) -> io::Result<Option<char>> {
+    let mut editor = rustyline::DefaultEditor::new().map_err(io::Error::other)?;
+    let keys: Vec<String> = options.iter().map(|(k, _)| k.to_string()).collect();
+    let prompt = format!("{question} [{}] ", keys.join("/"));
+    loop {
+        match editor.readline(&prompt) {
+            Ok(line) => match chosen(&line, options) {
+                Some(k) => return Ok(Some(k)),
+                None => {
+                    let each: Vec<String> = options.iter().map(|(k, what)| format!("{k}: {what}")).collect();
+                    println!("  type one letter: {}", each.join("; "));
+                }
+            },
+            Err(ReadlineError::Interrupted | ReadlineError::Eof) => return Ok(None),
+            Err(e) => return Err(io::Error::other(e)),
+        }
+    }
+}
+
+/// The option a typed line names: its key letter, or the first word of what it does.
+fn chosen(line: &str, options: &[(char, &str)]) -> Option<char> {
+    let typed = line.trim().to_lowercase();
+    let first = typed.chars().next()?;
+    options.iter().find(|(k, _)| first == k.to_ascii_lowercase()).map(|(k, _)| *k)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_choice_is_its_letter_or_a_word_starting_with_it() {
+        let options = [('o', "grade offline"), ('k', "keep answers ungraded")];
+        assert_eq!(chosen("o", &options), Some('o'));
+        assert_eq!(chosen("  Keep\n", &options), Some('k'));
+        assert_eq!(chosen("offline", &options), Some('o'));
+        assert_eq!(chosen("x", &options), None);
+        assert_eq!(chosen("", &options), None);
+    }
 
     #[test]
     fn blocks_split_on_separator_lines_and_keep_blank_lines() {

@@ -149,7 +149,10 @@ fn doctor_passes_against_a_server_that_grades() {
     let v = run.json();
     assert_eq!(v["ok"], true);
     let names: Vec<&str> = v["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["endpoint", "reachable", "models", "model", "structured output", "test grading"]);
+    assert_eq!(
+        names,
+        ["endpoint", "reachable", "models", "model", "structured output", "test grading", "speed", "context"]
+    );
     assert!(v["checks"][5]["detail"].as_str().unwrap().contains("640 prompt tokens from cache"), "{v}");
 }
 

@@ -123,8 +123,9 @@ fn the_schema_goes_out_in_writing_order_with_key_points_in_rubric_order() {
     fake.mount(Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(ok_reply()));
     let sb = Sandbox::new();
     practise(&sb, &fake.base(), ANSWER, &[]).success();
-    let reqs = fake.requests();
-    let req = reqs.iter().find(|r| r.url.path().ends_with("/chat/completions")).unwrap();
+    // The first request is the check before the first question; the grading follows.
+    let requests = fake.requests();
+    let req = requests.iter().find(|r| r.url.path().ends_with("/chat/completions")).expect("a grading request");
     let body = std::str::from_utf8(&req.body).unwrap();
     let from = body.find("\"response_format\"").expect("a response_format");
     let schema = &body[from..];
@@ -274,12 +275,13 @@ fn connection_refused_keeps_the_answer_ungraded() {
     let sb = Sandbox::new();
     let run = practise(&sb, &format!("http://127.0.0.1:{port}/v1"), ANSWER, &[]);
     run.success();
+    // Found out by the check before the first question, so the answer is never sent.
     assert!(
-        run.stdout.contains(&format!("cannot reach http://127.0.0.1:{port}/v1/chat/completions")),
+        run.stdout.contains(&format!("http://127.0.0.1:{port}/v1 failed its check at the start (Connection refused")),
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("is the server running?"), "{}", run.stdout);
+    assert!(run.stdout.contains("`grill regrade --pending`"), "{}", run.stdout);
     assert_eq!(grade_of(&sb)["grade"]["status"], "ungraded");
 }
 

@@ -3,6 +3,7 @@
 
 mod bank;
 mod config;
+mod connections;
 mod crash;
 mod endpoint;
 mod eval;

@@ -51,7 +51,15 @@ fn doctor(fake: &Fake, extra: &[&str], code: i32) -> (String, String) {
     args.push("--json");
     let json = sb.run_with(&args, "", &[("GRILL_RETRY_BASE_MS", "10")]);
     json.code(code);
-    (sb.redact(&text.stdout), sb.redact(&json.stdout))
+    (redact(&sb, &text.stdout), redact(&sb, &json.stdout))
+}
+
+/// The sandbox's redactions, and the speed figures, which vary from run to run.
+fn redact(sb: &Sandbox, text: &str) -> String {
+    let rate = regex::Regex::new(r"\b\d+(\.\d+)? tokens/s").unwrap();
+    let minutes = regex::Regex::new(r"\babout \d+ min\b").unwrap();
+    let text = rate.replace_all(&sb.redact(text), "[RATE] tokens/s").into_owned();
+    minutes.replace_all(&text, "about [DURATION]").into_owned()
 }
 
 #[test]
@@ -87,4 +95,30 @@ fn a_command_refuses_what_doctor_reports() {
     let run = sb.run(&["--base-url", &fake.base(), "grade", "--question", "gil"], "an answer");
     run.code(1);
     insta::assert_snapshot!("several_models_refused", sb.redact(&run.stderr));
+}
+
+/// llama.cpp sends its own speed figures with every completion and its context at
+/// `/props`: doctor takes both, and a context too small for a grading is a failed check
+/// naming the flag that fixes it.
+#[test]
+fn doctor_reads_llama_cpp_timings_and_a_context_too_small() {
+    let fake = Fake::start();
+    fake.mount(
+        Mock::given(method("GET"))
+            .and(path("/v1/models"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": "fake-model"}]}))),
+    );
+    let mut reply = completion(&gil_grade());
+    reply["timings"] = json!({"prompt_per_second": 512.5, "predicted_per_second": 21.25});
+    fake.mount(
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(reply)),
+    );
+    fake.mount(Mock::given(method("GET")).and(path("/props")).respond_with(
+        ResponseTemplate::new(200).set_body_json(json!({"default_generation_settings": {"n_ctx": 2048}})),
+    ));
+    let (text, json) = doctor(&fake, &["--model", "fake-model"], 2);
+    insta::assert_snapshot!("doctor_llama_cpp_small_context", text);
+    insta::assert_snapshot!("doctor_llama_cpp_small_context_json", json);
 }
