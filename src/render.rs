@@ -7,8 +7,8 @@
 use std::fmt::Write;
 
 use crate::bank::{Bank, Rubric};
-use crate::grade::Verdict;
 use crate::grade::record::GradeRecord;
+use crate::grade::{PointVerdict, Verdict};
 use crate::style::{Style, columns, wrap};
 use crate::transcript::Transcript;
 use crate::view::{self, GradeView, TurnView};
@@ -21,6 +21,47 @@ const POINT_INDENT: &str = "             ";
 /// evidence quoted for it, the red flags with theirs, the gaps and the next step.
 pub fn grade(style: &Style, rubric: &Rubric<'_>, record: &GradeRecord) -> String {
     grade_view(style, &view::grade(Some(rubric), record))
+}
+
+/// One key point's verdict as a streamed grading settles it: the mark,
+/// [`words::PROVISIONAL`] and the point on one line, the quote given for it under the
+/// point, each cut to one line. The whole reply is still checked (a quote not in the
+/// answer turns a verdict into a miss), so the grade screen that follows is the word. The
+/// lines say so in words, which survive where colour does not (a pipe, `NO_COLOR`, a
+/// screen reader), and are dimmed in a terminal: a preview that the grade screen repeats
+/// in full colour.
+pub fn early_point(style: &Style, rubric: &Rubric<'_>, p: &PointVerdict) -> String {
+    let v = view::point(Some(rubric), p);
+    let head = format!("  {} {}  ", v.mark, words::PROVISIONAL);
+    let indent = head.chars().count();
+    let mut out = format!("{}\n", style.dim(&format!("{head}{}", one_line(&v.text, indent))));
+    if let Some(e) = &v.evidence {
+        let _ = writeln!(out, "{}{}", " ".repeat(indent), style.dim(&quote(e, indent)));
+    }
+    out
+}
+
+/// `text` on one line after `indent` columns: cut at a word with "…" when it would not fit.
+fn one_line(text: &str, indent: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let room = columns().saturating_sub(indent).max(1);
+    if flat.chars().count() <= room {
+        return flat;
+    }
+    let mut cut = String::new();
+    for word in flat.split(' ') {
+        if cut.chars().count() + word.chars().count() + 2 > room {
+            break;
+        }
+        if !cut.is_empty() {
+            cut.push(' ');
+        }
+        cut.push_str(word);
+    }
+    if cut.is_empty() {
+        cut = flat.chars().take(room - 1).collect();
+    }
+    format!("{cut}…")
 }
 
 /// A score painted by its band.

@@ -11,7 +11,7 @@ use crate::ask::Prompt;
 use crate::bank::{Bank, Rubric, Severity};
 use crate::grade::record::GradeRecord;
 use crate::grade::record::GraderInfo;
-use crate::grade::{Grade, Verdict};
+use crate::grade::{Grade, PointVerdict, Verdict};
 use crate::scrub;
 use crate::transcript::{Transcript, Turn};
 use crate::words::{self, Band};
@@ -131,6 +131,28 @@ pub struct PointView {
     pub note: Option<String>,
 }
 
+/// One key point's verdict as shown: the rubric's words for it (its id when the rubric no
+/// longer has it), cleaned like everything in a view.
+pub fn point(rubric: Option<&Rubric<'_>>, p: &PointVerdict) -> PointView {
+    let k = rubric.and_then(|r| r.key_points.iter().find(|k| k.id == p.id));
+    PointView {
+        text: clean(k.map_or(p.id.as_str(), |k| k.point.as_str())),
+        weight: k.map_or(1, |k| k.weight),
+        verdict: p.verdict,
+        mark: words::mark(p.verdict),
+        evidence: p.evidence.as_deref().filter(|e| !e.trim().is_empty()).map(clean),
+        note: {
+            // Samples that disagreed are said on screen beside the verdict.
+            let split = p.agreement.as_deref().filter(|a| a.split_once('/').is_some_and(|(k, n)| k != n));
+            let split = split.map(|a| format!("samples disagreed: {a} gave this verdict"));
+            match (p.note.as_deref().map(clean), split) {
+                (Some(n), Some(s)) => Some(format!("{n}; {s}")),
+                (n, s) => n.or(s),
+            }
+        },
+    }
+}
+
 /// A red flag raised.
 #[derive(Debug, Clone, Serialize)]
 pub struct FlagView {
@@ -193,30 +215,7 @@ pub fn grade(rubric: Option<&Rubric<'_>>, record: &GradeRecord) -> GradeView {
         }
         Grade::Graded { assessment, .. } => assessment,
     };
-    let key_point = |id: &str| rubric.and_then(|r| r.key_points.iter().find(|k| k.id == id));
-    v.points = a
-        .key_points
-        .iter()
-        .map(|p| {
-            let k = key_point(&p.id);
-            PointView {
-                text: clean(k.map_or(p.id.as_str(), |k| k.point.as_str())),
-                weight: k.map_or(1, |k| k.weight),
-                verdict: p.verdict,
-                mark: words::mark(p.verdict),
-                evidence: p.evidence.as_deref().filter(|e| !e.trim().is_empty()).map(clean),
-                note: {
-                    // Samples that disagreed are said on screen beside the verdict.
-                    let split = p.agreement.as_deref().filter(|a| a.split_once('/').is_some_and(|(k, n)| k != n));
-                    let split = split.map(|a| format!("samples disagreed: {a} gave this verdict"));
-                    match (p.note.as_deref().map(clean), split) {
-                        (Some(n), Some(s)) => Some(format!("{n}; {s}")),
-                        (n, s) => n.or(s),
-                    }
-                },
-            }
-        })
-        .collect();
+    v.points = a.key_points.iter().map(|p| point(rubric, p)).collect();
     v.flags = a
         .red_flags
         .iter()

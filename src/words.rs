@@ -16,6 +16,10 @@ use crate::grade::Verdict;
 /// way `grill regrade --pending` grades it, so the user needs one word, not three.
 pub const UNGRADED: &str = "ungraded";
 
+/// What marks a verdict shown while the model is still writing: the whole reply's checks
+/// may change it, and the grade screen after it is the word.
+pub const PROVISIONAL: &str = "(provisional)";
+
 /// A verdict's symbol: ✓ met, ~ partial, ✗ missed.
 pub fn symbol(v: Verdict) -> &'static str {
     match v {

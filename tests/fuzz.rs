@@ -27,8 +27,8 @@ use chrono::DateTime;
 use grill::bank::{Bank, BankSource, Level, Rubric, Selection, parse_file};
 use grill::eval::set;
 use grill::grade::guard::{Marker, MarkerKind};
-use grill::grade::reply;
 use grill::grade::{Assessment, Feedback, FlagHit, Grade, PointVerdict, Verdict};
+use grill::grade::{partial, reply};
 
 use grill::grade::record::GradeRecord;
 use grill::grade::record::GraderInfo;
@@ -1295,6 +1295,13 @@ fn grader_reply_parser_never_panics() {
         let answer = c.answer();
         let raw = c.raw();
         no_panic("reply::extract_json", || reply::extract_json(&raw).map(str::len))?;
+        // What is shown while the reply streams in: read on prefixes of it, it only grows.
+        let whole = no_panic("partial::complete_points", || partial::complete_points(&raw))?;
+        let cuts: Vec<usize> = (1..8).map(|i| raw.len() * i / 8).filter(|&c| raw.is_char_boundary(c)).collect();
+        for cut in cuts {
+            let early = no_panic("partial::complete_points", || partial::complete_points(&raw[..cut]))?;
+            prop_assert!(whole.starts_with(&early), "at {}: {:?} is not a start of {:?}", cut, early, whole);
+        }
         let parsed = no_panic("reply::parse", || reply::parse(&raw, rubric, answer))?;
         tally.outcome(&parsed);
         if let Ok(a) = parsed {
@@ -1335,6 +1342,54 @@ fn evidence_matching_never_panics() {
         let evidence = parts.join("...");
         let found = no_panic("reply::evidence_in", || reply::evidence_in(&answer.to_lowercase(), &evidence))?;
         tally.outcome(&if found { Ok(()) } else { Err(()) });
+        Ok(())
+    });
+}
+
+#[test]
+fn event_stream_parser_never_panics_and_ignores_where_reads_cut() {
+    // Pieces of real streams and raw bytes, fed whole and then cut at random places.
+    let piece = prop_oneof![
+        3 => proptest::sample::select(
+            &["data: ", "data:", "\n", "\r", "\r\n", ": keep-alive", "event: x", "[DONE]", "{\"choices\":[{\"delta\":{\"content\":\"é\"}}]}",
+              "{\"error\":{\"message\":\"m\"}}", "{\"choices\":[{\"finish_reason\":\"stop\"}]}", "{\"usage\":{}}"][..]
+        )
+        .prop_map(|s| s.as_bytes().to_vec()),
+        1 => vec(any::<u8>(), 0..12),
+    ];
+    let case = (vec(piece, 0..40), vec(any::<usize>(), 0..6));
+    fuzz("event stream parser", 3000, case, |(pieces, cuts), tally| {
+        let bytes = pieces.concat();
+        let run = |cuts: &[usize]| {
+            let mut parser = grill::llm::stream::SseParser::new(256);
+            let mut events = Vec::new();
+            let mut at = 0;
+            let mut ends: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+            ends.sort_unstable();
+            ends.push(bytes.len());
+            for end in ends {
+                match parser.feed(&bytes[at..end]) {
+                    Ok(e) => events.extend(e),
+                    Err(f) => return Err(f),
+                }
+                at = end;
+            }
+            events.extend(parser.finish());
+            Ok(events)
+        };
+        let whole = no_panic("SseParser", || run(&[]))?;
+        let cut = no_panic("SseParser", || run(&cuts))?;
+        prop_assert_eq!(&whole, &cut, "where reads end changes nothing");
+        if let Ok(events) = &whole {
+            let reply = no_panic("Assembly", || {
+                let mut a = grill::llm::stream::Assembly::new(1 << 10);
+                for e in events {
+                    a.push(e)?;
+                }
+                a.finish()
+            })?;
+            tally.outcome(&reply);
+        }
         Ok(())
     });
 }

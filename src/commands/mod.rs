@@ -24,11 +24,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::bank::Bank;
 use crate::config::Settings;
 use crate::error::UserError;
-use crate::grade::Asked;
 use crate::grade::grader::Grader;
 use crate::grade::record::GradeRecord;
 pub use crate::grade::resolve::Chosen;
 use crate::grade::resolve::{Depth, Refusal, resolve};
+use crate::grade::{Asked, PointVerdict};
 use crate::llm::Notify;
 use crate::style::Style;
 
@@ -172,8 +172,25 @@ impl Context {
         answer: &str,
         interactive: bool,
     ) -> GradeRecord {
+        self.grade_showing(rt, grader, asked, answer, interactive, &mut |_| {})
+    }
+
+    /// [`Context::grade`], handing `progress` each key point's provisional verdict as a
+    /// streamed reply settles it; the spinner is cleared while it prints, and drawn again
+    /// below what it printed.
+    pub fn grade_showing(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        grader: &Grader,
+        asked: &Asked<'_>,
+        answer: &str,
+        interactive: bool,
+        progress: &mut dyn FnMut(&PointVerdict),
+    ) -> GradeRecord {
         let started = Instant::now();
-        let Some(label) = grader.busy_label() else { return rt.block_on(grader.grade(asked, answer)) };
+        let Some(label) = grader.busy_label() else {
+            return rt.block_on(grader.grade_showing(asked, answer, progress));
+        };
         let pb = ProgressBar::new_spinner();
         pb.set_style(
             ProgressStyle::with_template("  {spinner} {msg} {elapsed}")
@@ -184,14 +201,16 @@ impl Context {
         if let Ok(mut s) = self.spinner.lock() {
             *s = Some(pb.clone());
         }
+        let mut shown = |p: &PointVerdict| pb.suspend(|| progress(p));
         let record = rt.block_on(async {
             if interactive {
+                // Dropping the grading drops its request: a stream in flight is closed.
                 tokio::select! {
-                    r = grader.grade(asked, answer) => r,
+                    r = grader.grade_showing(asked, answer, &mut shown) => r,
                     _ = tokio::signal::ctrl_c() => grader.interrupted(started),
                 }
             } else {
-                grader.grade(asked, answer).await
+                grader.grade_showing(asked, answer, &mut shown).await
             }
         });
         pb.finish_and_clear();

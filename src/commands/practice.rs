@@ -148,7 +148,9 @@ pub(super) fn run_session(
 ) -> anyhow::Result<ExitStatus> {
     crate::util::remove_stale_temps(store.dir(), crate::util::STALE_TEMP_AGE);
     let (mut source, interactive) = answer_source(ctx)?;
-    let mut grade = |job: &GradeJob<'_>| ctx.grade(rt, &grader, &job.prompt.asked(), &job.answer, interactive);
+    let mut grade = |job: &GradeJob<'_>, progress: &mut dyn FnMut(&crate::grade::PointVerdict)| {
+        ctx.grade_showing(rt, &grader, &job.prompt.asked(), &job.answer, interactive, progress)
+    };
     let mut follow_up = |prompt: &str, point: &str| rt.block_on(grader.follow_up(prompt, point));
     let mut stdout = std::io::stdout().lock();
     let mut shell =

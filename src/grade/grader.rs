@@ -10,7 +10,7 @@ use std::time::Instant;
 use super::guard::{self, Marker};
 use super::llm::LlmGrader;
 use super::record::{GradeRecord, GraderInfo};
-use super::{Asked, Grade, offline};
+use super::{Asked, Grade, PointVerdict, offline};
 use crate::util::now;
 
 /// Answers larger than this are kept but not graded.
@@ -76,9 +76,29 @@ impl Grader {
         self.grade_reporting(asked, answer).await.0
     }
 
+    /// Grades one answer, telling `progress` each key point's provisional verdict as soon
+    /// as a streamed reply settles it (a model grader only; the record is what counts).
+    pub async fn grade_showing(
+        &self,
+        asked: &Asked<'_>,
+        answer: &str,
+        progress: &mut dyn FnMut(&PointVerdict),
+    ) -> GradeRecord {
+        self.grade_with(asked, answer, progress).await.0
+    }
+
     /// Grades one answer, and says whether the endpoint itself failed (so that grading
     /// more answers now would fail too).
     pub async fn grade_reporting(&self, asked: &Asked<'_>, answer: &str) -> (GradeRecord, bool) {
+        self.grade_with(asked, answer, &mut |_| {}).await
+    }
+
+    async fn grade_with(
+        &self,
+        asked: &Asked<'_>,
+        answer: &str,
+        progress: &mut dyn FnMut(&PointVerdict),
+    ) -> (GradeRecord, bool) {
         let started = Instant::now();
         let injection: Vec<Marker> = guard::scan(answer);
         let mut endpoint_failed = false;
@@ -94,7 +114,7 @@ impl Grader {
                 // Lines addressed to the grader are not graded at all.
                 Grader::Offline => (offline::grade(&asked.rubric, &guard::strip(answer, &injection)), None, None, None),
                 Grader::Llm(g) => {
-                    let o = g.grade(asked, answer).await;
+                    let o = g.grade_showing(asked, answer, progress).await;
                     endpoint_failed = o.endpoint_failed;
                     // The client's types become the transcript's here, at the edge.
                     (o.grade, o.mode.map(Into::into), o.usage.map(Into::into), Some(o.server_ms))

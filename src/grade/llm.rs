@@ -224,12 +224,15 @@ impl LlmGrader {
             frequency_penalty: (!schema).then_some(0.3),
             seed: Some(draw.seed),
             response_format,
-            stream: false,
+            // A grading streams, so its verdicts can be shown as they are written.
+            stream: rubric.is_some(),
         }
     }
 
     /// Sends `messages`, stepping down the structured-output mode while the server rejects
-    /// it. Returns the reply text and the mode that worked.
+    /// it. Returns the reply text and the mode that worked; `on_text` is told the text so
+    /// far as a streamed reply grows.
+    #[allow(clippy::too_many_arguments)]
     async fn send(
         &self,
         messages: &[Message],
@@ -238,10 +241,12 @@ impl LlmGrader {
         draw: Draw,
         server_ms: &mut u64,
         deadline: &Deadline,
+        on_text: &mut dyn FnMut(&str),
     ) -> Result<(String, Mode, Option<Usage>), LlmError> {
         loop {
             let started = Instant::now();
-            let result = self.client.chat(&self.request(messages.to_vec(), mode, Some(rubric), draw), deadline).await;
+            let request = self.request(messages.to_vec(), mode, Some(rubric), draw);
+            let result = self.client.chat_streaming(&request, deadline, on_text).await;
             *server_ms += started.elapsed().as_millis() as u64;
             match result {
                 Ok(reply) => {
@@ -270,6 +275,19 @@ impl LlmGrader {
     /// verdicts: see [`vote`]. Samples that end ungraded are left out of the vote; when
     /// none is graded, the last outcome stands. Never fails.
     pub async fn grade(&self, asked: &Asked<'_>, answer: &str) -> Outcome {
+        self.grade_showing(asked, answer, &mut |_| {}).await
+    }
+
+    /// [`LlmGrader::grade`], telling `progress` each key point's verdict (scrubbed) as
+    /// soon as the streamed reply has settled it: provisional, since the whole reply is
+    /// still checked, and once per point. With several samples nothing is told: one
+    /// sample's verdict says little about the vote.
+    pub async fn grade_showing(
+        &self,
+        asked: &Asked<'_>,
+        answer: &str,
+        progress: &mut dyn FnMut(&PointVerdict),
+    ) -> Outcome {
         if let Some(why) = &self.held {
             return Outcome {
                 grade: ungraded(why.clone(), None),
@@ -280,13 +298,13 @@ impl LlmGrader {
             };
         }
         if self.samples <= 1 || answer.trim().is_empty() {
-            return self.grade_once(asked, answer, Draw::GREEDY).await;
+            return self.grade_once(asked, answer, Draw::GREEDY, progress).await;
         }
         let mut graded: Vec<Assessment> = Vec::new();
         let mut last: Option<Outcome> = None;
         let mut server_ms = 0;
         for i in 0..self.samples {
-            let o = self.grade_once(asked, answer, Draw::sampled(i)).await;
+            let o = self.grade_once(asked, answer, Draw::sampled(i), &mut |_| {}).await;
             server_ms += o.server_ms;
             let failed = o.endpoint_failed;
             if let Grade::Graded { assessment, .. } = &o.grade {
@@ -315,7 +333,13 @@ impl LlmGrader {
 
     /// Grades one answer within one `--timeout` for everything (tries, waits, step-downs
     /// and the repair). Never fails: errors become `Ungraded` with the reason.
-    async fn grade_once(&self, asked: &Asked<'_>, answer: &str, first: Draw) -> Outcome {
+    async fn grade_once(
+        &self,
+        asked: &Asked<'_>,
+        answer: &str,
+        first: Draw,
+        progress: &mut dyn FnMut(&PointVerdict),
+    ) -> Outcome {
         let deadline = self.client.deadline();
         let mut server_ms = 0;
         if answer.trim().is_empty() {
@@ -339,32 +363,35 @@ impl LlmGrader {
         let quotable = super::guard::strip(answer, &super::guard::scan(answer));
         let mut mode = self.starting_mode();
         let mut last_raw = String::new();
+        // Points already told of, over both tries: each is told once.
+        let mut told: Vec<String> = Vec::new();
         for attempt in 0..2 {
             let draw = if attempt == 0 { first } else { first.retry() };
-            let (raw, used, usage) =
-                match self.send(&messages, &asked.rubric, mode, draw, &mut server_ms, &deadline).await {
-                    Ok(r) => r,
-                    Err(LlmError::BadReply(why)) if attempt == 0 => {
-                        // A cut-off or malformed reply: ask once more, saying what was wrong.
-                        messages.push(Message::user(self.repair_text(asked, &why)));
-                        last_raw = why;
-                        continue;
-                    }
-                    Err(e) => {
-                        let reason = match e.hint() {
-                            Some(h) => format!("{e} ({h})"),
-                            None => e.to_string(),
-                        };
-                        let raw = if last_raw.is_empty() { None } else { Some(last_raw) };
-                        return Outcome {
-                            grade: ungraded(reason, raw),
-                            mode: None,
-                            usage: None,
-                            server_ms,
-                            endpoint_failed: true,
-                        };
-                    }
-                };
+            let mut on_text = early_points(&asked.rubric, &mut told, progress);
+            let sent = self.send(&messages, &asked.rubric, mode, draw, &mut server_ms, &deadline, &mut on_text).await;
+            let (raw, used, usage) = match sent {
+                Ok(r) => r,
+                Err(LlmError::BadReply(why)) if attempt == 0 => {
+                    // A cut-off or malformed reply: ask once more, saying what was wrong.
+                    messages.push(Message::user(self.repair_text(asked, &why)));
+                    last_raw = why;
+                    continue;
+                }
+                Err(e) => {
+                    let reason = match e.hint() {
+                        Some(h) => format!("{e} ({h})"),
+                        None => e.to_string(),
+                    };
+                    let raw = if last_raw.is_empty() { None } else { Some(last_raw) };
+                    return Outcome {
+                        grade: ungraded(reason, raw),
+                        mode: None,
+                        usage: None,
+                        server_ms,
+                        endpoint_failed: true,
+                    };
+                }
+            };
             mode = used;
             match reply::parse(&raw, &asked.rubric, &quotable) {
                 Ok(assessment) => {
@@ -427,6 +454,32 @@ impl LlmGrader {
             return Err(LlmError::BadReply("no usable follow-up question".into()));
         }
         Ok(q)
+    }
+}
+
+/// The `on_text` of one streamed reply: tells `progress` of each key point of the rubric
+/// that the text so far has settled and that was not told before (`told` lasts over both
+/// tries of a grading, so a repair does not tell a point twice).
+fn early_points<'a>(
+    rubric: &'a Rubric<'_>,
+    told: &'a mut Vec<String>,
+    progress: &'a mut dyn FnMut(&PointVerdict),
+) -> impl FnMut(&str) + 'a {
+    let mut scanned = 0;
+    move |text: &str| {
+        // A point's object ends with `}`: text without one settles nothing new, and reading
+        // the whole reply again at every token would cost the square of its length.
+        let new = text.get(scanned..).unwrap_or(text);
+        scanned = text.len();
+        if !new.contains('}') || told.len() >= rubric.key_points.len() {
+            return;
+        }
+        for p in super::partial::complete_points(text) {
+            if rubric.key_points.iter().any(|k| k.id == p.id) && !told.contains(&p.id) {
+                told.push(p.id.clone());
+                progress(&p);
+            }
+        }
     }
 }
 

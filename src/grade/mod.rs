@@ -7,6 +7,7 @@ pub mod grader;
 pub mod guard;
 pub mod llm;
 pub mod offline;
+pub mod partial;
 pub mod record;
 pub mod reply;
 pub mod resolve;

@@ -17,11 +17,12 @@ pub mod ollama;
 pub mod protocol;
 pub mod speed;
 pub mod stale;
+pub mod stream;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 
 use crate::config::Secret;
 pub use deadline::Deadline;
@@ -123,6 +124,17 @@ const BYTES_PER_TOKEN: usize = 16;
 /// envelope (logprobs, reasoning) still fits.
 pub fn reply_cap(max_tokens: u32) -> usize {
     (max_tokens as usize * BYTES_PER_TOKEN + (16 << 10)).max(256 << 10)
+}
+
+/// How many times its text a streamed reply may take on the wire: every token comes in
+/// its own event, an envelope of a hundred to three hundred bytes around a few bytes of
+/// text. Only the text is held; this bounds what is read.
+const STREAM_ENVELOPE: usize = 64;
+
+/// The most of a streamed reply read, envelopes and all, where a whole reply is read up
+/// to `reply_cap`.
+fn stream_cap(reply_cap: usize) -> usize {
+    reply_cap.saturating_mul(STREAM_ENVELOPE)
 }
 
 /// The most of a reply's text kept: what `max_tokens` tokens can honestly take.
@@ -294,6 +306,39 @@ impl Client {
         cap: usize,
         deadline: &Deadline,
     ) -> Result<String, LlmError> {
+        let mut resp = self.open(&url, body, deadline).await?;
+        self.read_whole(&url, &mut resp, cap, deadline).await
+    }
+
+    /// The body of a 2xx reply, at most `cap` bytes: refused unread when it says it is
+    /// larger.
+    async fn read_whole(
+        &self,
+        url: &str,
+        resp: &mut reqwest::Response,
+        cap: usize,
+        deadline: &Deadline,
+    ) -> Result<String, LlmError> {
+        if resp.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(LlmError::TooLarge { url: url.to_string(), limit: cap }.scrubbed());
+        }
+        let (bytes, whole) =
+            read_capped(resp, cap).await.map_err(|e| self.transport_error(url, e, deadline).scrubbed())?;
+        if !whole {
+            return Err(LlmError::TooLarge { url: url.to_string(), limit: cap }.scrubbed());
+        }
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Sends one request, retrying spurious failures while `deadline` allows; returns a
+    /// 2xx reply with its body still to read. Errors come back scrubbed.
+    async fn open(
+        &self,
+        url: &str,
+        body: Option<&serde_json::Value>,
+        deadline: &Deadline,
+    ) -> Result<reqwest::Response, LlmError> {
+        let url = url.to_string();
         let mut attempt = 0;
         let mut last: Option<String> = None;
         let mut resent = false;
@@ -317,17 +362,7 @@ impl Client {
                     let status = resp.status();
                     let retry_after = resp.headers().get(RETRY_AFTER).and_then(parse_retry_after);
                     if status.is_success() {
-                        let too_large = || LlmError::TooLarge { url: url.clone(), limit: cap }.scrubbed();
-                        if resp.content_length().is_some_and(|n| n > cap as u64) {
-                            return Err(too_large());
-                        }
-                        let (bytes, whole) = read_capped(&mut resp, cap)
-                            .await
-                            .map_err(|e| self.transport_error(&url, e, deadline).scrubbed())?;
-                        if !whole {
-                            return Err(too_large());
-                        }
-                        return Ok(String::from_utf8_lossy(&bytes).into_owned());
+                        return Ok(resp);
                     }
                     // Only the message is used: a prefix of the body holds it.
                     let (bytes, _) = read_capped(&mut resp, ERROR_BODY_MAX).await.unwrap_or_default();
@@ -432,6 +467,20 @@ impl Client {
     /// (falling back to the OpenAI-compatible one where `/api/chat` is not found). A reply
     /// to a prompt the server cut is refused: see [`LlmError::Truncated`].
     pub async fn chat(&self, request: &ChatRequest, deadline: &Deadline) -> Result<ChatReply, LlmError> {
+        self.chat_streaming(request, deadline, &mut |_| {}).await
+    }
+
+    /// [`Client::chat`], telling `on_text` the reply's text so far each time a streamed
+    /// reply grows. That text is unscrubbed, for a parser to read, never to be shown; the
+    /// reply returned is scrubbed as ever. A request with `stream` set that a server
+    /// answers whole (not every server streams; Ollama's native API is asked for a whole
+    /// reply) is read whole, and `on_text` is not told.
+    pub async fn chat_streaming(
+        &self,
+        request: &ChatRequest,
+        deadline: &Deadline,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<ChatReply, LlmError> {
         let ollama = self.is_ollama().await;
         let reply = if ollama {
             match self.ollama_chat(request, deadline).await {
@@ -439,23 +488,96 @@ impl Client {
                 // Ollama's to report, anything else missing means another server.
                 Err(LlmError::Status { status: 404, message, .. }) if !message.to_lowercase().contains("model") => {
                     self.set_api(Api::OpenAi);
-                    self.openai_chat(request, deadline).await?
+                    self.openai_chat(request, deadline, on_text).await?
                 }
                 other => other?,
             }
         } else {
-            self.openai_chat(request, deadline).await?
+            self.openai_chat(request, deadline, on_text).await?
         };
         check_prompt(request, &reply, ollama)?;
         Ok(reply)
     }
 
-    async fn openai_chat(&self, request: &ChatRequest, deadline: &Deadline) -> Result<ChatReply, LlmError> {
-        let body = serde_json::to_value(request).expect("a request always serialises");
+    async fn openai_chat(
+        &self,
+        request: &ChatRequest,
+        deadline: &Deadline,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<ChatReply, LlmError> {
+        let mut body = serde_json::to_value(request).expect("a request always serialises");
+        if request.stream {
+            // Without it, a streamed reply comes without its token counts.
+            body["stream_options"] = serde_json::json!({"include_usage": true});
+        }
         let url = self.endpoint.url("chat/completions");
-        let text = self.send(url, Some(&body), reply_cap(request.max_tokens), deadline).await?;
-        let reply = ChatReply::parse(&text).map_err(|e| LlmError::BadReply(e).scrubbed())?;
+        let cap = reply_cap(request.max_tokens);
+        let mut resp = self.open(&url, Some(&body), deadline).await?;
+        let content_type = resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let reply = if stream::is_event_stream(content_type) {
+            self.read_stream(&url, &mut resp, cap, deadline, on_text).await?
+        } else {
+            let text = self.read_whole(&url, &mut resp, cap, deadline).await?;
+            ChatReply::parse(&text).map_err(|e| LlmError::BadReply(e).scrubbed())?
+        };
         Ok(reply.scrubbed(content_cap(request.max_tokens)))
+    }
+
+    /// Reads a streamed reply as its events arrive, within the same deadline as a whole
+    /// one (the request's time-out covers its body). The text is capped as a whole
+    /// reply's is, and the envelopes around it at [`stream_cap`], so no stream costs more
+    /// memory than a reply.
+    async fn read_stream(
+        &self,
+        url: &str,
+        resp: &mut reqwest::Response,
+        cap: usize,
+        deadline: &Deadline,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<ChatReply, LlmError> {
+        let too_large = || LlmError::TooLarge { url: url.to_string(), limit: cap }.scrubbed();
+        let fault = |f: stream::Fault| match f {
+            stream::Fault::TooLarge => too_large(),
+            stream::Fault::Bad(why) => LlmError::BadReply(why).scrubbed(),
+        };
+        let mut parser = stream::SseParser::new(cap);
+        let mut reply = stream::Assembly::new(cap);
+        let mut read = 0usize;
+        let limit = stream_cap(cap);
+        if resp.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(LlmError::TooLarge { url: url.to_string(), limit }.scrubbed());
+        }
+        loop {
+            let chunk = match resp.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(match self.transport_error(url, e, deadline) {
+                        t @ LlmError::Timeout { .. } => t.scrubbed(),
+                        // Cut in the middle: like a stream that ends without its terminator,
+                        // what came is not a whole reply, and asking again may do better.
+                        other => {
+                            LlmError::BadReply(format!("the stream broke off before its end ({other})")).scrubbed()
+                        }
+                    });
+                }
+            };
+            read += chunk.len();
+            if read > limit {
+                return Err(LlmError::TooLarge { url: url.to_string(), limit }.scrubbed());
+            }
+            let mut grew = false;
+            for event in parser.feed(&chunk).map_err(fault)? {
+                grew |= reply.push(&event).map_err(fault)?;
+            }
+            if grew {
+                on_text(reply.content());
+            }
+        }
+        if let Some(event) = parser.finish() {
+            reply.push(&event).map_err(fault)?;
+        }
+        reply.finish().map_err(fault)
     }
 
     /// `POST /api/chat`, not streamed. Model loading is told apart from grading.
@@ -510,6 +632,15 @@ mod tests {
     /// by: the client must stop reading near the cap and hang up. Returns how many body
     /// bytes the server managed to hand over.
     fn streaming_server(total: usize) -> (u16, std::thread::JoinHandle<usize>) {
+        flooding_server(total, "application/json", vec![b' '; 64 << 10])
+    }
+
+    /// A server sending `chunk` again and again as a body of type `content_type`.
+    fn flooding_server(
+        total: usize,
+        content_type: &'static str,
+        chunk: Vec<u8>,
+    ) -> (u16, std::thread::JoinHandle<usize>) {
         use std::io::{Read, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -517,11 +648,10 @@ mod tests {
             let (mut sock, _) = listener.accept().unwrap();
             let mut request = [0u8; 64 << 10];
             let _ = sock.read(&mut request);
-            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+            let head = format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ntransfer-encoding: chunked\r\n\r\n");
             if sock.write_all(head.as_bytes()).is_err() {
                 return 0;
             }
-            let chunk = vec![b' '; 64 << 10];
             let size = format!("{:x}\r\n", chunk.len());
             let mut sent = 0;
             while sent < total {
@@ -542,6 +672,34 @@ mod tests {
     #[test]
     fn a_streamed_flood_is_refused_after_about_the_cap() {
         let (port, served) = streaming_server(500 << 20);
+        let (err, sent) = chat_with(port, served, false);
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the reply from http://127.0.0.1:{port}/v1/chat/completions is larger than 256 KiB, the most grill \
+                 reads for it; it was refused"
+            )
+        );
+        // What the sockets' buffers hold on top of the cap, not the 500 MB on offer.
+        assert!(sent < 32 << 20, "the server handed over {sent} bytes");
+    }
+
+    #[test]
+    fn a_flood_of_events_is_refused_at_the_text_cap_and_a_flood_of_comments_at_the_stream_cap() {
+        let event = format!("data: {}\n\n", serde_json::json!({"choices": [{"delta": {"content": "x".repeat(1000)}}]}));
+        let (port, served) = flooding_server(500 << 20, "text/event-stream", event.repeat(64).into_bytes());
+        let (err, sent) = chat_with(port, served, true);
+        assert!(err.to_string().contains("is larger than 256 KiB"), "{err}");
+        assert!(sent < 32 << 20, "the server handed over {sent} bytes");
+        let (port, served) = flooding_server(500 << 20, "text/event-stream", b": keep-alive\n\n".repeat(4096));
+        let (err, sent) = chat_with(port, served, true);
+        assert!(err.to_string().contains("is larger than 16 MiB"), "{err}");
+        assert!(sent < 64 << 20, "the server handed over {sent} bytes");
+    }
+
+    /// One chat request to the server on `port`; its error, and how many bytes the server
+    /// managed to hand over before the client hung up.
+    fn chat_with(port: u16, served: std::thread::JoinHandle<usize>, stream: bool) -> (LlmError, usize) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let endpoint = Endpoint::new(&format!("http://127.0.0.1:{port}/v1"), None).unwrap();
         let client = Client::new(endpoint, Limits::default(), Arc::new(|_| {}));
@@ -555,21 +713,12 @@ mod tests {
             frequency_penalty: None,
             seed: None,
             response_format: None,
-            stream: false,
+            stream,
         };
         let err = rt.block_on(client.chat(&request, &Deadline::after(Duration::from_secs(60)))).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "the reply from http://127.0.0.1:{port}/v1/chat/completions is larger than 256 KiB, the most grill \
-                 reads for it; it was refused"
-            )
-        );
         drop(client);
         drop(rt);
-        let sent = served.join().unwrap();
-        // What the sockets' buffers hold on top of the cap, not the 500 MB on offer.
-        assert!(sent < 32 << 20, "the server handed over {sent} bytes");
+        (err, served.join().unwrap())
     }
 
     fn reply_reading(prompt_tokens: u64) -> ChatReply {

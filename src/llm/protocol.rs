@@ -81,7 +81,9 @@ pub struct ChatRequest {
     /// Structured output, when the mode asks for it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_format: Option<serde_json::Value>,
-    /// Always false: grill reads whole replies.
+    /// Whether the reply is to come as a stream of server-sent events (the client then
+    /// also asks for usage in the last event); a server that does not stream answers
+    /// with a whole reply, which is read as one.
     pub stream: bool,
 }
 
@@ -106,13 +108,25 @@ pub struct Usage {
 }
 
 #[derive(Debug, Deserialize)]
-struct WireUsage {
+pub(crate) struct WireUsage {
     #[serde(default)]
     prompt_tokens: u64,
     #[serde(default)]
     completion_tokens: u64,
     #[serde(default)]
     prompt_tokens_details: Option<WireDetails>,
+}
+
+impl From<WireUsage> for Usage {
+    fn from(u: WireUsage) -> Usage {
+        Usage {
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+            cached_tokens: u.prompt_tokens_details.and_then(|d| d.cached_tokens),
+            load_ms: None,
+            total_ms: None,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,13 +184,7 @@ impl ChatReply {
             model: wire.model,
             content: content.unwrap_or_default(),
             finish_reason: choice.finish_reason,
-            usage: wire.usage.map(|u| Usage {
-                prompt_tokens: u.prompt_tokens,
-                completion_tokens: u.completion_tokens,
-                cached_tokens: u.prompt_tokens_details.and_then(|d| d.cached_tokens),
-                load_ms: None,
-                total_ms: None,
-            }),
+            usage: wire.usage.map(Usage::from),
         })
     }
 }

@@ -8,15 +8,16 @@ use std::path::PathBuf;
 use super::input::AnswerSource;
 use super::turn::{self, Outcome, handle, rescue, show_turn};
 use crate::bank::Question;
-use crate::grade::Grade;
 use crate::grade::record::GradeRecord;
+use crate::grade::{Grade, PointVerdict};
 use crate::render;
 use crate::session::{GradeJob, Session, Step};
 use crate::style::{Style, wrap};
 use crate::transcript::{Status, Store, TranscriptError};
 
-/// Grades one job: the command decides how (which grader, spinner, Ctrl-C).
-pub type GradeFn<'a> = dyn FnMut(&GradeJob<'_>) -> GradeRecord + 'a;
+/// Grades one job: the command decides how (which grader, spinner, Ctrl-C). The grader
+/// hands the second argument each key point's provisional verdict as it is settled.
+pub type GradeFn<'a> = dyn FnMut(&GradeJob<'_>, &mut dyn FnMut(&PointVerdict)) -> GradeRecord + 'a;
 
 /// Asks a model for a follow-up question (question asked, key point missed).
 pub type FollowUpFn<'a> = dyn FnMut(&str, &str) -> Option<String> + 'a;
@@ -65,7 +66,8 @@ pub fn drive(
             Step::Grading(_) => {
                 // Only a resumed session starts here: an answer saved before its grade.
                 let job = session.pending_job().expect("a grading step has its answer");
-                let record = (shell.grade)(&job);
+                // Told after it is graded: nothing is shown early here.
+                let record = (shell.grade)(&job, &mut |_| {});
                 writeln!(shell.out, "\n{}", style.dim("(grading the answer saved before the session stopped)"))?;
                 write!(shell.out, "{}", render::grade(&style, &job.prompt.rubric(), &record))?;
                 let advance = session.record_grade(job.turn, record);
@@ -101,7 +103,18 @@ pub fn drive(
                 if let Err(e) = shell.save(session) {
                     return Err(rescue(&session.transcript().id, &job.answer, e));
                 }
-                let record = (shell.grade)(&job);
+                let rubric = job.prompt.rubric();
+                let mut early = 0;
+                let out = &mut *shell.out;
+                let mut show = |p: &PointVerdict| {
+                    // A line that cannot be written is no reason to stop a grading: the
+                    // grade screen below says it all again.
+                    let blank = if early == 0 { "\n" } else { "" };
+                    let _ = write!(out, "{blank}{}", render::early_point(&style, &rubric, p));
+                    let _ = out.flush();
+                    early += 1;
+                };
+                let record = (shell.grade)(&job, &mut show);
                 writeln!(shell.out)?;
                 write!(shell.out, "{}", render::grade(&style, &job.prompt.rubric(), &record))?;
                 if matches!(record.grade, Grade::Ungraded { .. }) {
@@ -260,7 +273,8 @@ cues = ["return 1", "returns one"]
     fn run(dir: &std::path::Path, session: &mut Session<'_>, source: &mut Fake) -> (Status, String) {
         let store = Store::new(dir);
         let mut out = Vec::new();
-        let mut grade = |_: &GradeJob<'_>| Grader::Offline.interrupted(Instant::now());
+        let mut grade =
+            |_: &GradeJob<'_>, _: &mut dyn FnMut(&PointVerdict)| Grader::Offline.interrupted(Instant::now());
         let mut follow_up = |_: &str, _: &str| None;
         let mut shell = Shell {
             out: &mut out,

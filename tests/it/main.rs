@@ -24,5 +24,6 @@ mod snapshots_cli;
 mod snapshots_doctor;
 mod snapshots_json;
 mod snapshots_screens;
+mod stream;
 mod transcript_upgrade;
 mod util;
