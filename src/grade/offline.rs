@@ -18,10 +18,7 @@
 //! A contradicted point is not met: a sentence that states one of the question's red
 //! flags is no evidence for any point, a point whose cues appear in such a sentence is
 //! partial at most, and a sentence restates a point only with the words it says the way
-//! the point does (a word it denies does not restate a point that affirms it). A red
-//! flag is stated by its cues, or by a sentence that restates its description in other
-//! words, the same way and clearly closer to it than to any key point, unless the
-//! sentence reports the claim to reject it.
+//! the point does (a word it denies does not restate a point that affirms it).
 //!
 //! It cannot judge whether an explanation is right, only whether it covers the rubric's
 //! points; everything it shows is labelled offline.
@@ -72,12 +69,6 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
             at
         })
         .collect();
-    let mut flag_hits = flag_hits;
-    for (at, restated) in flag_hits.iter_mut().zip(flag_restatements(rubric, &segs)) {
-        at.extend(restated);
-        at.sort_unstable();
-        at.dedup();
-    }
     let contradicting: Vec<usize> = {
         let mut v: Vec<usize> = flag_hits.iter().flatten().copied().collect();
         v.sort_unstable();
@@ -288,120 +279,6 @@ fn restatements(rubric: &Rubric<'_>, segs: &[Segment], skipped: &[usize]) -> Vec
         r.sort_by(|a, b| b.1.total_cmp(&a.1));
     }
     out
-}
-
-/// How much of a red flag's own wording a sentence must share to state it in other
-/// words, weighed as for key points but over the key points and red flags together.
-const FLAG_RESTATEMENT: f64 = 1.5;
-/// A sentence states a red flag in other words only when it shares more than this much
-/// more of the flag's wording than of any key point's: a misconception is about what the
-/// points are about, so a sentence that is merely near it may as well be making a point.
-const FLAG_MARGIN: f64 = 1.0;
-
-/// Words with which a red flag's description reports what the candidate does ("Says",
-/// "Claims that"): they describe the answer, not the misconception, and no answer says
-/// them when stating it.
-const REPORTING_VERBS: &[&str] = &[
-    "say",
-    "says",
-    "claim",
-    "claims",
-    "believe",
-    "believes",
-    "think",
-    "thinks",
-    "recommend",
-    "recommends",
-    "state",
-    "states",
-    "confuse",
-    "confuses",
-    "conflate",
-    "conflates",
-    "assume",
-    "assumes",
-    "suggest",
-    "suggests",
-    "insist",
-    "insists",
-    "treat",
-    "treats",
-    "example",
-    "ignoring",
-    "ignore",
-    "ignores",
-];
-
-/// Where a red flag's description turns from the misconception to what is true instead
-/// ("... in place rather than returning a replacement", "...; true before 3.4"): the
-/// words after it describe the correct answer, which a sentence stating the flag does
-/// not share.
-const CORRECTION: &[&str] =
-    &[";", " ignoring ", " missing ", " rather than ", " instead of ", " although ", " though ", ", which "];
-
-/// For each red flag, the sentences that state it in other words than its cues. A
-/// misconception is a claim about the same things the key points are about, so a
-/// sentence states it only when its wording is closer to the flag's description than
-/// to any key point's (with the words each shares weighed by how few claims use them),
-/// when it says those words the way the flag does, and when it makes the claim rather
-/// than report it to reject it.
-fn flag_restatements(rubric: &Rubric<'_>, segs: &[Segment]) -> Vec<Vec<usize>> {
-    let claim = |text: &str| -> Vec<Token> {
-        let lower = text.to_lowercase();
-        let end = CORRECTION.iter().filter_map(|m| lower.find(m)).min().unwrap_or(lower.len());
-        tokenize(&lower[..end]).into_iter().filter(|t| !REPORTING_VERBS.contains(&t.raw.as_str())).collect()
-    };
-    let texts: Vec<Vec<Token>> = rubric
-        .key_points
-        .iter()
-        .map(|k| tokenize(&k.point))
-        .chain(rubric.red_flags.iter().map(|f| claim(&f.point)))
-        .collect();
-    let points = rubric.key_points.len();
-    let polar: Vec<Polar> = texts.iter().map(|t| Polar::of(t)).collect();
-    let vocab: Vec<Vec<String>> = texts.iter().map(|t| content_roots(t)).collect();
-    let topical = (vocab.len() / 2).max(1);
-    let weights: Vec<Vec<(&str, f64)>> = vocab
-        .iter()
-        .map(|words| {
-            words
-                .iter()
-                .filter_map(|w| {
-                    let n = vocab.iter().filter(|v| v.contains(w)).count();
-                    (n <= topical).then(|| (w.as_str(), 1.0 / n as f64))
-                })
-                .collect()
-        })
-        .collect();
-    let mut out: Vec<Vec<usize>> = vec![Vec::new(); rubric.red_flags.len()];
-    for (si, seg) in segs.iter().enumerate() {
-        if seg.kind != SegmentKind::Prose || rejects(seg) {
-            continue;
-        }
-        let said = Polar::of(&seg.tokens);
-        let shared: Vec<f64> = weights
-            .iter()
-            .zip(&polar)
-            .map(|(ws, point)| ws.iter().filter(|(w, _)| said.agrees(point, w)).map(|(_, x)| x).sum())
-            .collect();
-        let best = shared.iter().copied().fold(0.0, f64::max);
-        let at_best: Vec<usize> = (0..shared.len()).filter(|&i| shared[i] == best).collect();
-        let nearest_point = shared[..points].iter().copied().fold(0.0, f64::max);
-        if best >= FLAG_RESTATEMENT
-            && at_best.len() == 1
-            && at_best[0] >= points
-            && best - nearest_point > FLAG_MARGIN + 1e-9
-        {
-            out[at_best[0] - points].push(si);
-        }
-    }
-    out
-}
-
-/// Whether a sentence reports or sets aside a claim anywhere in it: what it says in
-/// other words than a cue may be the claim it rejects.
-fn rejects(seg: &Segment) -> bool {
-    REPORTING.iter().chain(SETTING_ASIDE.iter()).any(|c| !c.find_in(&seg.tokens).is_empty())
 }
 
 /// The content words of a text, split into those it affirms and those it denies (under
@@ -959,49 +836,6 @@ mod tests {
         assert_eq!(verdict("The memory is not freed, and the count never drops to zero.", 0), Verdict::Missed);
         // A point that denies something is restated by a sentence that denies it too.
         assert_eq!(verdict("Identity has no hook, so a class cannot override it.", 1), Verdict::Partial);
-    }
-
-    #[test]
-    fn a_red_flag_stated_in_other_words_is_raised() {
-        let kp = |id: &str, point: &str, cues: &[&str]| KeyPoint {
-            id: id.into(),
-            point: point.into(),
-            weight: 1,
-            cues: cues.iter().map(|s| s.to_string()).collect(),
-        };
-        let k = [
-            kp(
-                "refcount",
-                "Every object counts its references and is freed when the count drops to zero.",
-                &["refcount*"],
-            ),
-            kp("cycles", "A cyclic collector finds groups of objects that only reference each other.", &["gc.collect"]),
-            kp("pymalloc", "Small allocations come from pools carved out of larger arenas.", &["pymalloc"]),
-        ];
-        let f = [RedFlag {
-            id: "no-leaks".into(),
-            point: "Says Python handles memory automatically, so programs cannot leak; ignoring caches that grow."
-                .into(),
-            severity: Severity::Critical,
-            cues: vec!["memory leaks are impossible".into()],
-        }];
-        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
-        let flags = |a: &str| assess(&r, a).red_flags.into_iter().map(|h| h.id).collect::<Vec<_>>();
-        // No cue, but the misconception's own words, said the way it says them.
-        assert_eq!(
-            flags("Python takes care of memory automatically, and a program written in it never leaks."),
-            ["no-leaks"]
-        );
-        // Reported to be rejected, or denied: not the candidate's claim.
-        assert!(flags("Some people think Python handles memory automatically and programs cannot leak.").is_empty());
-        assert!(flags("A program can still leak, through caches that grow.").is_empty());
-        // Sharing a word or two with the misconception while making a point is no claim.
-        assert!(
-            flags("Memory is handled by counting references, and an object is freed when the count drops to zero.")
-                .is_empty()
-        );
-        // The description's correction ("ignoring caches that grow") is not part of the claim.
-        assert!(flags("Caches that grow without bound keep their objects alive.").is_empty());
     }
 
     #[test]
