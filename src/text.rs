@@ -629,12 +629,28 @@ fn is_statement(line: &str) -> bool {
     {
         return true;
     }
+    if only_bare_calls(t) {
+        return false;
+    }
     let chars: Vec<char> = t.chars().collect();
     let assigns = chars.iter().enumerate().any(|(i, &c)| {
         c == '=' && chars.get(i + 1) != Some(&'=') && !i.checked_sub(1).is_some_and(|j| "=<>!".contains(chars[j]))
     });
     let calls = chars.windows(2).any(|w| (w[0].is_alphanumeric() || w[0] == '_') && w[1] == '(');
     assigns || calls
+}
+
+/// Whether a line does nothing but call names with no arguments and keep no result
+/// (`GIL(); ProcessPoolExecutor(); Lock()`): nothing goes in and nothing comes out, so
+/// such calls name the things called, as a list of terms does, rather than use them.
+fn only_bare_calls(t: &str) -> bool {
+    t.trim_end_matches(';').split(';').all(|call| {
+        let call = call.trim();
+        let name = call.strip_suffix("()").unwrap_or("");
+        !name.is_empty()
+            && name.starts_with(|c: char| c.is_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+    })
 }
 
 /// Sentence boundaries: `.`, `!` or `?` followed by white space or the end.
@@ -806,6 +822,11 @@ mod tests {
             ("print(a is b)", true),
             ("import threading", false),
             ("@functools.wraps(func)", true),
+            // Calls with nothing passed and nothing kept only name what they call.
+            ("GIL(); ProcessPoolExecutor(); Lock()", false),
+            ("asyncio.Lock()", false),
+            ("lock = asyncio.Lock()", true),
+            ("pool.map(crunch, chunks)", true),
         ] {
             assert_eq!(is_statement(line), statement, "{line}");
         }

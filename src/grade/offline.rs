@@ -12,7 +12,8 @@
 //! Code is evidence as well: a line of code that uses what a cue names (a call, a `with`,
 //! a test) weighs like a sentence, the words inside compound names match cues, and
 //! comments are read as sentences, so an answer given as a working snippet is credited
-//! for what it shows; an import or a bare name only names a thing and counts for half.
+//! for what it shows; an import, a bare name or a call with no arguments whose result
+//! is not kept only names a thing and counts for half.
 //!
 //! A contradicted point is not met: a sentence that states one of the question's red
 //! flags is no evidence for any point, a point whose cues appear in such a sentence is
@@ -28,7 +29,7 @@ use crate::text::{Cue, Segment, SegmentKind, Token, content_roots, is_negated, s
 
 /// The offline grader's name and version, recorded in transcripts: a change to its rules
 /// bumps the version, so old grades can be told apart.
-pub const GRADER_VERSION: &str = "offline-6";
+pub const GRADER_VERSION: &str = "offline-7";
 
 /// Share of an answer's words in list fragments above which the answer reads as a list.
 const LIST_SHARE: f64 = 0.6;
@@ -702,6 +703,20 @@ mod tests {
         assert_eq!(assess(&r, &import).key_points[0].verdict, Verdict::Missed);
         let used = format!("{threads}\n```python\nex = ProcessPoolExecutor()\n```");
         assert_eq!(assess(&r, &used).key_points[0].verdict, Verdict::Partial);
+    }
+
+    #[test]
+    fn rubric_words_written_as_bare_calls_are_a_list_of_terms() {
+        let (k, f) = parallel_rubric();
+        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let score = |a: &str| grade(&r, a).score().unwrap();
+        let stuffed = "```python\nProcessPoolExecutor(); multiprocessing(); SeparateProcess()\nSentinel(); IsNone()\n\
+                       WorkerThread(); BlockingIO()\n```";
+        assert!(score(stuffed) <= 10, "{}", score(stuffed));
+        let real = "```python\nwith ProcessPoolExecutor() as pool:\n    totals = pool.map(crunch, chunks)\n\
+                    MISSING = object()\nif cached is None:\n    cached = load()\n\
+                    with ThreadPoolExecutor() as ex:\n    pages = list(ex.map(fetch, urls))  # blocking I/O in a worker thread\n```";
+        assert!(score(real) >= 50, "{}", score(real));
     }
 
     #[test]
