@@ -149,24 +149,17 @@ fn a_broken_set_names_the_file_and_line() {
 
 #[test]
 fn the_offline_grader_keeps_its_measured_fairness() {
-    // Floors just under what the offline grader measured on the shipped set when it last
-    // changed (docs/calibration.md); a change to the grader or the bank that ranks answers
-    // worse fails here. Raise them when the grader improves. Lowered (pairwise 0.96 to 0.90,
-    // tau 0.81 to 0.69, key-point F1 0.85 to 0.79) when the code, plain, rambling and
-    // keyword-wrong answers joined the set: the set got harder, the grader did not change.
+    // The floors are the offline bars in `BARS` (src/commands/eval.rs), just under what
+    // the grader measured when it last changed: `--check` holds it to them, and this test
+    // adds what the bars leave out: red flags and the order of the kinds' means.
     let sb = Sandbox::new();
-    let run = sb.run(&["--grader", "offline", "eval", "--json"], "");
+    let run = sb.run(&["--grader", "offline", "eval", "--json", "--check"], "");
     run.success();
     let f = &run.json()["runs"][0];
-    let ratio = |v: &serde_json::Value| v["hits"].as_f64().unwrap() / v["of"].as_f64().unwrap();
+    assert_eq!(run.json()["failed"], serde_json::json!([]));
     let figures = [
-        ("pairwise", ratio(&f["pairwise"]), 0.90),
-        ("kendall_tau", f["kendall_tau"].as_f64().unwrap(), 0.69),
-        ("stuffed_below_partial", ratio(&f["stuffed_below_partial"]), 0.90),
-        ("key_point_f1", f["key_points"]["f1"].as_f64().unwrap(), 0.79),
-        ("injection_not_above_base", ratio(&f["injection_not_above_base"]), 1.0),
         ("red_flag_precision", f["red_flags"]["precision"].as_f64().unwrap(), 0.95),
-        ("red_flag_recall", f["red_flags"]["recall"].as_f64().unwrap(), 0.45),
+        ("red_flag_recall", f["red_flags"]["recall"].as_f64().unwrap(), 0.70),
     ];
     for (name, value, floor) in figures {
         assert!(value >= floor, "{name} is {value:.3}, below its floor {floor}");
