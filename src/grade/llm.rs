@@ -246,7 +246,15 @@ impl LlmGrader {
         loop {
             let started = Instant::now();
             let request = self.request(messages.to_vec(), mode, Some(rubric), draw);
-            let result = self.client.chat_streaming(&request, deadline, on_text).await;
+            // How long the user waited for the first word: what streaming changes.
+            let mut first_token_ms = None;
+            let mut timed = |text: &str| {
+                if first_token_ms.is_none() && !text.is_empty() {
+                    first_token_ms = Some(started.elapsed().as_millis() as u64);
+                }
+                on_text(text)
+            };
+            let result = self.client.chat_streaming(&request, deadline, &mut timed).await;
             *server_ms += started.elapsed().as_millis() as u64;
             match result {
                 Ok(reply) => {
@@ -260,7 +268,8 @@ impl LlmGrader {
                             reply.content.chars().take(2000).collect::<String>()
                         )));
                     }
-                    return Ok((reply.content, mode, reply.usage));
+                    let usage = reply.usage.map(|u| Usage { first_token_ms, ..u });
+                    return Ok((reply.content, mode, usage));
                 }
                 Err(e) if rejects_mode(&e) => match mode.step_down() {
                     Some(next) => mode = next,

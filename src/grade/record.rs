@@ -92,6 +92,9 @@ pub struct Usage {
     /// Milliseconds the server spent on the request, loading included (Ollama).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_ms: Option<u64>,
+    /// Milliseconds from sending the request to the first piece of a streamed reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_token_ms: Option<u64>,
 }
 
 impl From<crate::llm::Usage> for Usage {
@@ -102,6 +105,7 @@ impl From<crate::llm::Usage> for Usage {
             cached_tokens: u.cached_tokens,
             load_ms: u.load_ms,
             total_ms: u.total_ms,
+            first_token_ms: u.first_token_ms,
         }
     }
 }

@@ -220,6 +220,7 @@ impl Final {
                 cached_tokens: self.prompt_eval_cached_count,
                 load_ms: ms(self.load_duration),
                 total_ms: ms(self.total_duration),
+                first_token_ms: None,
             }),
         }
     }

@@ -105,6 +105,9 @@ pub struct Usage {
     /// Milliseconds the server spent on the request, loading included (Ollama).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_ms: Option<u64>,
+    /// Milliseconds from sending the request to the first piece of a streamed reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_token_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -125,6 +128,7 @@ impl From<WireUsage> for Usage {
             cached_tokens: u.prompt_tokens_details.and_then(|d| d.cached_tokens),
             load_ms: None,
             total_ms: None,
+            first_token_ms: None,
         }
     }
 }

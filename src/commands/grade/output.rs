@@ -66,6 +66,12 @@ pub struct UsageOutput {
     pub completion_tokens: u64,
     /// Prompt tokens served from the server's prompt cache; `null` when not reported.
     pub cached_tokens: Option<u64>,
+    /// Milliseconds spent loading the model first (Ollama); `null` otherwise.
+    pub load_ms: Option<u64>,
+    /// Milliseconds the server spent on the request (Ollama); `null` otherwise.
+    pub total_ms: Option<u64>,
+    /// Milliseconds to the first piece of a streamed reply; `null` when not streamed.
+    pub first_token_ms: Option<u64>,
 }
 
 impl<'a> GradeOutput<'a> {
@@ -96,6 +102,9 @@ impl<'a> GradeOutput<'a> {
                 prompt_tokens: u.prompt_tokens,
                 completion_tokens: u.completion_tokens,
                 cached_tokens: u.cached_tokens,
+                load_ms: u.load_ms,
+                total_ms: u.total_ms,
+                first_token_ms: u.first_token_ms,
             }),
             injection: &record.injection,
         }
