@@ -1,7 +1,9 @@
 //! Prints grill's own overhead per graded answer against a fake server that replies at
 //! once (prompt rendering, HTTP on loopback, validation, scoring), and the share of the
 //! grading prompt that is byte-identical across two different questions (what a local
-//! server's prompt cache can reuse). Run with `cargo bench --bench grading`; with
+//! server's prompt cache can reuse). With `GRILL_REAL_SERVER_URL` set (`eval "$(scripts/
+//! real-server-up)"`), it also grades one typical answer on the real server and prints
+//! the tokens and time each grade costs. Run with `cargo bench --bench grading`; with
 //! `-- --quick` (or `cargo test --bench grading -- --quick`) it prints only the prompt
 //! figures.
 
@@ -102,4 +104,36 @@ fn main() {
         100.0 * common as f64 / p1.len() as f64,
         p1.len()
     );
+
+    real_server(&rt, &a);
+}
+
+/// Grades `ANSWER` twice on the real server (the second reuses the prompt cache) and
+/// prints what each grade cost: what a user of a local model waits for.
+fn real_server(rt: &tokio::runtime::Runtime, a: &Asked<'_>) {
+    let Some(url) = std::env::var("GRILL_REAL_SERVER_URL").ok().filter(|u| !u.is_empty()) else {
+        println!("tokens per grade: not measured (start the real server: eval \"$(scripts/real-server-up)\")");
+        return;
+    };
+    let model = std::env::var("GRILL_REAL_SERVER_MODEL").unwrap_or_else(|_| "smollm2-135m-instruct".into());
+    let limits = Limits { timeout: Duration::from_secs(900), ..Limits::default() };
+    let client = Client::new(Endpoint::new(&url, None).unwrap(), limits, Arc::new(|_| {}));
+    let grader =
+        Grader::Llm(Box::new(LlmGrader::new(client, model.clone(), Prompts::embedded(), ModeCache::default())));
+    for i in 1..=2 {
+        let rec = rt.block_on(grader.grade(a, ANSWER));
+        let u = rec.usage.unwrap_or_default();
+        println!(
+            "tokens per grade ({model}, gil, grade {i}): prompt {} (cached {}), completion {}; first token {} ms, total {} ms; {}",
+            u.prompt_tokens,
+            u.cached_tokens.unwrap_or(0),
+            u.completion_tokens,
+            u.first_token_ms.map_or("-".into(), |ms| ms.to_string()),
+            rec.latency_ms,
+            match rec.grade.score() {
+                Some(s) => format!("graded {s}/100"),
+                None => "ungraded".into(),
+            }
+        );
+    }
 }

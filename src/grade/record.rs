@@ -150,16 +150,17 @@ mod tests {
         }
         // A transcript written before the durations were recorded still loads.
         let old: Usage = serde_json::from_str(r#"{"prompt_tokens":9,"completion_tokens":2}"#).unwrap();
-        assert_eq!((old.load_ms, old.total_ms), (None, None));
+        assert_eq!((old.load_ms, old.total_ms, old.first_token_ms), (None, None, None));
         let u = crate::llm::Usage {
             prompt_tokens: 9,
             completion_tokens: 2,
             cached_tokens: Some(8),
             load_ms: Some(6100),
             total_ms: Some(7200),
+            first_token_ms: Some(800),
         };
         assert_eq!(serde_json::to_string(&Usage::from(u)).unwrap(), serde_json::to_string(&u).unwrap());
-        let u = crate::llm::Usage { cached_tokens: None, load_ms: None, total_ms: None, ..u };
+        let u = crate::llm::Usage { cached_tokens: None, load_ms: None, total_ms: None, first_token_ms: None, ..u };
         assert_eq!(serde_json::to_string(&Usage::from(u)).unwrap(), r#"{"prompt_tokens":9,"completion_tokens":2}"#);
     }
 }
