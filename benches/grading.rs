@@ -46,7 +46,7 @@ fn main() {
     let grade = json!({"key_points": verdicts, "red_flags": {}, "errors": [],
                        "feedback": {"strengths": [], "gaps": [], "next_step": "x"}});
     let body = json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": grade.to_string()},
-                      "finish_reason": "stop"}], "usage": {"prompt_tokens": 1, "completion_tokens": 1}});
+                      "finish_reason": "stop"}], "usage": {"prompt_tokens": 5000, "completion_tokens": 1}});
     let server = rt.block_on(MockServer::start());
     rt.block_on(
         Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(body)).mount(&server),

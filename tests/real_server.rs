@@ -126,6 +126,10 @@ fn a_scripted_session_is_graded_by_llama_cpp_and_doctor_agrees() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(!stderr.contains("warning"), "an idle connection closed by the server is no fault:\n{stderr}");
+    // The grade streamed in: a key point's provisional verdict came before the grade screen.
+    let first_screen = stdout.find("Score:").unwrap_or(stdout.len());
+    let first_early = stdout.find("(provisional)");
+    eprintln!("{stdout}");
 
     let file = std::fs::read_dir(dir.path().join("transcripts")).unwrap().next().unwrap().unwrap().path();
     let t: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
@@ -143,6 +147,10 @@ fn a_scripted_session_is_graded_by_llama_cpp_and_doctor_agrees() {
         );
         match g["grade"]["status"].as_str().unwrap() {
             "graded" => {
+                if i == 0 {
+                    assert!(first_early.is_some_and(|at| at < first_screen), "no verdict before the screen:\n{stdout}");
+                    assert!(g["usage"]["first_token_ms"].is_u64(), "{g}");
+                }
                 // The verdicts name exactly the rubric's key points.
                 let rubric_ids: Vec<String> = match turn["follow_up_id"].as_str() {
                     None => gil.key_points.iter().map(|k| k.id.clone()).collect(),
