@@ -704,14 +704,32 @@ mod tests {
         assert!(sent < 64 << 20, "the server handed over {sent} bytes");
     }
 
+    #[test]
+    fn an_ollama_stream_is_held_to_the_same_caps() {
+        let line = format!("{}\n", serde_json::json!({"message": {"content": "x".repeat(1000)}, "done": false}));
+        let (port, served) = flooding_server(500 << 20, "application/x-ndjson", line.repeat(64).into_bytes());
+        let (err, sent) = chat_as(Api::Ollama, port, served, true);
+        assert!(err.to_string().contains("/api/chat is larger than 256 KiB"), "{err}");
+        assert!(sent < 32 << 20, "the server handed over {sent} bytes");
+        let (port, served) = flooding_server(500 << 20, "application/x-ndjson", b"\n".repeat(64 << 10));
+        let (err, sent) = chat_as(Api::Ollama, port, served, true);
+        assert!(err.to_string().contains("is larger than 16 MiB"), "{err}");
+        assert!(sent < 64 << 20, "the server handed over {sent} bytes");
+    }
+
     /// One chat request to the server on `port`; its error, and how many bytes the server
     /// managed to hand over before the client hung up.
     fn chat_with(port: u16, served: std::thread::JoinHandle<usize>, stream: bool) -> (LlmError, usize) {
+        chat_as(Api::OpenAi, port, served, stream)
+    }
+
+    /// [`chat_with`], asking as `api` speaks.
+    fn chat_as(api: Api, port: u16, served: std::thread::JoinHandle<usize>, stream: bool) -> (LlmError, usize) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let endpoint = Endpoint::new(&format!("http://127.0.0.1:{port}/v1"), None).unwrap();
         let client = Client::new(endpoint, Limits::default(), Arc::new(|_| {}));
         // The server takes one connection: no probe for Ollama first.
-        client.set_api(Api::OpenAi);
+        client.set_api(api);
         let request = ChatRequest {
             model: "m".into(),
             messages: vec![Message::user("hi")],
