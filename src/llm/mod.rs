@@ -473,8 +473,7 @@ impl Client {
     /// [`Client::chat`], telling `on_text` the reply's text so far each time a streamed
     /// reply grows. That text is unscrubbed, for a parser to read, never to be shown; the
     /// reply returned is scrubbed as ever. A request with `stream` set that a server
-    /// answers whole (not every server streams; Ollama's native API is asked for a whole
-    /// reply) is read whole, and `on_text` is not told.
+    /// answers whole (not every server streams) is read whole, and `on_text` is not told.
     pub async fn chat_streaming(
         &self,
         request: &ChatRequest,
@@ -483,7 +482,7 @@ impl Client {
     ) -> Result<ChatReply, LlmError> {
         let ollama = self.is_ollama().await;
         let reply = if ollama {
-            match self.ollama_chat(request, deadline).await {
+            match self.ollama_chat(request, deadline, on_text).await {
                 // Not Ollama's own API after all (a proxy, say): a missing model is
                 // Ollama's to report, anything else missing means another server.
                 Err(LlmError::Status { status: 404, message, .. }) if !message.to_lowercase().contains("model") => {
@@ -515,7 +514,7 @@ impl Client {
         let mut resp = self.open(&url, Some(&body), deadline).await?;
         let content_type = resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
         let reply = if stream::is_event_stream(content_type) {
-            self.read_stream(&url, &mut resp, cap, deadline, on_text).await?
+            self.read_stream(&url, &mut resp, cap, deadline, stream::Sse::new(cap), on_text).await?
         } else {
             let text = self.read_whole(&url, &mut resp, cap, deadline).await?;
             ChatReply::parse(&text).map_err(|e| LlmError::BadReply(e).scrubbed())?
@@ -523,16 +522,17 @@ impl Client {
         Ok(reply.scrubbed(content_cap(request.max_tokens)))
     }
 
-    /// Reads a streamed reply as its events arrive, within the same deadline as a whole
-    /// one (the request's time-out covers its body). The text is capped as a whole
-    /// reply's is, and the envelopes around it at [`stream_cap`], so no stream costs more
-    /// memory than a reply.
+    /// Reads a streamed reply through `decoder` as its pieces arrive, within the same
+    /// deadline as a whole one (the request's time-out covers its body). The text is
+    /// capped as a whole reply's is, and the envelopes around it at [`stream_cap`], so no
+    /// stream costs more memory than a reply.
     async fn read_stream(
         &self,
         url: &str,
         resp: &mut reqwest::Response,
         cap: usize,
         deadline: &Deadline,
+        mut decoder: impl stream::Decoder,
         on_text: &mut dyn FnMut(&str),
     ) -> Result<ChatReply, LlmError> {
         let too_large = || LlmError::TooLarge { url: url.to_string(), limit: cap }.scrubbed();
@@ -540,8 +540,6 @@ impl Client {
             stream::Fault::TooLarge => too_large(),
             stream::Fault::Bad(why) => LlmError::BadReply(why).scrubbed(),
         };
-        let mut parser = stream::SseParser::new(cap);
-        let mut reply = stream::Assembly::new(cap);
         let mut read = 0usize;
         let limit = stream_cap(cap);
         if resp.content_length().is_some_and(|n| n > limit as u64) {
@@ -566,31 +564,40 @@ impl Client {
             if read > limit {
                 return Err(LlmError::TooLarge { url: url.to_string(), limit }.scrubbed());
             }
-            let mut grew = false;
-            for event in parser.feed(&chunk).map_err(fault)? {
-                grew |= reply.push(&event).map_err(fault)?;
-            }
-            if grew {
-                on_text(reply.content());
+            if decoder.feed(&chunk).map_err(fault)? {
+                on_text(decoder.text());
             }
         }
-        if let Some(event) = parser.finish() {
-            reply.push(&event).map_err(fault)?;
-        }
-        reply.finish().map_err(fault)
+        decoder.finish().map_err(fault)
     }
 
-    /// `POST /api/chat`, not streamed. Model loading is told apart from grading.
-    async fn ollama_chat(&self, request: &ChatRequest, deadline: &Deadline) -> Result<ChatReply, LlmError> {
+    /// `POST /api/chat`, streamed when `request` asks (one JSON object a line, read as it
+    /// comes), else whole. Model loading is told apart from grading.
+    async fn ollama_chat(
+        &self,
+        request: &ChatRequest,
+        deadline: &Deadline,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<ChatReply, LlmError> {
         let body = serde_json::to_value(ollama::Chat::from_request(request)).expect("a request always serialises");
         let url = format!("{}/api/chat", ollama::root(&self.endpoint.base_url));
-        let text = self.send(url, Some(&body), reply_cap(request.max_tokens), deadline).await?;
-        let last = ollama::Final::parse(&text).map_err(|e| LlmError::BadReply(e).scrubbed())?;
-        if let Some(load) = last.load_time().filter(|d| *d > LOAD_NOTICE) {
+        let cap = reply_cap(request.max_tokens);
+        let mut resp = self.open(&url, Some(&body), deadline).await?;
+        let content_type = resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        // Ollama sends a stream as `application/x-ndjson` and a whole reply as
+        // `application/json`; a whole reply is read whole, in whatever layout it comes.
+        let reply = if stream::is_json(content_type) {
+            let text = self.read_whole(&url, &mut resp, cap, deadline).await?;
+            ollama::Final::parse(&text).map_err(|e| LlmError::BadReply(e).scrubbed())?.into_reply()
+        } else {
+            self.read_stream(&url, &mut resp, cap, deadline, ollama::Stream::new(cap), on_text).await?
+        };
+        let load = reply.usage.and_then(|u| u.load_ms).map(Duration::from_millis);
+        if let Some(load) = load.filter(|d| *d > LOAD_NOTICE) {
             let model = crate::scrub::server_text(&request.model, 200);
             (self.notify)(format!("loading {model} ... {:.1} s", load.as_secs_f64()));
         }
-        Ok(last.into_reply(None).scrubbed(content_cap(request.max_tokens)))
+        Ok(reply.scrubbed(content_cap(request.max_tokens)))
     }
 }
 
@@ -697,14 +704,32 @@ mod tests {
         assert!(sent < 64 << 20, "the server handed over {sent} bytes");
     }
 
+    #[test]
+    fn an_ollama_stream_is_held_to_the_same_caps() {
+        let line = format!("{}\n", serde_json::json!({"message": {"content": "x".repeat(1000)}, "done": false}));
+        let (port, served) = flooding_server(500 << 20, "application/x-ndjson", line.repeat(64).into_bytes());
+        let (err, sent) = chat_as(Api::Ollama, port, served, true);
+        assert!(err.to_string().contains("/api/chat is larger than 256 KiB"), "{err}");
+        assert!(sent < 32 << 20, "the server handed over {sent} bytes");
+        let (port, served) = flooding_server(500 << 20, "application/x-ndjson", b"\n".repeat(64 << 10));
+        let (err, sent) = chat_as(Api::Ollama, port, served, true);
+        assert!(err.to_string().contains("is larger than 16 MiB"), "{err}");
+        assert!(sent < 64 << 20, "the server handed over {sent} bytes");
+    }
+
     /// One chat request to the server on `port`; its error, and how many bytes the server
     /// managed to hand over before the client hung up.
     fn chat_with(port: u16, served: std::thread::JoinHandle<usize>, stream: bool) -> (LlmError, usize) {
+        chat_as(Api::OpenAi, port, served, stream)
+    }
+
+    /// [`chat_with`], asking as `api` speaks.
+    fn chat_as(api: Api, port: u16, served: std::thread::JoinHandle<usize>, stream: bool) -> (LlmError, usize) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let endpoint = Endpoint::new(&format!("http://127.0.0.1:{port}/v1"), None).unwrap();
         let client = Client::new(endpoint, Limits::default(), Arc::new(|_| {}));
         // The server takes one connection: no probe for Ollama first.
-        client.set_api(Api::OpenAi);
+        client.set_api(api);
         let request = ChatRequest {
             model: "m".into(),
             messages: vec![Message::user("hi")],

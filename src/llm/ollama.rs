@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::protocol::{ChatReply, ChatRequest, Message, Usage};
+use super::stream::{Decoder, Fault, Lines, prefix, stopped_with};
 
 /// How long the probe may take in all: short, so start-up stays quick when nothing runs.
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(700);
@@ -144,7 +145,7 @@ impl Chat {
         Chat {
             model: request.model.clone(),
             messages: request.messages.clone(),
-            stream: false,
+            stream: request.stream,
             format,
             options: Options {
                 num_ctx: context_for(&request.messages, request.max_tokens),
@@ -196,17 +197,11 @@ impl Final {
         serde_json::from_str(body).map_err(|e| format!("the reply is not an Ollama chat reply ({e})"))
     }
 
-    /// How long loading the model took, when it had to be loaded.
-    pub fn load_time(&self) -> Option<Duration> {
-        self.load_duration.map(Duration::from_nanos)
-    }
-
-    /// The reply as the OpenAI path returns it. `content` is the whole text, for a
-    /// streamed reply whose pieces came before this final object; `None` takes the text
-    /// from the object itself.
-    pub fn into_reply(self, content: Option<String>) -> ChatReply {
+    /// The reply as the OpenAI path returns it: the text is the object's message (for a
+    /// streamed reply, [`Stream`] puts the pieces there).
+    pub fn into_reply(self) -> ChatReply {
         let message = self.message.unwrap_or_default();
-        let content = content.unwrap_or(message.content);
+        let content = message.content;
         let content = if content.trim().is_empty() { message.thinking.unwrap_or(content) } else { content };
         let ms = |ns: Option<u64>| ns.map(|n| n / 1_000_000);
         let counted = self.prompt_eval_count.is_some() || self.eval_count.is_some();
@@ -223,6 +218,96 @@ impl Final {
                 first_token_ms: None,
             }),
         }
+    }
+}
+
+/// One line of a streamed `/api/chat` reply: a piece of the text (`"done": false`), the
+/// final object with the counts (`"done": true`), or an error the server stopped with.
+#[derive(Deserialize)]
+struct StreamLine {
+    #[serde(default)]
+    done: bool,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+    #[serde(flatten)]
+    object: Final,
+}
+
+/// A `/api/chat` reply streamed as one JSON object a line (NDJSON): each line's piece of
+/// the message is added as it comes, and the line with `"done": true` ends the reply with
+/// its counts. A reply sent whole on one line (a server that does not stream) is the same
+/// reply with no pieces before it.
+#[derive(Debug)]
+pub struct Stream {
+    lines: Lines,
+    content: String,
+    thinking: String,
+    /// The object with `"done": true`, once it has come: nothing after it counts.
+    last: Option<Final>,
+    /// The most text kept, content and thinking together.
+    max: usize,
+}
+
+impl Stream {
+    /// A reader refusing a line, or text, longer than `max` bytes.
+    pub fn new(max: usize) -> Stream {
+        Stream { lines: Lines::new(max), content: String::new(), thinking: String::new(), last: None, max }
+    }
+
+    /// Adds one line; returns whether the text grew.
+    fn push(&mut self, line: &str) -> Result<bool, Fault> {
+        let line = line.trim();
+        if line.is_empty() || self.last.is_some() {
+            return Ok(false);
+        }
+        let parsed: StreamLine = serde_json::from_str(line)
+            .map_err(|e| Fault::Bad(format!("a streamed line is not an Ollama chat object ({e}): {}", prefix(line))))?;
+        if let Some(error) = parsed.error {
+            return Err(stopped_with(error));
+        }
+        let mut object = parsed.object;
+        let message = object.message.take().unwrap_or_default();
+        let thinking = message.thinking.unwrap_or_default();
+        if self.content.len() + self.thinking.len() + message.content.len() + thinking.len() > self.max {
+            return Err(Fault::TooLarge);
+        }
+        self.content.push_str(&message.content);
+        self.thinking.push_str(&thinking);
+        if parsed.done {
+            self.last = Some(object);
+        }
+        Ok(!message.content.is_empty())
+    }
+}
+
+impl Decoder for Stream {
+    fn feed(&mut self, bytes: &[u8]) -> Result<bool, Fault> {
+        let mut grew = false;
+        for line in self.lines.feed(bytes)? {
+            grew |= self.push(&line)?;
+        }
+        Ok(grew)
+    }
+
+    fn text(&self) -> &str {
+        &self.content
+    }
+
+    /// A stream that ends without its `"done": true` object was cut short: what came is
+    /// not the whole reply, so it is not one.
+    fn finish(mut self) -> Result<ChatReply, Fault> {
+        if let Some(line) = self.lines.finish() {
+            self.push(&line)?;
+        }
+        let Some(mut last) = self.last else {
+            return Err(Fault::Bad(format!(
+                "the stream ended before the reply was finished (no object with \"done\": true), after: {}",
+                prefix(&self.content)
+            )));
+        };
+        let thinking = (!self.thinking.is_empty()).then_some(self.thinking);
+        last.message = Some(FinalMessage { content: self.content, thinking });
+        Ok(last.into_reply())
     }
 }
 
@@ -258,6 +343,9 @@ mod tests {
         assert_eq!(body["format"], schema);
         assert_eq!(body["stream"], false);
         assert_eq!(body["options"].get("frequency_penalty"), None);
+        let mut r = request(None);
+        r.stream = true;
+        assert_eq!(serde_json::to_value(Chat::from_request(&r)).unwrap()["stream"], true);
         let r = request(Some(serde_json::json!({"type": "json_object"})));
         assert_eq!(serde_json::to_value(Chat::from_request(&r)).unwrap()["format"], "json");
         let mut r = request(None);
@@ -272,18 +360,115 @@ mod tests {
         let body = r#"{"model":"qwen2.5:7b","created_at":"2024-01-01T00:00:00Z","message":{"role":"assistant","content":"{}"},
             "done":true,"done_reason":"stop","total_duration":7200000000,"load_duration":6100000000,
             "prompt_eval_count":1200,"prompt_eval_duration":1,"eval_count":300,"eval_duration":1}"#;
-        let f = Final::parse(body).unwrap();
-        assert_eq!(f.load_time(), Some(Duration::from_millis(6100)));
-        let r = f.into_reply(None);
+        let r = Final::parse(body).unwrap().into_reply();
         assert_eq!(r.content, "{}");
         assert_eq!(r.finish_reason.as_deref(), Some("stop"));
         let u = r.usage.unwrap();
         assert_eq!((u.prompt_tokens, u.completion_tokens, u.cached_tokens), (1200, 300, None));
         assert_eq!((u.load_ms, u.total_ms), (Some(6100), Some(7200)));
         let f = Final::parse(r#"{"message":{"content":"","thinking":"hm"},"done":true}"#).unwrap();
-        let r = f.into_reply(None);
+        let r = f.into_reply();
         assert_eq!((r.content.as_str(), r.usage), ("hm", None));
         assert!(Final::parse("<html>").unwrap_err().contains("not an Ollama chat reply"));
+    }
+
+    fn piece(content: &str) -> String {
+        serde_json::json!({"model": "qwen2.5:7b", "created_at": "2026-01-04T10:00:00Z",
+                           "message": {"role": "assistant", "content": content}, "done": false})
+        .to_string()
+    }
+
+    const DONE: &str = r#"{"model":"qwen2.5:7b","created_at":"2026-01-04T10:00:01Z","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","total_duration":7200000000,"load_duration":6100000000,"prompt_eval_count":1200,"prompt_eval_duration":1,"eval_count":300,"eval_duration":1}"#;
+
+    /// Reads `body` through a [`Stream`] in pieces of `step` bytes; the reply, and the text
+    /// each time it grew.
+    fn read(body: &str, step: usize) -> (Result<ChatReply, Fault>, Vec<String>) {
+        let mut s = Stream::new(1 << 16);
+        let mut seen = Vec::new();
+        for bytes in body.as_bytes().chunks(step) {
+            match s.feed(bytes) {
+                Ok(true) => seen.push(s.text().to_string()),
+                Ok(false) => {}
+                Err(f) => return (Err(f), seen),
+            }
+        }
+        (s.finish(), seen)
+    }
+
+    #[test]
+    fn streamed_lines_assemble_into_the_reply_with_the_counts_of_the_done_object() {
+        let body = format!("{}\n\n{}\r\n{}\n{DONE}\n", piece("{\"a\":"), piece(""), piece(" \"é\"}"));
+        for step in 1..body.len() {
+            let (reply, seen) = read(&body, step);
+            let r = reply.unwrap();
+            assert_eq!(r.content, "{\"a\": \"é\"}", "cut every {step} bytes");
+            assert_eq!(r.finish_reason.as_deref(), Some("stop"));
+            let u = r.usage.unwrap();
+            assert_eq!((u.prompt_tokens, u.completion_tokens), (1200, 300));
+            assert_eq!((u.load_ms, u.total_ms), (Some(6100), Some(7200)));
+            assert_eq!(seen.last().map(String::as_str), Some("{\"a\": \"é\"}"));
+        }
+        // Fed whole, each piece is still told: the text grows once per read at most.
+        assert_eq!(read(&body, 1 << 16).1, ["{\"a\": \"é\"}"]);
+    }
+
+    #[test]
+    fn a_whole_reply_on_one_line_is_a_stream_of_one_object() {
+        let whole = DONE.replace(r#""content":"""#, r#""content":"{}""#);
+        let r = read(&whole, 7).0.unwrap();
+        assert_eq!(r.content, "{}");
+        assert_eq!(r.usage.unwrap().prompt_tokens, 1200);
+        // Anything after the done object is not the reply.
+        let r = read(&format!("{whole}\n{}\n", piece("late")), 1 << 16).0.unwrap();
+        assert_eq!(r.content, "{}");
+    }
+
+    #[test]
+    fn thinking_pieces_stand_in_for_an_empty_answer() {
+        let think = r#"{"message":{"role":"assistant","content":"","thinking":"hm"},"done":false}"#;
+        let (reply, seen) = read(&format!("{think}\n{DONE}"), 1 << 16);
+        assert_eq!(reply.unwrap().content, "hm");
+        assert!(seen.is_empty(), "thinking is not the answer's text");
+    }
+
+    #[test]
+    fn a_stream_without_its_done_object_is_no_reply() {
+        let (reply, _) = read(&format!("{}\n{}\n", piece("{\"key_points\": "), piece("{")), 5);
+        assert_eq!(
+            reply.unwrap_err(),
+            Fault::Bad(
+                "the stream ended before the reply was finished (no object with \"done\": true), after: \
+                 {\"key_points\": {"
+                    .into()
+            )
+        );
+        assert!(matches!(read("", 1).0, Err(Fault::Bad(_))));
+    }
+
+    #[test]
+    fn an_error_line_ends_the_stream_with_the_servers_message() {
+        let (reply, seen) = read(&format!("{}\n{{\"error\":\"model runner crashed\"}}\n{DONE}\n", piece("{")), 3);
+        assert_eq!(
+            reply.unwrap_err(),
+            Fault::Bad("the server stopped the stream with an error: model runner crashed".into())
+        );
+        assert_eq!(seen, ["{"]);
+        match read("<html>\n", 100).0 {
+            Err(Fault::Bad(why)) => assert!(why.starts_with("a streamed line is not an Ollama chat object"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn text_or_a_line_past_the_cap_is_refused() {
+        assert_eq!(Stream::new(8).feed(&[b' '; 9]), Err(Fault::TooLarge));
+        // Lines under the cap whose text together is over it.
+        let line = "{\"message\":{\"content\":\"0123456789\"}}\n";
+        let mut s = Stream::new(40);
+        for _ in 0..4 {
+            assert_eq!(s.feed(line.as_bytes()), Ok(true));
+        }
+        assert_eq!(s.feed(line.as_bytes()), Err(Fault::TooLarge));
     }
 
     #[test]

@@ -81,9 +81,10 @@ pub struct ChatRequest {
     /// Structured output, when the mode asks for it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_format: Option<serde_json::Value>,
-    /// Whether the reply is to come as a stream of server-sent events (the client then
-    /// also asks for usage in the last event); a server that does not stream answers
-    /// with a whole reply, which is read as one.
+    /// Whether the reply is to come as a stream: server-sent events (the client then also
+    /// asks for usage in the last event), or from Ollama's native API one JSON object a
+    /// line; a server that does not stream answers with a whole reply, which is read as
+    /// one.
     pub stream: bool,
 }
 

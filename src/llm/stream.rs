@@ -1,8 +1,9 @@
-//! A streamed chat completion (server-sent events), read without any I/O: bytes go in as
-//! they arrive, events come out, and [`Assembly`] folds the events into the same
-//! [`ChatReply`] a whole reply parses to. Pure, so every way a stream goes wrong (a line
-//! split across reads, `\r\n`, comments, an error sent mid-stream, no terminator) is
-//! tested on literals.
+//! A streamed chat completion, read without any I/O: bytes go in as they arrive, [`Lines`]
+//! split them, and a [`Decoder`] folds them into the same [`ChatReply`] a whole reply
+//! parses to: [`Sse`] for server-sent events (OpenAI-compatible servers), and
+//! `ollama::Stream` for Ollama's native one JSON object a line. Pure, so every way a
+//! stream goes wrong (a line split across reads, `\r\n`, comments, an error sent
+//! mid-stream, no terminator) is tested on literals.
 
 use serde::Deserialize;
 
@@ -17,17 +18,102 @@ pub enum Fault {
     Bad(String),
 }
 
-/// Splits a byte stream into server-sent events, keeping each event's `data` (several
-/// `data:` lines joined with `\n`). Bytes may arrive cut anywhere, even inside a UTF-8
-/// character: only whole lines are decoded.
+/// Splits a byte stream into lines, ended by `\n`, `\r\n` or a bare `\r`. Bytes may
+/// arrive cut anywhere, even inside a UTF-8 character: only whole lines are decoded. Both
+/// streamed formats (server-sent events, and Ollama's one JSON object a line) are read
+/// through it.
 #[derive(Debug)]
-pub struct SseParser {
+pub struct Lines {
     /// Bytes of a line not yet ended.
     line: Vec<u8>,
-    /// The `data` of the event being read, once it has a `data:` line.
-    data: Option<String>,
     /// Whether the last byte fed was a `\r`: a `\n` right after it ends no second line.
     after_cr: bool,
+    /// The longest line kept.
+    max: usize,
+}
+
+impl Lines {
+    /// A splitter that refuses any line longer than `max` bytes.
+    pub fn new(max: usize) -> Lines {
+        Lines { line: Vec::new(), after_cr: false, max }
+    }
+
+    /// Feeds the next bytes; returns every line they complete, in order, without its end.
+    pub fn feed(&mut self, bytes: &[u8]) -> Result<Vec<String>, Fault> {
+        let mut lines = Vec::new();
+        for &b in bytes {
+            let after_cr = std::mem::replace(&mut self.after_cr, b == b'\r');
+            match b {
+                b'\n' if after_cr => {}
+                b'\r' | b'\n' => lines.push(String::from_utf8_lossy(&std::mem::take(&mut self.line)).into_owned()),
+                _ if self.line.len() >= self.max => return Err(Fault::TooLarge),
+                _ => self.line.push(b),
+            }
+        }
+        Ok(lines)
+    }
+
+    /// At the end of the stream: the last line, when the stream did not end it.
+    pub fn finish(&mut self) -> Option<String> {
+        let line = std::mem::take(&mut self.line);
+        (!line.is_empty()).then(|| String::from_utf8_lossy(&line).into_owned())
+    }
+}
+
+/// A reply read as its bytes arrive: the one interface the client reads every streamed
+/// format through.
+pub trait Decoder {
+    /// Feeds the next bytes of the body; returns whether the reply's text grew.
+    fn feed(&mut self, bytes: &[u8]) -> Result<bool, Fault>;
+    /// The reply's text so far, unscrubbed: for a parser to read, never to be shown.
+    fn text(&self) -> &str;
+    /// The whole reply, once the body has ended.
+    fn finish(self) -> Result<ChatReply, Fault>;
+}
+
+/// A chat completion streamed as server-sent events: the events split out by
+/// [`SseParser`], folded by [`Assembly`].
+#[derive(Debug)]
+pub struct Sse {
+    parser: SseParser,
+    reply: Assembly,
+}
+
+impl Sse {
+    /// A reader refusing a line, an event or text longer than `max` bytes.
+    pub fn new(max: usize) -> Sse {
+        Sse { parser: SseParser::new(max), reply: Assembly::new(max) }
+    }
+}
+
+impl Decoder for Sse {
+    fn feed(&mut self, bytes: &[u8]) -> Result<bool, Fault> {
+        let mut grew = false;
+        for event in self.parser.feed(bytes)? {
+            grew |= self.reply.push(&event)?;
+        }
+        Ok(grew)
+    }
+
+    fn text(&self) -> &str {
+        self.reply.content()
+    }
+
+    fn finish(mut self) -> Result<ChatReply, Fault> {
+        if let Some(event) = self.parser.finish() {
+            self.reply.push(&event)?;
+        }
+        self.reply.finish()
+    }
+}
+
+/// Splits a byte stream into server-sent events, keeping each event's `data` (several
+/// `data:` lines joined with `\n`).
+#[derive(Debug)]
+pub struct SseParser {
+    lines: Lines,
+    /// The `data` of the event being read, once it has a `data:` line.
+    data: Option<String>,
     /// The longest line or event kept: one honest event never nears a whole reply's size,
     /// so a longer one is refused rather than held.
     max: usize,
@@ -36,24 +122,15 @@ pub struct SseParser {
 impl SseParser {
     /// A parser that refuses any line or event longer than `max` bytes.
     pub fn new(max: usize) -> SseParser {
-        SseParser { line: Vec::new(), data: None, after_cr: false, max }
+        SseParser { lines: Lines::new(max), data: None, max }
     }
 
     /// Feeds the next bytes; returns the data of every event they complete, in order.
     pub fn feed(&mut self, bytes: &[u8]) -> Result<Vec<String>, Fault> {
         let mut events = Vec::new();
-        for &b in bytes {
-            let after_cr = std::mem::replace(&mut self.after_cr, b == b'\r');
-            match b {
-                b'\n' if after_cr => {}
-                b'\r' | b'\n' => {
-                    let line = std::mem::take(&mut self.line);
-                    if let Some(event) = self.line_ended(&String::from_utf8_lossy(&line))? {
-                        events.push(event);
-                    }
-                }
-                _ if self.line.len() >= self.max => return Err(Fault::TooLarge),
-                _ => self.line.push(b),
+        for line in self.lines.feed(bytes)? {
+            if let Some(event) = self.line_ended(&line)? {
+                events.push(event);
             }
         }
         Ok(events)
@@ -63,9 +140,8 @@ impl SseParser {
     /// standard drops such an event; it is kept here so that a terminator sent last
     /// without its blank line still ends the reply.
     pub fn finish(&mut self) -> Option<String> {
-        let line = std::mem::take(&mut self.line);
-        match self.line_ended(&String::from_utf8_lossy(&line)) {
-            Ok(Some(event)) => Some(event),
+        match self.lines.finish().map(|line| self.line_ended(&line)) {
+            Some(Ok(Some(event))) => Some(event),
             _ => self.data.take(),
         }
     }
@@ -181,8 +257,7 @@ impl Assembly {
             Fault::Bad(format!("a streamed event is not a chat-completion chunk ({e}): {}", prefix(data)))
         })?;
         if let Some(error) = chunk.error {
-            let message = super::error_message(&serde_json::json!({ "error": error }).to_string());
-            return Err(Fault::Bad(format!("the server stopped the stream with an error: {message}")));
+            return Err(stopped_with(error));
         }
         if chunk.model.is_some() {
             self.model = chunk.model;
@@ -231,8 +306,15 @@ fn delta_len(d: &WireDelta) -> usize {
     d.content.as_ref().map_or(0, String::len) + d.reasoning_content.as_ref().map_or(0, String::len)
 }
 
+/// The fault of an `{"error": ...}` a server sends in place of the rest of a stream: its
+/// message (a string, or an object with one), as for an error status.
+pub(super) fn stopped_with(error: serde_json::Value) -> Fault {
+    let message = super::error_message(&serde_json::json!({ "error": error }).to_string());
+    Fault::Bad(format!("the server stopped the stream with an error: {message}"))
+}
+
 /// The start of `s`, for a message: enough to see what came, never a flood.
-fn prefix(s: &str) -> String {
+pub(super) fn prefix(s: &str) -> String {
     const MAX: usize = 2000;
     match s.char_indices().nth(MAX) {
         Some((i, _)) => format!("{}…", &s[..i]),
@@ -244,6 +326,14 @@ fn prefix(s: &str) -> String {
 /// else (`application/json` from a server that does not stream) is read whole.
 pub fn is_event_stream(content_type: Option<&str>) -> bool {
     content_type.is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("text/event-stream"))
+}
+
+/// Whether a `Content-Type` says the body is one whole JSON document.
+pub fn is_json(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|t| {
+        let t = t.trim().to_ascii_lowercase();
+        t == "application/json" || t.starts_with("application/json;")
+    })
 }
 
 #[cfg(test)]
@@ -281,6 +371,22 @@ mod tests {
         assert_eq!(events(b"data: a\r\n\r\ndata: [DONE]\n", 100), ["a", "[DONE]"]);
         // Comments and other fields alone make no event.
         assert!(events(b": ping\n\nretry: 10\n\n", 4).is_empty());
+    }
+
+    #[test]
+    fn lines_come_out_whole_however_the_bytes_are_cut() {
+        let stream = "{\"a\":\"é\"}\n\r\nb\r\nc\rd";
+        for step in 1..stream.len() {
+            let mut lines = Lines::new(64);
+            let mut out = Vec::new();
+            for piece in stream.as_bytes().chunks(step) {
+                out.extend(lines.feed(piece).unwrap());
+            }
+            out.extend(lines.finish());
+            assert_eq!(out, ["{\"a\":\"é\"}", "", "b", "c", "d"], "cut every {step} bytes");
+        }
+        assert_eq!(Lines::new(64).finish(), None);
+        assert_eq!(Lines::new(4).feed(b"12345"), Err(Fault::TooLarge));
     }
 
     #[test]
@@ -373,5 +479,8 @@ mod tests {
         assert!(is_event_stream(Some("Text/Event-Stream")));
         assert!(!is_event_stream(Some("application/json")));
         assert!(!is_event_stream(None));
+        assert!(is_json(Some("application/json; charset=utf-8")));
+        assert!(!is_json(Some("application/x-ndjson")));
+        assert!(!is_json(None));
     }
 }

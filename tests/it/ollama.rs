@@ -1,7 +1,7 @@
 //! Grading through Ollama's native API against a fake Ollama on 127.0.0.1 that speaks
-//! `/api/version`, `/api/tags`, `/api/chat` (and `/v1`) in the documented shapes, and cuts
-//! an over-long prompt from the front as Ollama does; and the refusal of a grade of a cut
-//! prompt on any server.
+//! `/api/version`, `/api/tags`, `/api/chat` (and `/v1`) in the documented shapes, streams
+//! `/api/chat` as one JSON object a line when asked to, and cuts an over-long prompt from
+//! the front as Ollama does; and the refusal of a grade of a cut prompt on any server.
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
@@ -32,11 +32,38 @@ fn prompt_bytes(body: &Value) -> usize {
 /// A prompt longer than the context is cut from the front, keeping its tail, and the
 /// request still succeeds: `prompt_eval_count` (`usage.prompt_tokens` on `/v1`) is then
 /// the context, not the prompt.
+///
+/// A native request with `"stream": true` is answered as `application/x-ndjson`: one
+/// object a line, each with a piece of the text and `"done": false`, then the final
+/// object with `"done": true`, `done_reason` and the counts. Otherwise the reply is that
+/// final object alone, holding the whole text.
 struct FakeOllama {
     /// The model's trained context length.
     trained: u64,
     /// Nanoseconds spent loading the model, reported on every reply.
     load_ns: u64,
+    /// How a streamed reply goes.
+    stream: Streams,
+}
+
+/// How the fake answers a native request that asks for a stream.
+#[derive(Clone, Copy, PartialEq)]
+enum Streams {
+    /// As Ollama does.
+    Full,
+    /// Ignores the ask and answers with the whole object, as a server that does not
+    /// stream would.
+    Never,
+    /// Stops after the first key point's object, without the final object (a crash, a
+    /// proxy's time-out).
+    Cut,
+    /// Sends a few pieces, then an `{"error": ...}` line.
+    Error,
+}
+
+/// The text of the fake's reply, in pieces of `size` characters.
+fn pieces(content: &str, size: usize) -> Vec<String> {
+    content.chars().collect::<Vec<_>>().chunks(size).map(|c| c.iter().collect()).collect()
 }
 
 impl Respond for FakeOllama {
@@ -59,24 +86,56 @@ impl Respond for FakeOllama {
             reply["usage"] = json!({"prompt_tokens": prompt, "completion_tokens": 300, "total_tokens": prompt + 300});
             return ResponseTemplate::new(200).set_body_json(reply);
         }
-        ResponseTemplate::new(200).set_body_json(json!({
-            "model": MODEL,
-            "created_at": "2026-01-04T10:00:00.000000Z",
-            "message": {"role": "assistant", "content": content},
-            "done": true,
-            "done_reason": "stop",
-            "total_duration": self.load_ns + 1_100_000_000u64,
-            "load_duration": self.load_ns,
-            "prompt_eval_count": prompt,
-            "prompt_eval_duration": 600_000_000u64,
-            "eval_count": 300,
-            "eval_duration": 500_000_000u64
-        }))
+        let last = |content: &str| {
+            json!({
+                "model": MODEL,
+                "created_at": "2026-01-04T10:00:01.000000Z",
+                "message": {"role": "assistant", "content": content},
+                "done": true,
+                "done_reason": "stop",
+                "total_duration": self.load_ns + 1_100_000_000u64,
+                "load_duration": self.load_ns,
+                "prompt_eval_count": prompt,
+                "prompt_eval_duration": 600_000_000u64,
+                "eval_count": 300,
+                "eval_duration": 500_000_000u64
+            })
+        };
+        if body["stream"] != true || self.stream == Streams::Never {
+            return ResponseTemplate::new(200).set_body_json(last(&content));
+        }
+        let text = match self.stream {
+            Streams::Cut => content[..content.find("\"subtractive\"").unwrap() + 20].to_string(),
+            Streams::Error => content[..40].to_string(),
+            _ => content.clone(),
+        };
+        let mut lines: Vec<String> = pieces(&text, 7)
+            .iter()
+            .map(|piece| {
+                json!({"model": MODEL, "created_at": "2026-01-04T10:00:00.500000Z",
+                       "message": {"role": "assistant", "content": piece}, "done": false})
+                .to_string()
+            })
+            .collect();
+        match self.stream {
+            Streams::Full => lines.push(last("").to_string()),
+            Streams::Error => {
+                lines.push(json!({"error": "llama runner process has terminated: exit status 2"}).to_string())
+            }
+            _ => {}
+        }
+        let ndjson = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+        ResponseTemplate::new(200).set_body_raw(ndjson, "application/x-ndjson")
     }
 }
 
 /// A fake Ollama with `qwen2.5:7b` installed, trained on `trained` tokens of context.
 fn ollama(trained: u64, load_ns: u64) -> Fake {
+    ollama_streaming(trained, load_ns, Streams::Full)
+}
+
+/// [`ollama`], streaming as `stream` says.
+fn ollama_streaming(trained: u64, load_ns: u64, stream: Streams) -> Fake {
     let fake = Fake::start();
     fake.mount(
         Mock::given(method("GET"))
@@ -96,10 +155,16 @@ fn ollama(trained: u64, load_ns: u64) -> Fake {
             .and(path("/v1/models"))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({"object": "list", "data": [{"id": MODEL}]}))),
     );
-    fake.mount(Mock::given(method("POST")).and(path("/api/chat")).respond_with(FakeOllama { trained, load_ns }));
-    fake.mount(
-        Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(FakeOllama { trained, load_ns }),
-    );
+    fake.mount(Mock::given(method("POST")).and(path("/api/chat")).respond_with(FakeOllama {
+        trained,
+        load_ns,
+        stream,
+    }));
+    fake.mount(Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(FakeOllama {
+        trained,
+        load_ns,
+        stream,
+    }));
     fake
 }
 
@@ -157,7 +222,7 @@ fn ollama_is_asked_natively_with_the_context_sized_to_the_prompt_and_the_schema_
     assert_eq!(body["options"]["num_ctx"], bytes.div_ceil(3) as u64 + 1308);
     assert_eq!(body["options"]["temperature"], 0.0);
     assert_eq!(body["options"]["seed"], 7);
-    assert_eq!(body["stream"], false);
+    assert_eq!(body["stream"], true, "a grading streams");
     assert_eq!(body["model"], MODEL);
     // The schema itself, not an OpenAI response_format around it.
     let format = &body["format"];
@@ -221,7 +286,9 @@ fn a_prompt_ollama_cut_ends_ungraded_with_the_fix_named() {
              model trained on a shorter context cannot hold this prompt)"
         )
     );
-    // The screen says it whole: the question, the refusal with the fix, no score.
+    // The screen says it whole: the question, the refusal with the fix, no score. The
+    // verdicts streamed before the counts came are shown, marked provisional: only the
+    // final object says how much of the prompt was read.
     let screen = sb.redact(&run.stdout);
     let screen = regex::Regex::new(r"_[0-9a-f]{8}\.json").unwrap().replace_all(&screen, "_[ID].json");
     insta::assert_snapshot!(screen);
@@ -232,11 +299,11 @@ fn a_prompt_ollama_cut_ends_ungraded_with_the_fix_named() {
 fn a_prompt_cut_by_any_server_is_never_graded() {
     // An OpenAI-compatible server running at 4096 tokens that cuts rather than refuses.
     let fake = Fake::start();
-    fake.mount(
-        Mock::given(method("POST"))
-            .and(path("/v1/chat/completions"))
-            .respond_with(FakeOllama { trained: 4096, load_ns: 0 }),
-    );
+    fake.mount(Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(FakeOllama {
+        trained: 4096,
+        load_ns: 0,
+        stream: Streams::Full,
+    }));
     let sb = Sandbox::new();
     practise_with(&sb, &fake, MODEL, &long_answer(40_000)).success();
     let bytes = prompt_bytes(&fake.chat_bodies()[0]);
@@ -315,11 +382,11 @@ fn a_server_with_the_version_but_not_the_native_chat_is_asked_the_openai_way() {
             .and(path("/api/chat"))
             .respond_with(ResponseTemplate::new(404).set_body_string("404 page not found")),
     );
-    fake.mount(
-        Mock::given(method("POST"))
-            .and(path("/v1/chat/completions"))
-            .respond_with(FakeOllama { trained: 32768, load_ns: 0 }),
-    );
+    fake.mount(Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(FakeOllama {
+        trained: 32768,
+        load_ns: 0,
+        stream: Streams::Full,
+    }));
     let sb = Sandbox::new();
     let run = practise_with(&sb, &fake, MODEL, ANSWER);
     run.success();
@@ -355,4 +422,78 @@ fn the_native_path_scrubs_the_key_and_escapes_from_what_the_server_says() {
     for shown in [&run.stdout, &run.stderr, &file] {
         assert!(!shown.contains(KEY) && !shown.contains('\u{1b}') && !shown.contains('\u{7}'), "{shown}");
     }
+}
+
+#[test]
+fn a_streamed_ollama_grade_shows_each_point_before_the_grade_screen() {
+    let fake = ollama(32768, 0);
+    let sb = Sandbox::new();
+    let run = practise_with(&sb, &fake, MODEL, ANSWER);
+    run.success();
+    let sent = native_bodies(&fake)[0].clone();
+    assert_eq!(sent["stream"], true);
+    // Each point once, provisionally, in the order written, all before the grade screen.
+    let out = &run.stdout;
+    let at = |needle: &str| out.find(needle).unwrap_or_else(|| panic!("{needle:?} not in:\n{out}"));
+    assert_eq!(out.matches("(provisional)").count(), 3, "{out}");
+    assert!(at("✓ met (provisional)  Blue and yellow") < at("✓ met (provisional)  Pigments mix"), "{out}");
+    assert!(at("✓ met (provisional)  Pigments mix") < at("✗ missed (provisional)  Light mixes"), "{out}");
+    assert!(at("✗ missed (provisional)  Light mixes") < at("Score: 75/100"), "{out}");
+    // The final object's counts are what the transcript records.
+    let g = grade(&sb);
+    assert_eq!(g["grade"]["score"], 75);
+    assert_eq!(
+        g["usage"],
+        json!({"prompt_tokens": tokens(&sent["messages"]), "completion_tokens": 300, "load_ms": 0, "total_ms": 1100})
+    );
+}
+
+#[test]
+fn an_ollama_that_answers_a_streamed_request_whole_still_grades() {
+    let fake = ollama_streaming(32768, 0, Streams::Never);
+    let sb = Sandbox::new();
+    let run = practise_with(&sb, &fake, MODEL, ANSWER);
+    run.success();
+    assert_eq!(native_bodies(&fake)[0]["stream"], true);
+    assert!(!run.stdout.contains("(provisional)"), "{}", run.stdout);
+    let g = grade(&sb);
+    assert_eq!(g["grade"]["score"], 75);
+    assert_eq!(g["usage"]["completion_tokens"], 300);
+}
+
+/// The words of `text` with every run of whitespace made one space: a reason reads the
+/// same however the screen wrapped it.
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn an_ollama_stream_without_its_done_object_is_repaired_then_left_ungraded_with_the_reason() {
+    let fake = ollama_streaming(32768, 0, Streams::Cut);
+    let sb = Sandbox::new();
+    let run = practise_with(&sb, &fake, MODEL, ANSWER);
+    run.success();
+    let bodies = native_bodies(&fake);
+    assert_eq!(bodies.len(), 2, "one repair request");
+    let why = "the stream ended before the reply was finished (no object with \"done\": true)";
+    let repair = bodies[1]["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_string();
+    assert!(repair.contains(why), "{repair}");
+    assert!(words(&run.stdout).contains(&format!("Not graded: unusable reply: {why}")), "{}", run.stdout);
+    assert_eq!(run.stdout.matches("✓ met (provisional)").count(), 1, "told once over both tries: {}", run.stdout);
+    let g = &grade(&sb)["grade"];
+    assert_eq!(g["status"], "ungraded", "{g}");
+    assert!(g["reason"].as_str().unwrap().contains(why), "{g}");
+}
+
+#[test]
+fn an_error_line_in_an_ollama_stream_ends_ungraded_with_the_servers_message() {
+    let fake = ollama_streaming(32768, 0, Streams::Error);
+    let sb = Sandbox::new();
+    let run = practise_with(&sb, &fake, MODEL, ANSWER);
+    run.success();
+    let why = "the server stopped the stream with an error: llama runner process has terminated: exit status 2";
+    assert!(words(&run.stdout).contains(&format!("Not graded: unusable reply: {why}")), "{}", run.stdout);
+    let g = &grade(&sb)["grade"];
+    assert_eq!(g["status"], "ungraded", "{g}");
+    assert!(g["reason"].as_str().unwrap().contains(why), "{g}");
 }
