@@ -10,17 +10,17 @@ use crate::bank::Rubric;
 /// and, through [`longest_reply`], size the room the reply is given.
 pub mod bounds {
     /// A reason, a correction or the next step.
-    pub const REASON: usize = 160;
+    pub const REASON: usize = 100;
     /// One quote of the answer.
-    pub const QUOTE: usize = 120;
+    pub const QUOTE: usize = 100;
     /// Quotes per key point or red flag.
     pub const QUOTES: usize = 2;
     /// One strength or gap.
-    pub const ITEM: usize = 140;
+    pub const ITEM: usize = 100;
     /// Strengths, and gaps.
-    pub const ITEMS: usize = 3;
+    pub const ITEMS: usize = 2;
     /// Wrong claims.
-    pub const ERRORS: usize = 3;
+    pub const ERRORS: usize = 2;
     /// Keys, quotes and punctuation around one entry, generously.
     pub const SYNTAX: usize = 60;
 }

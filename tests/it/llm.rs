@@ -158,9 +158,9 @@ fn decoding_is_repeatable_and_sized_to_the_rubric() {
     assert_eq!(body.get("frequency_penalty"), None, "no penalty on repeated quotes under a schema");
     // Room for the longest reply the schema allows, at 3 characters a token. colours has
     // 3 key points (ids of 35 characters in all) and 1 red flag (12): each point at most
-    // 160 + 2 * 124 + 60, the flag 2 * 124 + 60, three errors of 120 + 160 + 60, feedback
-    // 6 * 144 + 160 + 60, and 60 around it all: 3923 characters.
-    assert_eq!(body["max_tokens"], 1308);
+    // 100 + 2 * 104 + 60, the flag 2 * 104 + 60, two errors of 100 + 100 + 60, feedback
+    // 4 * 104 + 100 + 60, and 60 around it all: 2575 characters.
+    assert_eq!(body["max_tokens"], 859);
 
     // A model whose name says it thinks gets room for it.
     let fake = Fake::start();
@@ -171,7 +171,7 @@ fn decoding_is_repeatable_and_sized_to_the_rubric() {
     let mut all = args.to_vec();
     all.extend_from_slice(&["practice", "--question", "colours", "--follow-ups", "0"]);
     sb.run_with(&all, &format!("{ANSWER}\n"), &[("GRILL_RETRY_BASE_MS", "10")]).success();
-    assert_eq!(fake.chat_bodies()[0]["max_tokens"], 4308);
+    assert_eq!(fake.chat_bodies()[0]["max_tokens"], 3859);
 }
 
 #[test]
