@@ -148,25 +148,8 @@ fn style_lines(style: &Style, text: &str) -> String {
 /// Evidence quoted on one line: cut at a word with "…" when it would not fit after
 /// `indent` columns.
 fn quote(evidence: &str, indent: usize) -> String {
-    let flat = evidence.split_whitespace().collect::<Vec<_>>().join(" ");
-    let room = columns().saturating_sub(indent + 2);
-    if flat.chars().count() <= room {
-        return format!("“{flat}”");
-    }
-    let mut cut = String::new();
-    for word in flat.split(' ') {
-        if cut.chars().count() + word.chars().count() + 2 > room {
-            break;
-        }
-        if !cut.is_empty() {
-            cut.push(' ');
-        }
-        cut.push_str(word);
-    }
-    if cut.is_empty() {
-        cut = flat.chars().take(room.saturating_sub(1)).collect();
-    }
-    format!("“{cut}…”")
+    // The marks take two columns of their own.
+    format!("“{}”", one_line(evidence, indent + 2))
 }
 
 /// A whole transcript: every turn with its answer and every grade.

@@ -16,9 +16,9 @@ fn server() -> String {
     }
 }
 
-fn grill(dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_grill"))
+/// grill with `args`, in a home of its own under `dir`, its standard streams piped.
+fn spawn(dir: &std::path::Path, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_grill"))
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -30,7 +30,12 @@ fn grill(dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Out
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+fn grill(dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = spawn(dir, args);
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
@@ -47,19 +52,7 @@ fn grill_paced(
 ) -> std::process::Output {
     use std::io::{Read, Write};
     use std::sync::{Arc, Mutex};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_grill"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .env("GRILL_TRANSCRIPTS_DIR", dir.join("transcripts"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(dir, args);
     let seen = Arc::new(Mutex::new(Vec::new()));
     let mut stdout = child.stdout.take().unwrap();
     let reader = {
