@@ -11,6 +11,7 @@ use std::time::UNIX_EPOCH;
 use chrono::{DateTime, FixedOffset, SubsecRound};
 use serde::{Deserialize, Serialize};
 
+use super::schedule::Help;
 use crate::grade::{Grade, Verdict};
 use crate::transcript::{Status, Store, Transcript, TranscriptError, shown};
 
@@ -19,7 +20,8 @@ use crate::transcript::{Status, Store, Transcript, TranscriptError, shown};
 pub const INDEX_FILE: &str = ".grill-index";
 /// Bumped whenever [`Summary`] changes shape, so old caches are rebuilt.
 /// Version 3: failures are kept without their path, so warnings name the file once.
-const INDEX_VERSION: u32 = 4;
+/// Version 5: turns keep the help used before answering, which caps a review's rating.
+const INDEX_VERSION: u32 = 5;
 
 /// One turn, reduced to what lists, statistics and scheduling need. Ids are shared
 /// (`Arc<str>`): thousands of sessions repeat the same few hundred.
@@ -41,6 +43,8 @@ pub struct TurnSummary {
     pub missed: Vec<Arc<str>>,
     /// Key points the latest grade marked partial.
     pub partial: Vec<Arc<str>>,
+    /// The help had before answering.
+    pub help: Help,
 }
 
 /// One session, reduced.
@@ -86,6 +90,7 @@ impl Summary {
                     pending: turn.answer.is_some() && !matches!(latest, Some(Grade::Graded { .. })),
                     missed: verdicts(Verdict::Missed),
                     partial: verdicts(Verdict::Partial),
+                    help: Help { hints: turn.hints.len(), reference_shown: turn.reference_shown_early },
                 }
             })
             .collect();
@@ -125,13 +130,14 @@ type Seen = (String, u64, u64, PathBuf, Result<Summary, String>);
 
 /// (id, started at: unix seconds, offset seconds, status, plan, turns)
 type Row = (u32, i64, i32, Status, Vec<u32>, Vec<TurnRow>);
-/// (question, flags, answered at: unix seconds or 0, score or -1, missed, partial)
-type TurnRow = (u32, u8, i64, i16, Vec<u32>, Vec<u32>);
+/// (question, flags, answered at: unix seconds or 0, score or -1, missed, partial, hints)
+type TurnRow = (u32, u8, i64, i16, Vec<u32>, Vec<u32>, u32);
 
 const FOLLOW_UP: u8 = 1;
 const SKIPPED: u8 = 2;
 const PENDING: u8 = 4;
 const ANSWERED: u8 = 8;
+const REFERENCE_SHOWN: u8 = 16;
 
 #[derive(Default)]
 struct Interner {
@@ -164,7 +170,8 @@ fn to_row(s: &Summary, i: &mut Interner) -> Row {
             let flags = (if t.follow_up { FOLLOW_UP } else { 0 })
                 | (if t.skipped { SKIPPED } else { 0 })
                 | (if t.pending { PENDING } else { 0 })
-                | (if t.answered_at.is_some() { ANSWERED } else { 0 });
+                | (if t.answered_at.is_some() { ANSWERED } else { 0 })
+                | (if t.help.reference_shown { REFERENCE_SHOWN } else { 0 });
             (
                 i.id(&t.question_id),
                 flags,
@@ -172,6 +179,7 @@ fn to_row(s: &Summary, i: &mut Interner) -> Row {
                 t.score.map_or(-1, i16::from),
                 t.missed.iter().map(|m| i.id(m)).collect(),
                 t.partial.iter().map(|m| i.id(m)).collect(),
+                u32::try_from(t.help.hints).unwrap_or(u32::MAX),
             )
         })
         .collect();
@@ -189,7 +197,7 @@ fn from_row(r: &Row, strings: &[Arc<str>]) -> Option<Summary> {
         plan: plan.iter().map(|i| s(i).map(|x| x.to_string())).collect::<Option<_>>()?,
         turns: turns
             .iter()
-            .map(|(q, flags, at, score, missed, partial)| {
+            .map(|(q, flags, at, score, missed, partial, hints)| {
                 Some(TurnSummary {
                     question_id: s(q)?,
                     follow_up: flags & FOLLOW_UP != 0,
@@ -199,6 +207,7 @@ fn from_row(r: &Row, strings: &[Arc<str>]) -> Option<Summary> {
                     pending: flags & PENDING != 0,
                     missed: missed.iter().map(s).collect::<Option<_>>()?,
                     partial: partial.iter().map(s).collect::<Option<_>>()?,
+                    help: Help { hints: *hints as usize, reference_shown: flags & REFERENCE_SHOWN != 0 },
                 })
             })
             .collect::<Option<_>>()?,

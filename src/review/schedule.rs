@@ -4,6 +4,8 @@
 //!
 //! Score to rating: below 40 is *again*, 40 to 64 *hard*, 65 to 84 *good*, 85 and up
 //! *easy*. A skipped question counts as *again*; an ungraded answer is not a review.
+//! Help caps the rating, so a helped answer comes back soon however it scored: after the
+//! reference answer (`:ref`) it is *again*, after one or more hints at most *hard*.
 //! Desired retention is 0.9, FSRS's default.
 
 use std::collections::BTreeMap;
@@ -41,6 +43,13 @@ impl Rating {
         }
     }
 
+    /// The rating an answer scoring `score` earns after `help`: its score's, capped by
+    /// [`Help::ceiling`].
+    pub fn of_answer(score: u8, help: Help) -> Rating {
+        let by_score = Rating::from_score(score);
+        help.ceiling().map_or(by_score, |cap| by_score.min(cap))
+    }
+
     /// The rating a rubric score earns.
     pub fn from_score(score: u8) -> Rating {
         match score {
@@ -48,6 +57,30 @@ impl Rating {
             40..65 => Rating::Hard,
             65..85 => Rating::Good,
             _ => Rating::Easy,
+        }
+    }
+}
+
+/// The help a user had before answering, as the transcript records it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Help {
+    /// Hints shown (`:hint`).
+    pub hints: usize,
+    /// Whether the reference answer was shown (`:ref`).
+    pub reference_shown: bool,
+}
+
+impl Help {
+    /// The best rating an answer given after this help can earn: *again* after the
+    /// reference (it may be pasted back word for word), *hard* after a hint; `None`
+    /// without help.
+    pub fn ceiling(self) -> Option<Rating> {
+        if self.reference_shown {
+            Some(Rating::Again)
+        } else if self.hints > 0 {
+            Some(Rating::Hard)
+        } else {
+            None
         }
     }
 }
@@ -63,6 +96,8 @@ pub struct Item {
     pub last_score: Option<u8>,
     /// The latest review's rating.
     pub last_rating: Rating,
+    /// The help had before the latest review's answer (none for a skip).
+    pub last_help: Help,
     /// When it was last reviewed.
     pub last_review: DateTime<FixedOffset>,
     /// When it is due again.
@@ -76,6 +111,7 @@ struct Review {
     at: DateTime<FixedOffset>,
     score: Option<u8>,
     rating: Rating,
+    help: Help,
 }
 
 /// The schedule of every question reviewed in `sessions`.
@@ -85,8 +121,10 @@ pub fn schedule(sessions: &[Summary]) -> Vec<Item> {
         for t in s.turns.iter().filter(|t| !t.follow_up) {
             let at = t.answered_at.unwrap_or(s.started_at);
             let review = match (t.skipped, t.score) {
-                (true, _) => Review { at, score: None, rating: Rating::Again },
-                (false, Some(score)) => Review { at, score: Some(score), rating: Rating::from_score(score) },
+                (true, _) => Review { at, score: None, rating: Rating::Again, help: Help::default() },
+                (false, Some(score)) => {
+                    Review { at, score: Some(score), rating: Rating::of_answer(score, t.help), help: t.help }
+                }
                 (false, None) => continue,
             };
             reviews.entry(&t.question_id).or_default().push(review);
@@ -123,6 +161,7 @@ pub fn schedule(sessions: &[Summary]) -> Vec<Item> {
                 reviews: rs.len(),
                 last_score: latest.score,
                 last_rating: latest.rating,
+                last_help: latest.help,
                 last_review,
                 due: last_review + Duration::days(days),
                 stability: state.map_or(0.0, |s| s.stability),
@@ -164,6 +203,7 @@ mod tests {
                 pending: false,
                 missed: vec![],
                 partial: vec![],
+                help: Help::default(),
             }],
         }
     }
@@ -202,5 +242,37 @@ mod tests {
         assert!(twice[0].due - twice[0].last_review > once[0].due - once[0].last_review);
         let skipped = schedule(&[session(0, "q", None, true)]);
         assert_eq!(skipped[0].last_rating, Rating::Again);
+    }
+
+    #[test]
+    fn the_reference_makes_any_answer_again_and_a_hint_caps_it_at_hard() {
+        let reference = Help { hints: 0, reference_shown: true };
+        let hinted = Help { hints: 2, reference_shown: false };
+        let both = Help { hints: 1, reference_shown: true };
+        assert_eq!(Rating::of_answer(100, reference), Rating::Again);
+        assert_eq!(Rating::of_answer(100, both), Rating::Again);
+        assert_eq!(Rating::of_answer(100, hinted), Rating::Hard);
+        assert_eq!(Rating::of_answer(70, Help { hints: 1, reference_shown: false }), Rating::Hard);
+        // A cap never raises: a weak answer after a hint is still again.
+        assert_eq!(Rating::of_answer(20, hinted), Rating::Again);
+        assert_eq!(Rating::of_answer(50, hinted), Rating::Hard);
+        // Without help the score decides.
+        assert_eq!(Rating::of_answer(100, Help::default()), Rating::Easy);
+        assert_eq!(Help::default().ceiling(), None);
+    }
+
+    #[test]
+    fn a_pasted_reference_comes_back_tomorrow() {
+        let mut pasted = session(0, "q", Some(100), false);
+        pasted.turns[0].help = Help { hints: 0, reference_shown: true };
+        let items = schedule(&[pasted]);
+        assert_eq!(items[0].last_rating, Rating::Again);
+        assert!(items[0].last_help.reference_shown);
+        assert_eq!(items[0].due, at(1));
+        let mut hinted = session(0, "q", Some(100), false);
+        hinted.turns[0].help = Help { hints: 2, reference_shown: false };
+        let items = schedule(&[hinted]);
+        assert_eq!(items[0].last_rating, Rating::Hard);
+        assert_eq!(items[0].last_help.hints, 2);
     }
 }
