@@ -99,6 +99,9 @@ pub fn markdown(t: &Transcript, bank: &Bank) -> String {
                 let _ = writeln!(out, "\n**Next step:** {ns}");
             }
         }
+        if let Some(rated) = &turn.rated_for_help {
+            let _ = writeln!(out, "\n**{rated}**");
+        }
         if let Some(r) = &turn.reference {
             let _ = writeln!(out, "\n**Reference answer:**\n\n{}", r.trim_end());
         }

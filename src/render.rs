@@ -174,6 +174,9 @@ pub fn transcript(style: &Style, t: &Transcript, bank: &Bank) -> String {
             }
             out.push_str(&grade_view(style, g));
         }
+        if let Some(rated) = &turn.rated_for_help {
+            let _ = writeln!(out, "  {}", style.warn(rated));
+        }
     }
     out
 }

@@ -12,6 +12,7 @@ use crate::bank::{Bank, Rubric, Severity};
 use crate::grade::record::GradeRecord;
 use crate::grade::record::GraderInfo;
 use crate::grade::{Grade, PointVerdict, Verdict};
+use crate::review::schedule::{Help, Rating};
 use crate::scrub;
 use crate::transcript::{Transcript, Turn};
 use crate::words::{self, Band};
@@ -62,6 +63,9 @@ pub struct TurnView {
     pub hints_used: usize,
     /// Whether the reference answer was shown before answering (`:ref`).
     pub reference_shown_early: bool,
+    /// For a graded main answer given after help, its review rating and why help held it
+    /// down: "Rated again for review: reference shown before answering".
+    pub rated_for_help: Option<String>,
     /// Whether the bank's question differs from the one asked.
     pub question_changed: bool,
     /// The strong answer, from the bank, when it still has the question.
@@ -298,6 +302,7 @@ fn turn(number: usize, turn: &Turn, bank: &Bank) -> TurnView {
         band: turn.latest_grade().and_then(|g| g.grade.score()).map(|s| Band::of(s).name()),
         hints_used: turn.hints.len(),
         reference_shown_early: turn.reference_shown_early,
+        rated_for_help: rated_for_help(turn),
         question_changed: question.is_some_and(|q| !q.unchanged_since(&turn.question_hash)),
         reference_blocks: reference.as_deref().map(blocks).unwrap_or_default(),
         reference,
@@ -311,6 +316,18 @@ fn turn(number: usize, turn: &Turn, bank: &Bank) -> TurnView {
             })
             .collect(),
     }
+}
+
+/// A graded main answer's review rating when help held it down, with why (follow-ups
+/// and skips are not rated for help: the first are no review, the second are *again*).
+fn rated_for_help(turn: &Turn) -> Option<String> {
+    if turn.follow_up_id.is_some() || turn.generated_for.is_some() || turn.skipped || turn.answer.is_none() {
+        return None;
+    }
+    let score = turn.latest_grade().and_then(|g| g.grade.score())?;
+    let help = Help { hints: turn.hints.len(), reference_shown: turn.reference_shown_early };
+    let why = words::held_down(help.hints, help.reference_shown)?;
+    Some(words::rated_for_help(Rating::of_answer(score, help).label(), &why))
 }
 
 /// `text` cut into prose paragraphs and code: a Markdown fence (```` ``` ````, with or

@@ -70,6 +70,23 @@ pub fn score(score: u8) -> String {
     format!("{score}/100")
 }
 
+/// Why help before an answer held its review rating down, or `None` without help:
+/// "reference shown before answering", "hard at most after 2 hints".
+pub fn held_down(hints: usize, reference_shown: bool) -> Option<String> {
+    match (reference_shown, hints) {
+        (true, _) => Some("reference shown before answering".to_string()),
+        (false, 0) => None,
+        (false, 1) => Some("hard at most after 1 hint".to_string()),
+        (false, n) => Some(format!("hard at most after {n} hints")),
+    }
+}
+
+/// An answer's review rating with why help held it down: "Rated again for review:
+/// reference shown before answering".
+pub fn rated_for_help(rating: &str, why: &str) -> String {
+    format!("Rated {rating} for review: {why}")
+}
+
 /// The model's prompt marks the answer with a random 16-hex-digit marker; a reply that
 /// echoes it is repeating the prompt, not advising.
 static MARKER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\b[0-9a-f]{16}\b").expect("a valid pattern"));
@@ -140,5 +157,12 @@ mod tests {
         assert_eq!(Band::of(39), Band::Low);
         assert_eq!(mark(Verdict::Partial), "~ partial");
         assert_eq!(score(72), "72/100");
+        assert_eq!(held_down(0, false), None);
+        assert_eq!(held_down(2, true).as_deref(), Some("reference shown before answering"));
+        assert_eq!(held_down(1, false).as_deref(), Some("hard at most after 1 hint"));
+        assert_eq!(
+            rated_for_help("hard", "hard at most after 2 hints"),
+            "Rated hard for review: hard at most after 2 hints"
+        );
     }
 }

@@ -87,6 +87,11 @@ pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
                 i.reviews,
                 when(i.due, now)
             )?;
+            // Why help held the rating down, under it: a 100/100 rated again needs a reason.
+            if let Some(why) = crate::words::held_down(i.last_help.hints, i.last_help.reference_shown) {
+                let line = crate::words::rated_for_help(i.last_rating.label(), &why);
+                write!(out, "{}", render::hanging(&line, "    ", "      "))?;
+            }
         }
         if by_due.len() > SHOWN {
             writeln!(out, "  … and {} more (`grill stats --json` lists all)", by_due.len().saturating_sub(SHOWN))?;

@@ -30,8 +30,9 @@ pub struct StatsOutput<'a> {
     pub due: Vec<&'a str>,
     /// Every question reviewed, by id: `question_id`, `reviews`,
     /// `last_score` (`null` when the last review was a skip), `last_rating` (`again`,
-    /// `hard`, `good` or `easy`), `last_review`, `due` (RFC 3339 times) and `stability`
-    /// (FSRS stability, in days).
+    /// `hard`, `good` or `easy`; help caps it), `last_help` (`hints` shown and whether the
+    /// reference was shown, `reference_shown`, before that answer), `last_review`, `due`
+    /// (RFC 3339 times) and `stability` (FSRS stability, in days).
     pub schedule: &'a [Item],
     /// Transcript files that could not be read, so every figure above is partial; when
     /// there are any, grill exits with 2.
