@@ -169,6 +169,55 @@ fn review_show_screen() {
     insta::assert_snapshot!(redact(&sb, &run.stdout));
 }
 
+/// The fixture's reference answer to `colours`, pasted back as the answer.
+const COLOURS_REFERENCE: &str = "Blue and yellow pigments mix to green because each absorbs what the other reflects.";
+
+/// `review show`, the Markdown export and `stats` of the one session in `sb`, one after
+/// the other.
+fn shown_everywhere(sb: &Sandbox) -> String {
+    let mut shown = Vec::new();
+    for args in [&["review", "show", "latest"][..], &["review", "export", "latest", "--format", "md"], &["stats"]] {
+        let run = grill(sb, "80", args, "");
+        run.success();
+        shown.push(format!("$ grill {}\n{}", args.join(" "), run.stdout));
+    }
+    redact(sb, &shown.join("\n"))
+}
+
+#[test]
+fn an_answer_after_the_reference_is_rated_again_wherever_its_score_shows() {
+    let sb = Sandbox::new();
+    grill(
+        &sb,
+        "80",
+        &["practice", "--question", "colours", "--follow-ups", "0"],
+        &format!(":ref\n---\n{COLOURS_REFERENCE}\n"),
+    )
+    .success();
+    let schedule = grill(&sb, "80", &["stats", "--json"], "").json()["schedule"][0].clone();
+    assert_eq!(schedule["last_rating"], "again", "{schedule}");
+    assert_eq!(schedule["last_help"], json!({"hints": 0, "reference_shown": true}));
+    let page = grill(&sb, "80", &["review", "export", "latest", "--format", "html"], "").stdout;
+    assert!(page.contains("<p class=\"warn\">Rated again for review: reference shown before answering</p>"), "{page}");
+    insta::assert_snapshot!(shown_everywhere(&sb));
+}
+
+#[test]
+fn an_answer_after_a_hint_is_rated_hard_at_most_wherever_its_score_shows() {
+    let sb = Sandbox::new();
+    grill(
+        &sb,
+        "80",
+        &["practice", "--question", "colours", "--follow-ups", "0"],
+        &format!(":hint\n---\n:hint\n---\n{COLOURS_REFERENCE}\n"),
+    )
+    .success();
+    let schedule = grill(&sb, "80", &["stats", "--json"], "").json()["schedule"][0].clone();
+    assert_eq!(schedule["last_rating"], "hard", "{schedule}");
+    assert_eq!(schedule["last_help"], json!({"hints": 2, "reference_shown": false}));
+    insta::assert_snapshot!(shown_everywhere(&sb));
+}
+
 /// An answer with a code fence, and markup that must stay text.
 const FENCED: &str = "Blue and yellow pigments make green <b>always</b>:\n\n```python\nassert mix(\"blue\", \"yellow\") == \"green\" and 1 < 2\n```\n\nEach pigment absorbs light that the other reflects.";
 
