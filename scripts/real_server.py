@@ -67,10 +67,12 @@ def serve(root, port):
     # hold that and the reply.
     params.n_ctx = 8192
     params.n_parallel = 1
-    # One thread: with two, llama.cpp's workers spin-wait and crawl while anything else
-    # (a cargo build) keeps a core busy.
-    params.cpuparams.n_threads = 1
-    params.cpuparams_batch.n_threads = 1
+    # Both cores by default: CI runs the real tier alone, after every build. With two
+    # threads llama.cpp's workers spin-wait and crawl while anything else keeps a core
+    # busy, so a machine that builds beside the server sets GRILL_REAL_SERVER_THREADS=1.
+    threads = int(os.environ.get("GRILL_REAL_SERVER_THREADS", "2"))
+    params.cpuparams.n_threads = threads
+    params.cpuparams_batch.n_threads = threads
     params.model_alias = {ALIAS}
     params.ui = False
     server = xllamacpp.Server(params)  # noqa: F841 - serves until dropped
