@@ -12,7 +12,8 @@
 
 use serde_json::Value;
 
-use super::{PointVerdict, Verdict};
+use super::PointVerdict;
+use super::reply::{WirePoint, verdict_word};
 
 /// The longest quote or reason passed on: the schema allows far less, and what is shown
 /// while the reply is written is cut to a line anyway.
@@ -140,31 +141,26 @@ fn unescape(raw: &str) -> Option<String> {
 
 /// One key point's object, `id` given when it is keyed by it.
 fn point(object: &str, id: Option<String>) -> Option<PointVerdict> {
-    let v: Value = serde_json::from_str(object).ok()?;
-    let id = id.or_else(|| v.get("id")?.as_str().map(str::to_string))?;
-    let verdict = match v.get("verdict")?.as_str()?.trim().to_lowercase().as_str() {
-        "met" => Verdict::Met,
-        "partial" => Verdict::Partial,
-        "missed" => Verdict::Missed,
-        _ => return None,
-    };
-    let quotes: Vec<&str> = match v.get("evidence") {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
-    let quotes: Vec<&str> = quotes.into_iter().map(str::trim).filter(|q| !q.is_empty()).collect();
+    let mut v: Value = serde_json::from_str(object).ok()?;
+    // In the keyed form the id is the key the object stands under.
+    if let (Some(id), Some(fields)) = (id, v.as_object_mut()) {
+        fields.insert("id".into(), Value::String(id));
+    }
+    let p: WirePoint = serde_json::from_value(v).ok()?;
+    let verdict = verdict_word(&p.verdict)?;
+    let quotes: Vec<&str> = p.evidence.iter().map(|q| q.trim()).filter(|q| !q.is_empty()).collect();
     let clean = |s: &str| crate::scrub::server_text(s, TEXT_MAX);
     Some(PointVerdict {
         evidence: (!quotes.is_empty()).then(|| clean(&quotes.join(" … "))),
-        reason: v.get("reason").and_then(Value::as_str).map(clean).filter(|r| !r.trim().is_empty()),
-        ..PointVerdict::bare(&crate::scrub::server_text(&id, TEXT_MAX), verdict)
+        reason: p.reason.as_deref().map(clean).filter(|r| !r.trim().is_empty()),
+        ..PointVerdict::bare(&clean(&p.id), verdict)
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grade::Verdict;
 
     /// A reply as a reasoning model writes it: thinking (with braces), prose, a fence, and
     /// strings holding braces, brackets, quotes and escapes.

@@ -168,14 +168,26 @@ struct Wire {
     errors: Option<Vec<WireError>>,
 }
 
+/// One key point's verdict as the model writes it; also read, one finished object at a
+/// time, while a streamed reply is still arriving (see `partial`).
 #[derive(Deserialize)]
-struct WirePoint {
-    id: String,
+pub(super) struct WirePoint {
+    pub(super) id: String,
     #[serde(default)]
-    reason: Option<String>,
+    pub(super) reason: Option<String>,
     #[serde(default, deserialize_with = "quotes")]
-    evidence: Vec<String>,
-    verdict: String,
+    pub(super) evidence: Vec<String>,
+    pub(super) verdict: String,
+}
+
+/// A verdict as the model spelled it: case and surrounding space do not matter.
+pub(super) fn verdict_word(word: &str) -> Option<Verdict> {
+    match word.trim().to_lowercase().as_str() {
+        "met" => Some(Verdict::Met),
+        "partial" => Some(Verdict::Partial),
+        "missed" => Some(Verdict::Missed),
+        _ => None,
+    }
 }
 
 #[derive(Deserialize)]
@@ -343,14 +355,10 @@ pub fn parse(raw: &str, rubric: &Rubric<'_>, answer: &str) -> Result<Assessment,
                 continue;
             }
         };
-        let verdict = match p.verdict.trim().to_lowercase().as_str() {
-            "met" => Verdict::Met,
-            "partial" => Verdict::Partial,
-            "missed" => Verdict::Missed,
-            other => {
-                errors.push(format!("verdict \"{other}\" for \"{}\" is not met, partial or missed", k.id));
-                continue;
-            }
+        let Some(verdict) = verdict_word(&p.verdict) else {
+            let other = p.verdict.trim().to_lowercase();
+            errors.push(format!("verdict \"{other}\" for \"{}\" is not met, partial or missed", k.id));
+            continue;
         };
         let (verdict, evidence, note) = match (verdict, good_quotes(&answer_n, &p.evidence)) {
             (Verdict::Missed, _) => (Verdict::Missed, None, None),
