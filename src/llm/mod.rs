@@ -70,6 +70,14 @@ impl Endpoint {
         }
     }
 
+    /// The server's root, where its own paths live (Ollama's `/api/...`, llama.cpp's
+    /// `/props`): the base URL without a trailing `/v1`, any path before it kept, so a
+    /// server behind a proxy's prefix is still found.
+    pub fn root(&self) -> &str {
+        let base = self.base_url.trim_end_matches('/');
+        base.strip_suffix("/v1").unwrap_or(base)
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}/{}", self.base_url, path.trim_start_matches('/'))
     }
@@ -262,7 +270,7 @@ impl Client {
     async fn is_ollama(&self) -> bool {
         let known = self.api.lock().map_or(Api::OpenAi, |a| *a);
         let api = match known {
-            Api::Unknown if ollama::answers_version(ollama::root(&self.endpoint.base_url)).await => Api::Ollama,
+            Api::Unknown if ollama::answers_version(self.endpoint.root()).await => Api::Ollama,
             Api::Unknown => Api::OpenAi,
             other => other,
         };
@@ -580,7 +588,7 @@ impl Client {
         on_text: &mut dyn FnMut(&str),
     ) -> Result<ChatReply, LlmError> {
         let body = serde_json::to_value(ollama::Chat::from_request(request)).expect("a request always serialises");
-        let url = format!("{}/api/chat", ollama::root(&self.endpoint.base_url));
+        let url = format!("{}/api/chat", self.endpoint.root());
         let cap = reply_cap(request.max_tokens);
         let mut resp = self.open(&url, Some(&body), deadline).await?;
         let content_type = resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
@@ -604,6 +612,15 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_root_drops_v1_and_keeps_a_prefix() {
+        let root = |base: &str| Endpoint::new(base, None).unwrap().root().to_string();
+        assert_eq!(root("http://h:11434/v1"), "http://h:11434");
+        assert_eq!(root("http://h:11434/v1/"), "http://h:11434");
+        assert_eq!(root("http://h:11434"), "http://h:11434");
+        assert_eq!(root("http://proxy/llama/v1"), "http://proxy/llama");
+    }
 
     #[test]
     fn backoff_doubles_with_jitter_honours_retry_after_and_caps() {

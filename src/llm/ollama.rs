@@ -67,12 +67,6 @@ pub async fn probe(base: &str) -> Option<Vec<String>> {
     Some(models.into_iter().map(|m| crate::scrub::server_text(m.name.trim(), 200)).filter(|n| !n.is_empty()).collect())
 }
 
-/// The server's root (where `/api/...` lives) for a base URL that may end in `/v1`.
-pub fn root(base_url: &str) -> &str {
-    let base = base_url.trim_end_matches('/');
-    base.strip_suffix("/v1").unwrap_or(base)
-}
-
 /// Whether the server at `root` is Ollama: it answers `GET /api/version` with a version,
 /// within [`PROBE_TIMEOUT`].
 pub async fn answers_version(root: &str) -> bool {
@@ -469,13 +463,6 @@ mod tests {
             assert_eq!(s.feed(line.as_bytes()), Ok(true));
         }
         assert_eq!(s.feed(line.as_bytes()), Err(Fault::TooLarge));
-    }
-
-    #[test]
-    fn the_root_drops_v1() {
-        assert_eq!(root("http://h:11434/v1"), "http://h:11434");
-        assert_eq!(root("http://h:11434/v1/"), "http://h:11434");
-        assert_eq!(root("http://h:11434"), "http://h:11434");
     }
 
     #[test]

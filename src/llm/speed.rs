@@ -181,7 +181,7 @@ impl Client {
     /// Ollama's `/api/show` (with `ollama_setting`, the `OLLAMA_CONTEXT_LENGTH` in force).
     /// Each is asked once within `limit`; `None` when neither answers.
     pub async fn context_size(&self, model: &str, ollama_setting: Option<u64>, limit: Duration) -> Option<ContextSize> {
-        let root = self.endpoint.host();
+        let root = self.endpoint.root();
         if let Some(body) = self.quietly(self.http.get(format!("{root}/props")), limit).await
             && let Some(n) = llama_cpp_context(&body)
         {
