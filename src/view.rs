@@ -180,6 +180,7 @@ pub fn grader_label(g: &GraderInfo) -> String {
             "offline grader: measures key-point coverage from cues, not correctness".to_string()
         }
         GraderInfo::Llm { model, endpoint, .. } => format!("graded by {} at {}", clean(model), clean(endpoint)),
+        GraderInfo::User { .. } => "your own verdicts: you confirmed or corrected the grader's checklist".to_string(),
     }
 }
 

@@ -96,7 +96,7 @@ impl Bar {
     pub fn for_grader(&self, info: &GraderInfo) -> f64 {
         match info {
             GraderInfo::Offline { .. } => self.offline,
-            GraderInfo::Llm { .. } => self.at_least,
+            GraderInfo::Llm { .. } | GraderInfo::User { .. } => self.at_least,
         }
     }
 
@@ -156,7 +156,7 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
                 pb.finish_and_clear();
                 let endpoint = match grader.info() {
                     GraderInfo::Llm { endpoint, .. } => endpoint,
-                    GraderInfo::Offline { .. } => "the grader".into(),
+                    GraderInfo::Offline { .. } | GraderInfo::User { .. } => "the grader".into(),
                 };
                 // Figures over a run where the endpoint was down would all be "n/a": say
                 // what failed instead, and fail.
@@ -271,6 +271,7 @@ fn measures(info: &GraderInfo) -> String {
             "{model} at {endpoint}, with grill's prompt, reply validation and score formula; against a scripted test \
              server these figures measure that plumbing, not a model"
         ),
+        GraderInfo::User { .. } => "your own verdicts".into(),
     }
 }
 

@@ -94,7 +94,7 @@ pub fn run(ctx: &Context, args: &RegradeArgs) -> anyhow::Result<ExitStatus> {
                 (None, Some(k)) => format!("{} › (generated, {k})", turn.question_id),
                 _ => turn.question_id.clone(),
             };
-            writeln!(out, "  {}", diff(&label, turn.latest_grade(), &record))?;
+            writeln!(out, "  {}", diff(&label, turn.latest_graders_grade().map(|(_, g)| g), &record))?;
             if changed {
                 writeln!(
                     out,

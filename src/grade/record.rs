@@ -30,6 +30,20 @@ pub enum GraderInfo {
         /// Hash of the prompt templates.
         prompts_hash: String,
     },
+    /// The user's own word: a grader's checklist of verdicts, confirmed or corrected by
+    /// the person who answered. It is kept beside the grade it reviewed, never over it.
+    #[serde(rename = "self")]
+    User {
+        /// Which of the turn's grades (its index, oldest first) the user reviewed.
+        reviewed: usize,
+    },
+}
+
+impl GraderInfo {
+    /// Whether this is the user's own word rather than a grader's.
+    pub fn is_user(&self) -> bool {
+        matches!(self, GraderInfo::User { .. })
+    }
 }
 
 impl std::fmt::Display for GraderInfo {
@@ -37,6 +51,7 @@ impl std::fmt::Display for GraderInfo {
         match self {
             GraderInfo::Offline { version } => write!(f, "offline key-point grader ({version})"),
             GraderInfo::Llm { model, endpoint, .. } => write!(f, "{model} at {endpoint}"),
+            GraderInfo::User { .. } => f.write_str("your own verdicts"),
         }
     }
 }

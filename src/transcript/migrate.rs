@@ -13,7 +13,7 @@ use super::SCHEMA_VERSION;
 type Step = fn(&mut Map<String, Value>);
 
 /// `STEPS[n - 1]` upgrades version `n` to `n + 1`.
-const STEPS: [Step; SCHEMA_VERSION as usize - 1] = [v1_to_v2, v2_to_v3];
+const STEPS: [Step; SCHEMA_VERSION as usize - 1] = [v1_to_v2, v2_to_v3, v3_to_v4];
 
 /// Version 2 added model graders (`grader.kind = "llm"`) and, per grade, the
 /// structured-output mode, token counts, server time and injection markers: all new
@@ -25,6 +25,10 @@ fn v1_to_v2(_: &mut Map<String, Value>) {}
 fn v2_to_v3(t: &mut Map<String, Value>) {
     t.entry("mode").or_insert_with(|| json!("practice"));
 }
+
+/// Version 4 added the user's own verdicts, a new grader kind (`self`) among a turn's
+/// grades: nothing to rewrite.
+fn v3_to_v4(_: &mut Map<String, Value>) {}
 
 /// Upgrades `value`, a transcript of schema version `from` (1 to [`SCHEMA_VERSION`]), to
 /// the current version. A value that is not an object is left for the reader to refuse.
@@ -53,9 +57,9 @@ mod tests {
     fn version_2_becomes_a_practice_session_and_keeps_a_mode_it_has() {
         let mut v = json!({"schema_version": 2});
         upgrade(&mut v, 2);
-        assert_eq!(v, json!({"schema_version": 3, "mode": "practice"}));
+        assert_eq!(v, json!({"schema_version": SCHEMA_VERSION, "mode": "practice"}));
         let mut v = json!({"schema_version": 3, "mode": "interview"});
         upgrade(&mut v, 3);
-        assert_eq!(v, json!({"schema_version": 3, "mode": "interview"}));
+        assert_eq!(v, json!({"schema_version": SCHEMA_VERSION, "mode": "interview"}));
     }
 }

@@ -19,10 +19,10 @@ pub use store::{Store, TranscriptError, shown};
 
 /// The schema this build writes. Version 1 (offline grades only) is the first that
 /// shipped; version 2 adds model graders and per-grade mode, usage and injection
-/// markers; version 3 adds the session's mode (practice or interview) and time limit.
-/// Every older version still loads, upgraded to this one (see `migrate`), and every
+/// markers; version 3 adds the session's mode (practice or interview) and time limit;
+/// version 4 adds the user's own verdicts (grader kind `self`). Every older version still loads, upgraded to this one (see `migrate`), and every
 /// save writes this one.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Where a session stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,9 +111,17 @@ pub struct Turn {
 }
 
 impl Turn {
-    /// The newest grade, if any.
+    /// The grade that counts, wherever a score or a verdict is shown or scheduled: the
+    /// user's newest word on the answer when they gave one (a later re-grade does not
+    /// overrule them), otherwise the newest grade.
     pub fn latest_grade(&self) -> Option<&GradeRecord> {
-        self.grades.last()
+        self.grades.iter().rev().find(|g| g.grader.is_user()).or(self.grades.last())
+    }
+
+    /// The newest grade by a grader, leaving out the user's own words: what a re-grade
+    /// compares with and what a dispute reviews.
+    pub fn latest_graders_grade(&self) -> Option<(usize, &GradeRecord)> {
+        self.grades.iter().enumerate().rev().find(|(_, g)| !g.grader.is_user())
     }
 }
 
@@ -178,5 +186,57 @@ impl Transcript {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grade::{Grade, record::GradeRecord};
+
+    fn record(grader: GraderInfo, reason: &str) -> GradeRecord {
+        GradeRecord {
+            grader,
+            graded_at: crate::util::now(),
+            latency_ms: 0,
+            grade: Grade::Ungraded { reason: reason.into(), raw_reply: None },
+            mode: None,
+            usage: None,
+            server_ms: None,
+            injection: vec![],
+        }
+    }
+
+    fn reason(g: Option<&GradeRecord>) -> Option<&str> {
+        match g.map(|g| &g.grade) {
+            Some(Grade::Ungraded { reason, .. }) => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// The user's word outranks any grade, even a later re-grade, and a re-grade compares
+    /// with the grader's grade before it, not with the user's word.
+    #[test]
+    fn the_users_word_counts_over_any_later_grade() {
+        let offline = || GraderInfo::Offline { version: "7".into() };
+        let mut turn: Turn = serde_json::from_value(serde_json::json!({
+            "question_id": "gil", "prompt": "?", "question_hash": "h", "asked_at": "2026-12-01T10:00:00+00:00"
+        }))
+        .unwrap();
+        assert!(turn.latest_grade().is_none() && turn.latest_graders_grade().is_none());
+        turn.grades.push(record(offline(), "first"));
+        assert_eq!(reason(turn.latest_grade()), Some("first"));
+        turn.grades.push(record(GraderInfo::User { reviewed: 0 }, "mine"));
+        turn.grades.push(record(offline(), "regrade"));
+        assert_eq!(reason(turn.latest_grade()), Some("mine"));
+        assert_eq!(turn.latest_graders_grade().map(|(i, g)| (i, reason(Some(g)))), Some((2, Some("regrade"))));
+        turn.grades.push(record(GraderInfo::User { reviewed: 2 }, "mine again"));
+        assert_eq!(reason(turn.latest_grade()), Some("mine again"));
+    }
+
+    #[test]
+    fn the_users_word_is_grader_kind_self_on_disk() {
+        let json = serde_json::to_value(GraderInfo::User { reviewed: 1 }).unwrap();
+        assert_eq!(json, serde_json::json!({"kind": "self", "reviewed": 1}));
     }
 }

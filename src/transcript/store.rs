@@ -288,6 +288,17 @@ pub fn validate(t: &Transcript) -> Result<(), (String, String)> {
             );
         }
         reached = at;
+        for (g, record) in turn.grades.iter().enumerate() {
+            if let crate::grade::record::GraderInfo::User { reviewed } = record.grader {
+                // The user's word reviews a grader's grade given before it.
+                if reviewed >= g || turn.grades[reviewed].grader.is_user() {
+                    return bad(
+                        &format!("turns[{i}].grades[{g}].grader.reviewed"),
+                        format!("is {reviewed}, but no grader's grade comes before it at that place"),
+                    );
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -321,6 +332,38 @@ mod tests {
     fn a_consistent_transcript_loads() {
         assert!(check(transcript(&["a", "b"], &["a", "a", "b"])).is_ok());
         assert!(check(transcript(&[], &[])).is_ok());
+    }
+
+    /// The user's word must review a grader's grade given before it: an index that points
+    /// forward, at itself or at another of the user's words names the field at fault.
+    #[test]
+    fn the_users_word_must_review_an_earlier_graders_grade() {
+        let grade = |kind: serde_json::Value| {
+            serde_json::json!({"grader": kind, "graded_at": "2026-01-01T10:01:00+00:00", "latency_ms": 0,
+                "grade": {"status": "ungraded", "reason": "r"}})
+        };
+        let offline = serde_json::json!({"kind": "offline", "version": "offline-7"});
+        let with = |grades: Vec<serde_json::Value>| {
+            let mut v = transcript(&["a"], &["a"]);
+            v["schema_version"] = 4.into();
+            v["turns"][0]["grades"] = grades.into();
+            check(v)
+        };
+        let mine = |n: usize| grade(serde_json::json!({"kind": "self", "reviewed": n}));
+        assert!(with(vec![grade(offline.clone()), mine(0), grade(offline.clone()), mine(2)]).is_ok());
+        for (grades, at, n) in [
+            (vec![mine(0)], 0, 0),
+            (vec![grade(offline.clone()), mine(1)], 1, 1),
+            (vec![grade(offline.clone()), mine(0), mine(1)], 2, 1),
+        ] {
+            assert_eq!(
+                with(grades).unwrap_err(),
+                format!(
+                    "t.json: not a valid transcript (field `turns[0].grades[{at}].grader.reviewed`: is {n}, but no \
+                     grader's grade comes before it at that place)"
+                )
+            );
+        }
     }
 
     #[test]

@@ -55,7 +55,7 @@ fn sigkill_at_random_points_never_leaves_a_torn_transcript() {
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-        assert_eq!(v["schema_version"], 3);
+        assert_eq!(v["schema_version"], 4);
     }
     // Leftover temporary files are never taken for transcripts.
     let run = sb.run(&["review", "list", "--json"], "");

@@ -21,7 +21,7 @@ fn issue_3_two_answers_on_stdin_are_graded_and_saved() {
     assert!(run.stdout.contains("Reference answer for gil"));
 
     let t = sb.only_transcript();
-    assert_eq!(t["schema_version"], 3);
+    assert_eq!(t["schema_version"], 4);
     assert_eq!(t["mode"], "practice");
     assert_eq!(t["status"], "completed");
     assert_eq!(t["grader"]["kind"], "offline");

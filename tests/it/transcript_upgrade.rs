@@ -59,7 +59,7 @@ fn regrading_an_old_session_writes_the_current_schema_version() {
     let run = sb.run(&["--bank", &bank, "--grader", "offline", "regrade", "6ab1"], "");
     run.success();
     let t = sb.only_transcript();
-    assert_eq!(t["schema_version"], 3);
+    assert_eq!(t["schema_version"], 4);
     assert_eq!(t["mode"], "practice");
     assert_eq!(t["turns"][0]["question_hash"], "289f302d4834e77a", "the recorded hash is kept as it was");
     assert_eq!(t["turns"][0]["grades"].as_array().unwrap().len(), 2, "the old grade is kept");
