@@ -485,6 +485,29 @@ pub enum BankCommand {
     Show(BankShowArgs),
     /// Check a bank folder and report every problem with file, line and question
     Check(BankCheckArgs),
+    /// Start a question of your own: a commented template that passes `bank check --strict`
+    #[command(after_help = "Examples:
+  grill bank new                                  print the template
+  grill bank new gil-in-c-extensions --topic internals -o my-bank/
+                                                  write my-bank/gil-in-c-extensions.toml")]
+    New(BankNewArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BankNewArgs {
+    /// The new question's id (kebab-case)
+    #[arg(default_value = "my-question")]
+    pub id: String,
+    /// Its topic (kebab-case)
+    #[arg(long, default_value = "my-topic")]
+    pub topic: String,
+    /// Its level
+    #[arg(long, value_parser = level_parser(), default_value = "senior")]
+    pub level: Level,
+    /// Write it to this file, or into this folder as ID.toml; an existing file is never
+    /// overwritten [default: standard output]
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -306,6 +306,15 @@ pub(crate) fn excerpt_around(line: &str, column: usize) -> (String, usize) {
     (shown, caret)
 }
 
+/// Whether `s` is kebab-case (lowercase letters, digits and inner `-`): the form of every
+/// id in a bank.
+pub fn is_kebab(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
 /// A bank that could not be loaded: every problem found, in file order.
 #[derive(Debug, thiserror::Error)]
 #[error("the question bank ({source_name}) has {} problem(s)", problems.len())]

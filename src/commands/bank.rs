@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::bank::{Bank, BankError, Problem, examples, minimum_problems};
-use crate::cli::{BankCheckArgs, BankCommand, BankListArgs, BankShowArgs};
+use crate::cli::{BankCheckArgs, BankCommand, BankListArgs, BankNewArgs, BankShowArgs};
 use crate::error::{ExitStatus, UserError};
 use crate::style::wrap;
 
@@ -17,7 +17,51 @@ pub fn run(ctx: &Context, cmd: BankCommand) -> anyhow::Result<ExitStatus> {
         BankCommand::List(args) => list(ctx, &args),
         BankCommand::Show(args) => show(ctx, &args),
         BankCommand::Check(args) => check(ctx, &args),
+        BankCommand::New(args) => new(ctx, &args),
     }
+}
+
+/// The template `grill bank new` fills in: one question with every field explained.
+const TEMPLATE: &str = include_str!("../templates/question.toml");
+
+/// The template with the question's id, topic and level filled in.
+fn template(args: &BankNewArgs) -> String {
+    TEMPLATE.replace("{{id}}", &args.id).replace("{{topic}}", &args.topic).replace("{{level}}", &args.level.to_string())
+}
+
+fn new(ctx: &Context, args: &BankNewArgs) -> anyhow::Result<ExitStatus> {
+    for (what, value) in [("id", &args.id), ("topic", &args.topic)] {
+        if !crate::bank::is_kebab(value) {
+            return Err(UserError::new(format!(
+                "the {what} `{}` is not kebab-case (lowercase letters, digits and -)",
+                crate::scrub::controls(value)
+            ))
+            .into());
+        }
+    }
+    let text = template(args);
+    let Some(output) = &args.output else {
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        return Ok(ExitStatus::Success);
+    };
+    let path = if output.is_dir() { output.join(format!("{}.toml", args.id)) } else { output.clone() };
+    let shown = crate::scrub::controls(&path.display().to_string()).into_owned();
+    // `create_new` refuses an existing file atomically: a question file is someone's work.
+    let mut file = match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(UserError::new(format!("{shown} already exists; nothing was written"))
+                .hint("choose another id or path: `grill bank new` never overwrites a file")
+                .into());
+        }
+        Err(e) => return Err(UserError::new(format!("cannot write {shown}: {e}")).into()),
+    };
+    file.write_all(text.as_bytes())?;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).map_or(".".into(), |p| p.display().to_string());
+    let dir = crate::scrub::controls(&dir).into_owned();
+    writeln!(std::io::stdout().lock(), "wrote {shown}")?;
+    eprintln!("{}", ctx.style.dim(&format!("edit it, then check it with `grill bank check --strict {dir}`")));
+    Ok(ExitStatus::Success)
 }
 
 fn list(ctx: &Context, args: &BankListArgs) -> anyhow::Result<ExitStatus> {

@@ -116,3 +116,49 @@ fn a_broken_example_is_reported_with_its_question() {
     );
     assert!(run.stdout.contains("[colours] example 2") && run.stdout.contains("NameError"), "{}", run.stdout);
 }
+
+/// The template is a question that passes the strict check as written, with the id, topic
+/// and level asked for; printed, it is the very text written to a file.
+#[test]
+fn bank_new_writes_a_template_that_passes_the_strict_check() {
+    let sb = Sandbox::new();
+    let dir = sb.path("mine");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir_arg = dir.to_str().unwrap();
+    let printed = sb.run(&["bank", "new", "gil-in-c", "--topic", "internals", "--level", "staff"], "");
+    printed.success();
+    let run = sb.run(&["bank", "new", "gil-in-c", "--topic", "internals", "--level", "staff", "-o", dir_arg], "");
+    run.success();
+    assert_eq!(sb.redact(&run.stdout), "wrote [SANDBOX]/mine/gil-in-c.toml\n");
+    assert_eq!(sb.redact(&run.stderr), "edit it, then check it with `grill bank check --strict [SANDBOX]/mine`\n");
+    let written = std::fs::read_to_string(dir.join("gil-in-c.toml")).unwrap();
+    assert_eq!(written, printed.stdout);
+    let check = sb.run(&["bank", "check", "--strict", dir_arg], "");
+    check.success();
+    assert_eq!(sb.redact(&check.stdout), "[SANDBOX]/mine: 1 questions, no problems\n");
+    let shown = sb.run(&["--bank", dir_arg, "bank", "show", "gil-in-c", "--json"], "");
+    let q = shown.json();
+    assert_eq!(
+        (q["id"].as_str(), q["topic"].as_str(), q["level"].as_str()),
+        (Some("gil-in-c"), Some("internals"), Some("staff"))
+    );
+}
+
+#[test]
+fn bank_new_never_overwrites_and_refuses_a_bad_id() {
+    let sb = Sandbox::new();
+    let file = sb.path("q.toml");
+    std::fs::write(&file, "my own work\n").unwrap();
+    let run = sb.run(&["bank", "new", "-o", file.to_str().unwrap()], "");
+    run.code(1);
+    assert_eq!(
+        sb.redact(&run.stderr),
+        "error: [SANDBOX]/q.toml already exists; nothing was written\n  hint: choose another id or path: `grill bank new` \
+         never overwrites a file\n"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "my own work\n");
+    let run = sb.run(&["bank", "new", "Bad_Id"], "");
+    run.code(1);
+    assert_eq!(run.stderr, "error: the id `Bad_Id` is not kebab-case (lowercase letters, digits and -)\n");
+    assert_eq!(run.stdout, "");
+}
