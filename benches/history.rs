@@ -49,6 +49,7 @@ fn main() {
                     question_id: q.id.clone(),
                     follow_up_id: fu.map(|f| f.id.clone()),
                     generated_for: None,
+                    question_file: None,
                     prompt: fu.map_or(&q.prompt, |f| &f.prompt).clone(),
                     question_hash: q.content_hash(),
                     asked_at: when,

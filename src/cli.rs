@@ -37,9 +37,12 @@ pub struct Cli {
 /// the config file; `grill config` shows what is in force and where it came from.
 #[derive(Debug, Clone, Default, Args)]
 pub struct GlobalArgs {
-    /// Read questions from this folder instead of the built-in bank
-    #[arg(long, global = true, value_name = "DIR", help_heading = "Files")]
-    pub bank: Option<PathBuf>,
+    /// Also read the questions of this folder (repeat for several): it adds to the built-in bank
+    #[arg(long = "bank", global = true, value_name = "DIR", help_heading = "Files")]
+    pub banks: Vec<PathBuf>,
+    /// Leave the built-in bank out: only the `--bank` folders' questions
+    #[arg(long, global = true, help_heading = "Files")]
+    pub no_builtin_bank: bool,
     /// Folder where sessions are saved [default: $XDG_DATA_HOME/grill/transcripts]
     #[arg(long, global = true, value_name = "DIR", help_heading = "Files")]
     pub transcripts: Option<PathBuf>,
@@ -116,7 +119,8 @@ impl Cli {
             timeout: grading.timeout,
             samples: grading.samples,
             prompts: grading.prompts,
-            bank: self.global.bank.clone(),
+            banks: self.global.banks.clone(),
+            no_builtin_bank: self.global.no_builtin_bank,
             transcripts: self.global.transcripts.clone(),
             config: self.global.config.clone(),
         })
@@ -576,7 +580,11 @@ mod tests {
         let f = flags(&["grill", "--grader", "offline", "interview", "--timeout", "9"]).unwrap();
         assert_eq!((f.grader, f.timeout), (Some(GraderChoice::Offline), Some(9)));
         // Files flags are everyone's.
-        assert_eq!(flags(&["grill", "review", "list", "--bank", "b"]).unwrap().bank, Some(PathBuf::from("b")));
+        assert_eq!(flags(&["grill", "review", "list", "--bank", "b"]).unwrap().banks, [PathBuf::from("b")]);
+        assert_eq!(
+            flags(&["grill", "review", "list", "--bank", "a", "--bank", "b"]).unwrap().banks,
+            [PathBuf::from("a"), PathBuf::from("b")]
+        );
 
         assert!(flags(&["grill", "review", "export", "x", "--format", "md", "--base-url", "u"]).is_err());
         assert_eq!(

@@ -154,6 +154,11 @@ pub enum Kind {
     Secret,
     /// A path; in the config file, relative to the file.
     Path,
+    /// Paths: a list in the config file (or one string), separated like `PATH` in the
+    /// environment, one per flag on the command line; relative to the config file there.
+    Paths,
+    /// `on` or `off` (in the config file also `true` or `false`).
+    Switch,
     /// `auto`, `llm` or `offline`.
     Grader,
     /// A whole number of seconds in a range.
@@ -171,6 +176,10 @@ pub enum Value {
     Secret(Secret),
     /// A path.
     Path(PathBuf),
+    /// Paths, in order.
+    Paths(Vec<PathBuf>),
+    /// On or off.
+    Switch(bool),
     /// A grader.
     Grader(GraderChoice),
     /// Seconds.
@@ -268,14 +277,27 @@ pub static PROMPTS: Setting = Setting {
     default: Fallback { shown: BUILT_IN, why: "compiled into grill", is_value: false },
     kind: Kind::Path,
 };
-/// Bank folder.
-pub static BANK: Setting = Setting {
-    name: "bank folder",
-    key: "bank",
-    flag: Some(Flag { long: "--bank", get: |f| f.bank.clone().map(OsString::from) }),
-    env: &["GRILL_BANK"],
-    default: Fallback { shown: BUILT_IN, why: "compiled into grill", is_value: false },
-    kind: Kind::Path,
+/// Bank folders, layered over the built-in bank.
+pub static BANKS: Setting = Setting {
+    name: "bank folders",
+    key: "banks",
+    // Repeated `--bank` flags travel as one path list, as the environment variable does.
+    flag: Some(Flag {
+        long: "--bank",
+        get: |f| (!f.banks.is_empty()).then(|| std::env::join_paths(&f.banks).unwrap_or_default()),
+    }),
+    env: &["GRILL_BANKS", "GRILL_BANK"],
+    default: Fallback { shown: NOT_SET, why: "the built-in bank alone", is_value: false },
+    kind: Kind::Paths,
+};
+/// Whether the built-in bank is read.
+pub static BUILTIN_BANK: Setting = Setting {
+    name: "built-in bank",
+    key: "builtin_bank",
+    flag: Some(Flag { long: "--no-builtin-bank", get: |f| f.no_builtin_bank.then(|| OsString::from("off")) }),
+    env: &["GRILL_BUILTIN_BANK"],
+    default: Fallback { shown: "on", why: "your folders add to it", is_value: true },
+    kind: Kind::Switch,
 };
 /// Transcript folder.
 pub static TRANSCRIPTS: Setting = Setting {
@@ -292,7 +314,7 @@ pub static TRANSCRIPTS: Setting = Setting {
 };
 
 /// Every setting, in the order `grill config` and the README list them.
-pub static SETTINGS: [&Setting; 11] = [
+pub static SETTINGS: [&Setting; 12] = [
     &BASE_URL,
     &API_KEY,
     &MODEL,
@@ -302,7 +324,8 @@ pub static SETTINGS: [&Setting; 11] = [
     &CONNECT_TIMEOUT,
     &SAMPLES,
     &PROMPTS,
-    &BANK,
+    &BANKS,
+    &BUILTIN_BANK,
     &TRANSCRIPTS,
 ];
 
@@ -349,6 +372,25 @@ impl Setting {
                 Source::File(cfg) if Path::new(raw).is_relative() => cfg.parent().unwrap_or(Path::new(".")).join(raw),
                 _ => PathBuf::from(raw),
             }),
+            Kind::Paths => Value::Paths(
+                std::env::split_paths(raw)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map(|p| match source {
+                        Source::File(cfg) if p.is_relative() => cfg.parent().unwrap_or(Path::new(".")).join(p),
+                        _ => p,
+                    })
+                    .collect(),
+            ),
+            Kind::Switch => match text().trim().to_ascii_lowercase().as_str() {
+                "on" | "true" | "yes" | "1" => Value::Switch(true),
+                "off" | "false" | "no" | "0" => Value::Switch(false),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        message: format!("{} must be `on` or `off` (got `{}`)", self.at(source), quoted(&text())),
+                        from: source.clone(),
+                    });
+                }
+            },
             Kind::Grader => Value::Grader(self.parse_grader(&text(), source)?),
             Kind::Seconds(range) => match text().trim().parse::<u64>() {
                 Ok(v) if range.contains(&v) => Value::Seconds(v),
@@ -488,8 +530,10 @@ pub struct Flags {
     pub samples: Option<u64>,
     /// `--prompts`.
     pub prompts: Option<PathBuf>,
-    /// `--bank`.
-    pub bank: Option<PathBuf>,
+    /// `--bank`, each time it was given.
+    pub banks: Vec<PathBuf>,
+    /// `--no-builtin-bank`.
+    pub no_builtin_bank: bool,
     /// `--transcripts`.
     pub transcripts: Option<PathBuf>,
     /// `--config`: which config file to read.
@@ -534,8 +578,10 @@ pub struct Settings {
     pub ollama_host: Option<Sourced<String>>,
     /// Which grader.
     pub grader: Sourced<GraderChoice>,
-    /// Bank folder; `None` means the built-in bank.
-    pub bank: Option<Sourced<PathBuf>>,
+    /// Bank folders layered over the built-in bank, in order.
+    pub banks: Vec<PathBuf>,
+    /// Whether the built-in bank is read.
+    pub builtin_bank: bool,
     /// Transcript folder.
     pub transcripts: Sourced<PathBuf>,
     /// Prompt template folder; `None` means the built-in templates.
@@ -586,6 +632,8 @@ impl Settings {
         }
         let text = |v| if let Value::Text(t) = v { Some(t) } else { None };
         let path = |v| if let Value::Path(p) = v { Some(p) } else { None };
+        let paths = |v| if let Value::Paths(p) = v { Some(p) } else { None };
+        let switch = |v| if let Value::Switch(b) = v { Some(b) } else { None };
         let seconds = |v| if let Value::Seconds(n) = v { Some(n) } else { None };
         let count = |v| if let Value::Count(n) = v { Some(n) } else { None };
         let secret = |v| if let Value::Secret(k) = v { Some(k) } else { None };
@@ -597,7 +645,8 @@ impl Settings {
             model: typed(&entries, &MODEL, text),
             ollama_host: typed(&entries, &OLLAMA_HOST, text),
             grader: typed(&entries, &GRADER, grader).expect(always),
-            bank: typed(&entries, &BANK, path),
+            banks: typed(&entries, &BANKS, paths).map(|p| p.value).unwrap_or_default(),
+            builtin_bank: typed(&entries, &BUILTIN_BANK, switch).expect(always).value,
             transcripts: typed(&entries, &TRANSCRIPTS, path).expect(always),
             prompts: typed(&entries, &PROMPTS, path),
             timeout: typed(&entries, &TIMEOUT, seconds).expect(always),
@@ -675,6 +724,23 @@ pub fn parse_config(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> 
             (Kind::Count(_), toml::Value::Integer(n)) => n.to_string(),
             (Kind::Count(_), _) => {
                 return Err(at(value.span().start, format!("`{}` must be a whole number", setting.key)));
+            }
+            (Kind::Switch, toml::Value::Boolean(b)) => if *b { "on" } else { "off" }.to_string(),
+            (Kind::Paths, toml::Value::Array(items)) => {
+                let mut paths = Vec::new();
+                for item in items {
+                    let Some(p) = item.as_str() else {
+                        return Err(at(
+                            value.span().start,
+                            format!("`{}` must be a list of folder names", setting.key),
+                        ));
+                    };
+                    paths.push(PathBuf::from(p));
+                }
+                std::env::join_paths(paths)
+                    .map_err(|e| at(value.span().start, format!("`{}`: {e}", setting.key)))?
+                    .to_string_lossy()
+                    .into_owned()
             }
             (_, toml::Value::String(s)) => s.clone(),
             (_, _) => return Err(at(value.span().start, format!("`{}` must be a string", setting.key))),
@@ -825,13 +891,42 @@ mod tests {
     #[test]
     fn config_paths_are_relative_to_the_file_and_unknown_keys_fail() {
         let mut i = inputs();
-        let cfg = parse_config(Path::new("/home/u/.config/grill/config.toml"), "bank = \"my-bank\"\n").unwrap();
+        let cfg = parse_config(Path::new("/home/u/.config/grill/config.toml"), "prompts = \"my-prompts\"\n").unwrap();
         i.file = Some(("/home/u/.config/grill/config.toml".into(), cfg));
-        assert_eq!(Settings::resolve(&i).unwrap().bank.unwrap().value, PathBuf::from("/home/u/.config/grill/my-bank"));
+        assert_eq!(
+            Settings::resolve(&i).unwrap().prompts.unwrap().value,
+            PathBuf::from("/home/u/.config/grill/my-prompts")
+        );
 
         let err = parse_config(Path::new("c.toml"), "model = \"m\"\nbase_ulr = \"x\"\n").unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("c.toml:2:1:") && msg.contains("base_ulr"), "{msg}");
+    }
+
+    /// Bank folders come as a list from the config file (relative to it), as a `PATH`-like
+    /// list from the environment, or one per `--bank`; a flag's list replaces the others.
+    #[test]
+    fn bank_folders_layer_from_every_source_and_the_built_in_bank_can_be_left_out() {
+        let mut i = inputs();
+        let cfg = parse_config(
+            Path::new("/home/u/.config/grill/config.toml"),
+            "banks = [\"team\", \"/abs/mine\"]\nbuiltin_bank = false\n",
+        )
+        .unwrap();
+        i.file = Some(("/home/u/.config/grill/config.toml".into(), cfg));
+        let s = Settings::resolve(&i).unwrap();
+        assert_eq!(s.banks, [PathBuf::from("/home/u/.config/grill/team"), PathBuf::from("/abs/mine")]);
+        assert!(!s.builtin_bank);
+        i.env = map(&[("GRILL_BANKS", "/x:/y"), ("GRILL_BUILTIN_BANK", "on")]);
+        let s = Settings::resolve(&i).unwrap();
+        assert_eq!(s.banks, [PathBuf::from("/x"), PathBuf::from("/y")]);
+        assert!(s.builtin_bank);
+        i.flags.banks = vec!["f".into()];
+        i.flags.no_builtin_bank = true;
+        let s = Settings::resolve(&i).unwrap();
+        assert_eq!((s.banks, s.builtin_bank), (vec![PathBuf::from("f")], false));
+        assert_eq!(Settings::resolve(&inputs()).unwrap().banks, Vec::<PathBuf>::new());
+        assert!(Settings::resolve(&inputs()).unwrap().builtin_bank);
     }
 
     #[test]
@@ -839,8 +934,17 @@ mod tests {
         let path = Path::new("c.toml");
         let err = parse_config(path, "model = \"m\"\ntimeout = \"120\"\n").unwrap_err().to_string();
         assert_eq!(err, "c.toml:2:11: `timeout` must be a whole number of seconds");
-        let err = parse_config(path, "bank = 3\n").unwrap_err().to_string();
-        assert_eq!(err, "c.toml:1:8: `bank` must be a string");
+        let err = parse_config(path, "prompts = 3\n").unwrap_err().to_string();
+        assert_eq!(err, "c.toml:1:11: `prompts` must be a string");
+        let err = parse_config(path, "banks = [\"a\", 3]\n").unwrap_err().to_string();
+        assert_eq!(err, "c.toml:1:9: `banks` must be a list of folder names");
+        let err = parse_config(path, "builtin_bank = \"of\"\n").unwrap();
+        let mut i = inputs();
+        i.file = Some(("c.toml".into(), err));
+        assert_eq!(
+            Settings::resolve(&i).unwrap_err().to_string(),
+            "`builtin_bank` in the config file (c.toml) must be `on` or `off` (got `of`)"
+        );
 
         let mut i = inputs();
         i.file = Some(("c.toml".into(), parse_config(path, "grader = \"ofline\"\n").unwrap()));

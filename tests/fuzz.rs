@@ -623,6 +623,7 @@ fn current_transcript(waiting_for_grade: bool) -> Transcript {
         question_id: question.into(),
         follow_up_id: follow_up.map(str::to_string),
         generated_for: generated.map(str::to_string),
+        question_file: None,
         prompt: "Which colours mix to make green, and why?".into(),
         question_hash: q.content_hash(),
         asked_at: at,

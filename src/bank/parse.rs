@@ -302,7 +302,7 @@ fn parse_chunk(loc: &Locator<'_>, base: usize, chunk: &str, out: &mut ParsedFile
             key_points,
             red_flags,
             follow_ups,
-            origin: Origin { file: file.to_string(), line },
+            origin: Origin { file: file.to_string(), line, folder: None },
         });
     }
 }

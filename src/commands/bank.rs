@@ -82,11 +82,30 @@ fn list(ctx: &Context, args: &BankListArgs) -> anyhow::Result<ExitStatus> {
         writeln!(out)?;
         return Ok(ExitStatus::Success);
     }
-    writeln!(out, "{}", ctx.style.bold(&format!("{:<28} {:<15} {:<7} prompt", "id", "topic", "level")))?;
+    // With folders of the user's among the layers, each row says where it comes from.
+    let layered = questions.iter().any(|q| q.origin.folder.is_some());
+    let from_head = if layered { "  from" } else { "" };
+    writeln!(
+        out,
+        "{}",
+        ctx.style.bold(&format!("{:<28} {:<15} {:<7} {:<61}{from_head}", "id", "topic", "level", "prompt")).trim_end()
+    )?;
     for q in &questions {
         let prompt: String = q.prompt.chars().take(60).collect();
         let ellipsis = if q.prompt.chars().count() > 60 { "…" } else { "" };
-        writeln!(out, "{:<28} {:<15} {:<7} {prompt}{ellipsis}", q.id, q.topic, q.level.to_string())?;
+        let from = match (&q.origin.folder, layered) {
+            (Some(_), _) => format!("  {}", crate::scrub::controls(&q.origin.file)),
+            (None, true) => "  built-in".to_string(),
+            (None, false) => String::new(),
+        };
+        let row = format!(
+            "{:<28} {:<15} {:<7} {:<61}{from}",
+            q.id,
+            q.topic,
+            q.level.to_string(),
+            format!("{prompt}{ellipsis}")
+        );
+        writeln!(out, "{}", row.trim_end())?;
     }
     writeln!(out, "{} questions", questions.len())?;
     Ok(ExitStatus::Success)

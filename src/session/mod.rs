@@ -388,6 +388,7 @@ impl<'b> Session<'b> {
             question_id: question.id.clone(),
             follow_up_id: follow_up.map(|f| f.id.clone()),
             generated_for: generated.map(|(kp, _)| kp.id.clone()),
+            question_file: question.origin.folder.is_some().then(|| question.origin.file.clone()),
             prompt,
             question_hash: question.content_hash(),
             asked_at: self.clock.now(),

@@ -22,7 +22,8 @@ const EDITED_HINT: &str =
     "  hint: the file was changed outside grill; restore it from a backup or move it out of the folder\n";
 
 fn args(extra: &[&str]) -> Vec<String> {
-    let mut all = vec!["--bank".to_string(), fixture_bank().to_str().unwrap().to_string()];
+    let mut all =
+        vec!["--no-builtin-bank".to_string(), "--bank".to_string(), fixture_bank().to_str().unwrap().to_string()];
     all.extend(extra.iter().map(|s| s.to_string()));
     all
 }

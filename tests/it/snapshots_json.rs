@@ -36,7 +36,7 @@ fn bank() -> String {
 /// Runs grill on the fixture bank.
 fn on_bank(sb: &Sandbox, args: &[&str], stdin: &str) -> Run {
     let bank = bank();
-    sb.run(&[&["--bank", bank.as_str()][..], args].concat(), stdin)
+    sb.run(&[&["--no-builtin-bank", "--bank", bank.as_str()][..], args].concat(), stdin)
 }
 
 /// Two offline practice sessions from scripted standard input (a strong answer with one
