@@ -146,6 +146,9 @@ fn the_labels_are_exactly_the_users_newest_word_and_the_offline_figures_are_prin
     sorted.sort_unstable();
     assert_eq!(sorted, [0, 75, 83, 100], "the newest word's score, not the older 85");
     assert!(cases.iter().all(|c| c["reviewed"] == 0), "each word reviewed the offline grade");
+    // The sandbox's rule for ids, bounded by word boundaries, leaves one after `_` alone.
+    let file_ids = regex::Regex::new(r"_[0-9a-f]{8}\.json").unwrap();
+    insta::assert_snapshot!("eval_mine_offline_json", file_ids.replace_all(&sb.redact(&run.stdout), "_[ID].json"));
 
     let text = on_bank(&sb, &["--grader", "offline", "eval", "--set", "mine"], "");
     text.success();
