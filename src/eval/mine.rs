@@ -315,7 +315,9 @@ pub struct Overruled {
 /// The reviewed grades against the user's word, per grader (as the grader names itself,
 /// so one model at one endpoint is one row), in the order first met.
 pub fn overruled(cases: &[MineCase]) -> Vec<Overruled> {
-    let mut rows: Vec<(String, Overruled, Vec<(Verdict, Verdict)>)> = Vec::new();
+    // Per grader: its name, the row so far, and (the user's, its) verdicts for kappa.
+    type Row = (String, Overruled, Vec<(Verdict, Verdict)>);
+    let mut rows: Vec<Row> = Vec::new();
     for case in cases {
         let Some(r) = &case.reviewed else { continue };
         let Outcome::Graded { verdicts, .. } = &r.outcome else { continue };

@@ -153,6 +153,23 @@ fn the_labels_are_exactly_the_users_newest_word_and_the_offline_figures_are_prin
     let text = on_bank(&sb, &["--grader", "offline", "eval", "--set", "mine"], "");
     text.success();
     insta::assert_snapshot!("eval_mine_offline", sb.redact(&text.stdout));
+
+    // `--question` keeps the answers to those questions; one with none is named.
+    let tides = on_bank(&sb, &["--grader", "offline", "eval", "--set", "mine", "--question", "tides", "--json"], "");
+    tides.success();
+    assert_eq!((tides.json()["set"]["answers"].as_u64(), tides.json()["set"]["sessions"].as_u64()), (Some(2), Some(2)));
+    let none = on_bank(&sb, &["--grader", "offline", "eval", "--set", "mine", "--question", "gil"], "");
+    none.code(1);
+    assert!(none.stderr.contains("none of your answers with your own verdicts is to `gil`"), "{}", none.stderr);
+    assert!(none.stderr.contains("they are to: colours, tides"), "{}", none.stderr);
+
+    // A file that is not a transcript is skipped with a warning: the figures are of the
+    // rest, and the exit status says something was left out.
+    std::fs::write(sb.transcripts().join("notes.json"), "not a transcript\n").unwrap();
+    let partial = on_bank(&sb, &["--grader", "offline", "eval", "--set", "mine"], "");
+    partial.code(2);
+    assert!(partial.stderr.contains("warning: skipped") && partial.stderr.contains("notes.json"), "{}", partial.stderr);
+    assert_eq!(partial.stdout, text.stdout);
 }
 
 #[test]
