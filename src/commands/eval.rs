@@ -1,5 +1,6 @@
 //! `grill eval`: grade the calibration set with the grader in use and print how fairly it
-//! ranked the answers, against the bars the project holds its graders to.
+//! ranked the answers, against the bars the project holds its graders to. `--set mine`
+//! measures it against the user's own verdicts instead ([`mine`]).
 
 use std::io::{IsTerminal, Write};
 

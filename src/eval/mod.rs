@@ -1,6 +1,7 @@
 //! `grill eval`: grade every answer of a labelled calibration set with the grader in use
 //! and measure how fairly it ranks them. Loading the set is [`set`]; the figures are plain
-//! functions in [`metrics`]; this module only grades.
+//! functions in [`metrics`]; the user's own set, labelled with their verdicts from the
+//! transcripts, and its figures are [`mine`]; this module only grades.
 
 pub mod metrics;
 pub mod mine;
