@@ -170,7 +170,8 @@ pub enum Command {
     /// Measure how fairly the grader in use ranks a labelled set of answers
     #[command(after_help = "Examples:
   grill eval --grader offline   the offline grader on the shipped set
-  grill eval --runs 3           the configured model, three runs: also the spread")]
+  grill eval --runs 3           the configured model, three runs: also the spread
+  grill eval --set mine         the configured grader against your own verdicts")]
     Eval(EvalArgs),
     /// Print a completion script for a shell
     #[command(after_help = "Examples:
@@ -304,7 +305,9 @@ pub const INTERVIEW_JOBS: u16 = 2;
 /// `grill eval`: which set, how often, how to print.
 #[derive(Debug, Clone, Args)]
 pub struct EvalArgs {
-    /// A calibration file, or a folder of them [default: the shipped set]
+    /// A calibration file, or a folder of them; or `mine`: the answers you confirmed or
+    /// disputed, labelled with your own verdicts (a folder named mine is `./mine`)
+    /// [default: the shipped set]
     #[arg(long, value_name = "FILE")]
     pub set: Option<PathBuf>,
     /// Grade the set this many times (a model's scores vary between runs)
@@ -319,7 +322,8 @@ pub struct EvalArgs {
     /// Print one JSON document
     #[arg(long, help_heading = "Output")]
     pub json: bool,
-    /// Exit 1 when a figure is below the bar this grader is held to
+    /// Exit 1 when a figure is below the bar this grader is held to (not with `--set
+    /// mine`, which has no bars)
     #[arg(long)]
     pub check: bool,
     #[command(flatten)]

@@ -7,6 +7,7 @@ mod connections;
 mod crash;
 mod endpoint;
 mod eval;
+mod eval_mine;
 mod grade;
 mod interview;
 mod learning;

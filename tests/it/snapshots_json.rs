@@ -105,6 +105,21 @@ fn outputs(sb: &Sandbox) -> Vec<(&'static str, Run)> {
                 "",
             ),
         ),
+        (
+            "grill eval --set mine --json",
+            // The user's word on the colours answer, disputing the offline grade (which finds
+            // the subtractive point in it).
+            {
+                let colours = sb.transcript_files().into_iter().find(|p| p.to_string_lossy().contains("colours"));
+                crate::eval_mine::give_my_word(
+                    &colours.expect("the colours session"),
+                    0,
+                    &[("subtractive", "partial")],
+                    83,
+                );
+                on_bank(sb, &["--grader", "offline", "eval", "--set", "mine", "--json"], "")
+            },
+        ),
     ]
 }
 
