@@ -15,7 +15,7 @@ use crate::util::{Run, Sandbox, fixture_bank};
 
 fn on_bank(sb: &Sandbox, args: &[&str], stdin: &str) -> Run {
     let bank = fixture_bank();
-    sb.run(&[&["--bank", bank.to_str().unwrap()][..], args].concat(), stdin)
+    sb.run(&[&["--no-builtin-bank", "--bank", bank.to_str().unwrap()][..], args].concat(), stdin)
 }
 
 /// One offline practice session; the path of its transcript.
