@@ -272,12 +272,15 @@ pub fn parse_one(content: &str) -> Result<Draft, String> {
     serde_json::from_value(value).map_err(|e| format!("the reply is not the JSON asked for: {e}"))
 }
 
+/// Whose an id already is, when it is taken: "a built-in question", "an earlier draft".
+pub type Taken<'a> = &'a dyn Fn(&str) -> Option<&'static str>;
+
 /// `wanted`, or the first of `wanted-2`, `wanted-3`, ... that `taken` says is free.
-pub fn free_id(wanted: &str, taken: impl Fn(&str) -> bool) -> String {
-    if !taken(wanted) {
+pub fn free_id(wanted: &str, taken: Taken<'_>) -> String {
+    if taken(wanted).is_none() {
         return wanted.to_string();
     }
-    (2..).map(|n| format!("{wanted}-{n}")).find(|id| !taken(id)).unwrap_or_else(|| wanted.to_string())
+    (2..).map(|n| format!("{wanted}-{n}")).find(|id| taken(id).is_none()).unwrap_or_else(|| wanted.to_string())
 }
 
 fn clean(text: &str) -> String {
@@ -527,14 +530,12 @@ pub struct Checked {
 
 /// The draft's id made free of `taken`, saying so when it changed; then its files, and
 /// their problems.
-pub fn prepare(mut draft: Draft, source: &str, taken: &dyn Fn(&str) -> bool) -> (Option<String>, Result<Checked, Vec<String>>) {
+pub fn prepare(mut draft: Draft, source: &str, taken: Taken<'_>) -> (Option<String>, Result<Checked, Vec<String>>) {
     let wanted = clean(&draft.id);
     let mut note = None;
-    if !wanted.is_empty() {
+    if let Some(whose) = taken(&wanted).filter(|_| !wanted.is_empty()) {
         let id = free_id(&wanted, taken);
-        if id != wanted {
-            note = Some(format!("the id `{wanted}` is taken (a built-in question or an earlier draft); renamed to `{id}`"));
-        }
+        note = Some(format!("`{wanted}` is already the id of {whose}: this draft is renamed `{id}`"));
         draft.id = id;
     }
     let files = question_toml(&draft, source).and_then(|q| calibration_toml(&draft).map(|c| (q, c)));
@@ -603,6 +604,17 @@ async fn send(
             },
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// Whose `id` already is: a question of the built-in bank, or a draft of this run.
+fn whose(builtin: &Bank, drafts: &[Checked], id: &str) -> Option<&'static str> {
+    if builtin.get(id).is_some() {
+        Some("a built-in question")
+    } else if drafts.iter().any(|c| c.draft.id == id) {
+        Some("an earlier draft")
+    } else {
+        None
     }
 }
 
@@ -699,7 +711,7 @@ pub fn run(ctx: &Context, args: &BankDraftArgs) -> anyhow::Result<ExitStatus> {
     let mut checked: Vec<Checked> = Vec::new();
     let mut skipped = 0;
     for (i, draft) in drafts.into_iter().take(args.count).enumerate() {
-        let taken = |id: &str| builtin.get(id).is_some() || checked.iter().any(|c| c.draft.id == id);
+        let taken = |id: &str| whose(&builtin, &checked, id);
         let (note, result) = prepare(draft, &source, &taken);
         if let Some(n) = note {
             writeln!(out, "{}", scrub::controls(&n))?;
@@ -725,7 +737,7 @@ pub fn run(ctx: &Context, args: &BankDraftArgs) -> anyhow::Result<ExitStatus> {
             .and_then(|r| parse_one(&r));
         let outcome = match again {
             Ok(d) => {
-                let taken = |id: &str| builtin.get(id).is_some() || checked.iter().any(|c| c.draft.id == id);
+                let taken = |id: &str| whose(&builtin, &checked, id);
                 let (note, result) = prepare(d, &source, &taken);
                 if let Some(n) = note {
                     writeln!(out, "{}", scrub::controls(&n))?;
@@ -738,7 +750,7 @@ pub fn run(ctx: &Context, args: &BankDraftArgs) -> anyhow::Result<ExitStatus> {
             Ok(c) => checked.push(c),
             Err(problems) => {
                 skipped += 1;
-                writeln!(out, "{} {label} skipped: it still fails the check after one repair:", ctx.style.bad("skip:"))?;
+                writeln!(out, "{} {label}: it still fails the check after one repair:", ctx.style.bad("skip:"))?;
                 for p in &problems {
                     write!(out, "{}", wrap(&format!("- {}", scrub::server_text(p, SHOWN_MAX)), "    "))?;
                 }
@@ -882,7 +894,7 @@ mod tests {
 
     #[test]
     fn a_sound_draft_passes_the_strict_check_and_the_calibration_loader() {
-        let (note, result) = prepare(draft(sound()), "notes.md", &|_| false);
+        let (note, result) = prepare(draft(sound()), "notes.md", &|_| None);
         assert_eq!(note, None);
         let c = result.unwrap_or_else(|p| panic!("{p:#?}"));
         assert!(c.question.starts_with("# Drafted by `grill bank draft` from notes.md"), "{}", c.question);
@@ -895,13 +907,13 @@ mod tests {
         let mut v = sound();
         v["key_points"].as_array_mut().unwrap().truncate(2);
         v["follow_ups"][1]["probes"] = json!(["no-such-point"]);
-        let (_, result) = prepare(draft(v), "notes.md", &|_| false);
+        let (_, result) = prepare(draft(v), "notes.md", &|_| None);
         let problems = result.unwrap_err();
         assert!(problems.iter().any(|p| p.contains("no-such-point")), "{problems:#?}");
         let mut v = sound();
         v["key_points"].as_array_mut().unwrap().truncate(2);
         v["follow_ups"][1]["probes"] = json!(["no-expiry"]);
-        let problems = prepare(draft(v), "notes.md", &|_| false).1.unwrap_err();
+        let problems = prepare(draft(v), "notes.md", &|_| None).1.unwrap_err();
         assert_eq!(problems, ["has 2 key points; ship at least 3"]);
     }
 
@@ -909,7 +921,7 @@ mod tests {
     fn a_calibration_label_that_names_nothing_fails_the_draft() {
         let mut v = sound();
         v["answers"]["wrong"]["red_flags"] = json!([]);
-        let problems = prepare(draft(v), "n", &|_| false).1.unwrap_err();
+        let problems = prepare(draft(v), "n", &|_| None).1.unwrap_err();
         assert_eq!(problems, ["calibration: answer `wrong`: a wrong answer names the red flag(s) it states"]);
     }
 
@@ -917,7 +929,7 @@ mod tests {
     fn control_characters_never_reach_the_files() {
         let mut v = sound();
         v["prompt"] = json!("How does lru_cache\u{1b}[2J evict entries?\u{7}");
-        let c = prepare(draft(v), "n\u{1b}otes", &|_| false).1.unwrap();
+        let c = prepare(draft(v), "n\u{1b}otes", &|_| None).1.unwrap();
         assert!(!c.question.chars().any(scrub::is_forbidden));
         assert!(c.question.contains("How does lru_cache[2J evict entries?"), "{}", c.question);
         assert!(c.question.contains("notes: notes"));
@@ -925,11 +937,16 @@ mod tests {
 
     #[test]
     fn a_taken_id_is_renamed_and_said_so() {
-        assert_eq!(free_id("gil", |id| id == "gil" || id == "gil-2"), "gil-3");
-        assert_eq!(free_id("fresh", |_| false), "fresh");
-        let (note, result) = prepare(draft(sound()), "n", &|id| id == "lru-cache-staleness");
+        let builtin = |id: &str| ["gil", "gil-2"].contains(&id).then_some("a built-in question");
+        assert_eq!(free_id("gil", &builtin), "gil-3");
+        assert_eq!(free_id("fresh", &builtin), "fresh");
+        let (note, result) =
+            prepare(draft(sound()), "n", &|id| (id == "lru-cache-staleness").then_some("an earlier draft"));
         assert_eq!(result.unwrap().draft.id, "lru-cache-staleness-2");
-        assert!(note.unwrap().contains("renamed to `lru-cache-staleness-2`"));
+        assert_eq!(
+            note.unwrap(),
+            "`lru-cache-staleness` is already the id of an earlier draft: this draft is renamed `lru-cache-staleness-2`"
+        );
     }
 
     #[test]
