@@ -351,5 +351,10 @@ fn bank_draft_with_llama_cpp_writes_only_what_passes_the_strict_check() {
     let cal = drafted.join("calibration");
     let eval =
         grill(dir.path(), &["--bank", drafted_arg, "eval", "--set", cal.to_str().unwrap(), "--grader", "offline"], "");
-    assert!(eval.status.success(), "{}\n{}", String::from_utf8_lossy(&eval.stdout), String::from_utf8_lossy(&eval.stderr));
+    assert!(
+        eval.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&eval.stdout),
+        String::from_utf8_lossy(&eval.stderr)
+    );
 }
