@@ -234,3 +234,40 @@ fn without_a_model_it_says_one_is_needed_and_how_to_set_it() {
     assert!(run.stderr.contains("needs a model"), "{}", run.stderr);
     assert!(!sb.path("work/my-bank").exists());
 }
+
+#[test]
+fn a_reply_that_is_not_json_gets_one_repair_of_the_whole_reply() {
+    let fake = Fake::start();
+    let templates = vec![
+        ResponseTemplate::new(200).set_body_json(completion("Sure! Here are some questions about caching.")),
+        reply(&json!({"questions": [sound("lru-cache-staleness")]})),
+    ];
+    fake.mount(Mock::given(method("POST")).respond_with(Replies(templates, Default::default())));
+    let sb = Sandbox::new();
+    let run = draft(&sb, &fake, &["--yes"], "");
+    run.success();
+    assert!(run.stdout.starts_with("the model's reply could not be used; asking it once more\n"), "{}", run.stdout);
+    let bodies = fake.chat_bodies();
+    assert_eq!(bodies.len(), 2);
+    let repair = last_message(&bodies[1]);
+    assert!(
+        repair.starts_with("Your reply cannot be used as it is:\n- the reply is not the JSON asked for"),
+        "{repair}"
+    );
+    assert_eq!(bodies[1]["messages"][2]["content"], "Sure! Here are some questions about caching.");
+    sb.run(&["bank", "check", "--strict", "out"], "").success();
+
+    // Twice unusable: the command says so and writes nothing.
+    let fake = Fake::start();
+    fake.mount(
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(completion("no json, \u{1b}[2Jsorry"))),
+    );
+    let sb = Sandbox::new();
+    let run = draft(&sb, &fake, &[], "");
+    run.code(1);
+    assert_eq!(fake.chat_bodies().len(), 2, "one repair, no more");
+    assert!(run.stderr.contains("the model's reply could not be used, twice"), "{}", run.stderr);
+    assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
+    assert!(!sb.path("work/out").exists());
+}

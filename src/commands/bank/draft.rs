@@ -19,6 +19,7 @@ use crate::cli::BankDraftArgs;
 use crate::error::{ExitStatus, UserError};
 use crate::eval::set as calibration;
 use crate::grade::grader::Grader;
+use crate::grade::llm::LlmGrader;
 use crate::llm::{ChatRequest, Client, LlmError, Message, Mode};
 use crate::prompts::Prompts;
 use crate::scrub;
@@ -644,6 +645,26 @@ fn whose(builtin: &Bank, drafts: &[Checked], id: &str) -> Option<&'static str> {
     }
 }
 
+/// The first reply and its drafts, or why it cannot be used. A reply cut off at the token
+/// limit is unusable rather than a failed endpoint, so it gets the repair too.
+fn first_reply(
+    rt: &tokio::runtime::Runtime,
+    model: &LlmGrader,
+    messages: &[Message],
+    schema: &Value,
+    count: usize,
+    mode: &mut Mode,
+) -> Result<(String, Result<Vec<Draft>, String>), LlmError> {
+    match rt.block_on(send(&model.client, &model.model, messages, schema, count, mode)) {
+        Ok(raw) => {
+            let drafts = parse_reply(&raw);
+            Ok((raw, drafts))
+        }
+        Err(LlmError::BadReply(why)) => Ok((String::new(), Err(why))),
+        Err(e) => Err(e),
+    }
+}
+
 /// Reads the notes file, refusing what cannot be notes.
 fn read_notes(path: &Path) -> Result<String, UserError> {
     let shown = scrub::controls(&path.display().to_string()).into_owned();
@@ -728,12 +749,33 @@ pub fn run(ctx: &Context, args: &BankDraftArgs) -> anyhow::Result<ExitStatus> {
         ))
     );
     let mut mode = Mode::JsonSchema;
-    let raw =
-        rt.block_on(send(&model.client, &model.model, &first, &reply_schema(args.count), args.count, &mut mode))?;
-    let drafts = parse_reply(&raw).map_err(|e| {
-        UserError::new(format!("the model's reply could not be used: {}", scrub::server_text(&e, SHOWN_MAX)))
-            .hint("nothing was written; try again, or a larger model")
-    })?;
+    let schema = reply_schema(args.count);
+    // After a repaired first reply, later repairs build on the conversation that produced it.
+    let (first, raw, drafts) = match first_reply(&rt, &model, &first, &schema, args.count, &mut mode)? {
+        (raw, Ok(drafts)) => (first, raw, drafts),
+        (raw, Err(why)) => {
+            // An unusable reply holds no draft to repair one by one: the one repair asks
+            // for the whole reply again, saying what was wrong.
+            writeln!(out, "the model's reply could not be used; asking it once more")?;
+            let repair = prompts.render("draft_repair", &json!({"id": "", "problems": [why]}))?;
+            let mut convo = first.clone();
+            if !raw.trim().is_empty() {
+                convo.push(Message::assistant(scrub::cap(&raw, REPAIR_ECHO_MAX).into_owned()));
+            }
+            convo.push(Message::user(repair));
+            match first_reply(&rt, &model, &convo, &schema, args.count, &mut mode)? {
+                (raw, Ok(drafts)) => (convo, raw, drafts),
+                (_, Err(why)) => {
+                    return Err(UserError::new(format!(
+                        "the model's reply could not be used, twice: {}",
+                        scrub::server_text(&why, SHOWN_MAX)
+                    ))
+                    .hint("nothing was written; try again, or a larger model")
+                    .into());
+                }
+            }
+        }
+    };
 
     let mut checked: Vec<Checked> = Vec::new();
     let mut skipped = 0;
@@ -1023,6 +1065,20 @@ mod tests {
         );
         assert_eq!(user.matches("</notes-abc>").count(), 2, "the rule naming it, and the real end: {user}");
         assert!(user.contains("on the topic \"caching\""));
+    }
+
+    #[test]
+    fn the_repair_names_the_draft_or_the_whole_reply() {
+        let prompts = Prompts::drafting(None).unwrap();
+        let one = prompts.render("draft_repair", &json!({"id": "question 2", "problems": ["a", "b"]})).unwrap();
+        assert!(
+            one.starts_with("The question 2 you drafted cannot be used as it is. The checks found:\n- a\n- b\n"),
+            "{one}"
+        );
+        assert!(one.contains("only that one question"), "{one}");
+        let all = prompts.render("draft_repair", &json!({"id": "", "problems": ["not JSON"]})).unwrap();
+        assert!(all.starts_with("Your reply cannot be used as it is:\n- not JSON\n"), "{all}");
+        assert!(all.contains("with the questions"), "{all}");
     }
 
     #[test]
