@@ -157,9 +157,13 @@ fn a_draft_failing_the_check_gets_one_repair_then_is_skipped_with_the_reason() {
 fn a_repaired_draft_is_checked_again_and_kept() {
     let fake = serve(vec![json!({"questions": [thin("lru-cache-staleness")]}), sound("lru-cache-staleness")]);
     let sb = Sandbox::new();
-    let run = draft(&sb, &fake, &["--yes"], "");
+    let run = draft(&sb, &fake, &["--yes", "--topic", "memo"], "");
     run.success();
-    assert_eq!(fake.chat_bodies().len(), 2);
+    let bodies = fake.chat_bodies();
+    assert_eq!(bodies.len(), 2);
+    assert!(bodies[0]["messages"][1]["content"].as_str().unwrap().contains("on the topic \"memo\""));
+    let written = std::fs::read_to_string(sb.path("work/out/lru-cache-staleness.toml")).unwrap();
+    assert!(written.contains("\ntopic = \"memo\"\n"), "--topic is kept whatever the model wrote: {written}");
     assert!(
         run.stdout.contains("draft 1 fails the check (1 problem(s)); asking the model to repair it"),
         "{}",

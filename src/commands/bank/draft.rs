@@ -562,6 +562,15 @@ pub fn prepare(mut draft: Draft, source: &str, taken: Taken<'_>) -> (Option<Stri
     if found.is_empty() { (note, Ok(Checked { draft, question, calibration })) } else { (note, Err(found)) }
 }
 
+/// The draft on the topic the user chose, whatever the model wrote there: `--topic` is a
+/// promise about the files written.
+pub fn on_topic(mut draft: Draft, topic: Option<&str>) -> Draft {
+    if let Some(t) = topic {
+        draft.topic = t.to_string();
+    }
+    draft
+}
+
 /// The screen that shows one draft for the user to keep or drop.
 pub fn show(d: &Draft, n: usize, of: usize) -> String {
     let mut s = format!("draft {n} of {of}: {} · {} · {}\n", clean(&d.id), clean(&d.topic), clean(&d.level));
@@ -781,7 +790,7 @@ pub fn run(ctx: &Context, args: &BankDraftArgs) -> anyhow::Result<ExitStatus> {
     let mut skipped = 0;
     for (i, draft) in drafts.into_iter().take(args.count).enumerate() {
         let taken = |id: &str| whose(&builtin, &checked, id);
-        let (note, result) = prepare(draft, &source, &taken);
+        let (note, result) = prepare(on_topic(draft, args.topic.as_deref()), &source, &taken);
         if let Some(n) = note {
             writeln!(out, "{}", scrub::controls(&n))?;
         }
@@ -808,7 +817,7 @@ pub fn run(ctx: &Context, args: &BankDraftArgs) -> anyhow::Result<ExitStatus> {
         let outcome = match again {
             Ok(d) => {
                 let taken = |id: &str| whose(&builtin, &checked, id);
-                let (note, result) = prepare(d, &source, &taken);
+                let (note, result) = prepare(on_topic(d, args.topic.as_deref()), &source, &taken);
                 if let Some(n) = note {
                     writeln!(out, "{}", scrub::controls(&n))?;
                 }
@@ -1079,6 +1088,12 @@ mod tests {
         let all = prompts.render("draft_repair", &json!({"id": "", "problems": ["not JSON"]})).unwrap();
         assert!(all.starts_with("Your reply cannot be used as it is:\n- not JSON\n"), "{all}");
         assert!(all.contains("with the questions"), "{all}");
+    }
+
+    #[test]
+    fn the_chosen_topic_wins_over_the_models() {
+        assert_eq!(on_topic(draft(sound()), Some("my-topic")).topic, "my-topic");
+        assert_eq!(on_topic(draft(sound()), None).topic, "caching");
     }
 
     #[test]
