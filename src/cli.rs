@@ -192,6 +192,8 @@ impl Command {
             Command::Resume(a) => Some(&a.grading),
             Command::Config(a) | Command::Doctor(a) => Some(&a.grading),
             Command::Eval(a) => Some(&a.grading),
+            // Only `bank draft` talks to the model.
+            Command::Bank(BankCommand::Draft(a)) => Some(&a.grading),
             Command::Review(_) | Command::Bank(_) | Command::Stats(_) | Command::Completions(_) => None,
         }
     }
@@ -499,6 +501,37 @@ pub enum BankCommand {
   grill bank new gil-in-c-extensions --topic internals -o my-bank/
                                                   write my-bank/gil-in-c-extensions.toml")]
     New(BankNewArgs),
+    /// Draft questions from your notes with the configured model, checked before they are written
+    #[command(after_help = "Examples:
+  grill bank draft notes.md                       up to 3 questions into my-bank/
+  grill bank draft notes.md --topic caching --count 2 -o team-bank/
+  grill bank draft notes.md --yes                 keep every draft that passes the check
+
+Each draft passes the strict check (after one repair request at most) before it is shown;
+in a terminal you keep (y, Enter) or drop (n) each, otherwise one line per draft is read
+from standard input (end of input keeps). Existing files are never overwritten.")]
+    Draft(BankDraftArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BankDraftArgs {
+    /// The notes to draft from (Markdown or plain text)
+    pub notes: PathBuf,
+    /// The topic of every question [default: the model chooses]
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// Draft up to this many questions (1 to 10)
+    #[arg(long, default_value_t = 3)]
+    pub count: usize,
+    /// Write into this folder: ID.toml per question, calibration/ID.toml for its answers
+    /// [default: my-bank]
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Keep every draft that passes the check, without asking
+    #[arg(long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub grading: GradingArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -591,6 +624,8 @@ mod tests {
         );
 
         assert!(flags(&["grill", "review", "export", "x", "--format", "md", "--base-url", "u"]).is_err());
+        assert_eq!(flags(&["grill", "--model", "m", "bank", "draft", "n.md"]).unwrap().model.as_deref(), Some("m"));
+        assert_eq!(flags(&["grill", "bank", "draft", "n.md", "--model", "m"]).unwrap().model.as_deref(), Some("m"));
         assert_eq!(
             flags(&["grill", "--model", "m", "bank", "list"]).unwrap_err(),
             "grading flags (--grader, --base-url, --model, --timeout, --samples, --prompts) do not apply to `grill bank`"

@@ -1,4 +1,4 @@
-//! `grill bank list|show|check`.
+//! `grill bank list|show|check|new|draft`.
 
 use std::io::Write;
 
@@ -9,6 +9,7 @@ use crate::style::wrap;
 
 use super::Context;
 
+pub mod draft;
 pub mod output;
 
 /// Runs a bank subcommand.
@@ -18,6 +19,7 @@ pub fn run(ctx: &Context, cmd: BankCommand) -> anyhow::Result<ExitStatus> {
         BankCommand::Show(args) => show(ctx, &args),
         BankCommand::Check(args) => check(ctx, &args),
         BankCommand::New(args) => new(ctx, &args),
+        BankCommand::Draft(args) => draft::run(ctx, &args),
     }
 }
 

@@ -2,6 +2,7 @@
 //! each test in its own temporary HOME, config and data folders.
 
 mod bank;
+mod bank_draft;
 mod config;
 mod connections;
 mod crash;
