@@ -118,6 +118,10 @@ impl Cli {
             prompts: grading.prompts,
             bank: self.global.bank.clone(),
             transcripts: self.global.transcripts.clone(),
+            interview: match &self.command {
+                Some(Command::Plan(a)) => a.interview.clone(),
+                _ => None,
+            },
             config: self.global.config.clone(),
         })
     }
@@ -149,6 +153,11 @@ pub enum Command {
   grill stats
   grill stats --topic async --json")]
     Stats(StatsArgs),
+    /// Forecast recall on an interview day, and how many reviews a day reach a target
+    #[command(after_help = "Examples:
+  grill plan --interview 2027-01-15
+  grill plan --target 0.95 --json     with `interview_date` set (`grill config`)")]
+    Plan(PlanArgs),
     /// Grade saved answers again (the new grade is kept beside the old ones)
     #[command(after_help = "Examples:
   grill regrade latest --grader llm   grade the last session again with a model
@@ -187,7 +196,9 @@ impl Command {
             Command::Resume(a) => Some(&a.grading),
             Command::Config(a) | Command::Doctor(a) => Some(&a.grading),
             Command::Eval(a) => Some(&a.grading),
-            Command::Review(_) | Command::Bank(_) | Command::Stats(_) | Command::Completions(_) => None,
+            Command::Review(_) | Command::Bank(_) | Command::Stats(_) | Command::Plan(_) | Command::Completions(_) => {
+                None
+            }
         }
     }
 
@@ -200,6 +211,7 @@ impl Command {
             Command::Review(_) => "review",
             Command::Bank(_) => "bank",
             Command::Stats(_) => "stats",
+            Command::Plan(_) => "plan",
             Command::Regrade(_) => "regrade",
             Command::Resume(_) => "resume",
             Command::Config(_) => "config",
@@ -418,6 +430,30 @@ pub struct StatsArgs {
     /// Print one JSON document
     #[arg(long, help_heading = "Output")]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// The interview day, YYYY-MM-DD [default: the `interview_date` setting]
+    #[arg(long, value_name = "DATE")]
+    pub interview: Option<String>,
+    /// The recall to reach on the day, from 0.5 to 0.99
+    #[arg(long, value_name = "R", default_value_t = 0.9, value_parser = target)]
+    pub target: f64,
+    /// Only this topic
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// Print one JSON document
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+}
+
+/// A target recall: a probability, short of certainty, which no forgetting curve reaches.
+fn target(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if (0.5..=0.99).contains(&r) => Ok(r),
+        _ => Err("a recall from 0.5 to 0.99, e.g. 0.9".into()),
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -98,12 +98,43 @@ pub struct Item {
     pub last_rating: Rating,
     /// The help had before the latest review's answer (none for a skip).
     pub last_help: Help,
+    /// When it was first reviewed (a new question's first day counts towards the day's
+    /// new questions).
+    pub first_review: DateTime<FixedOffset>,
     /// When it was last reviewed.
     pub last_review: DateTime<FixedOffset>,
     /// When it is due again.
     pub due: DateTime<FixedOffset>,
-    /// FSRS stability, in days.
+    /// FSRS stability, in days: how long until recall falls to 90%.
     pub stability: f32,
+    /// FSRS difficulty, 1 to 10: how slowly stability grows.
+    pub difficulty: f32,
+}
+
+impl Item {
+    /// The FSRS memory state this item's reviews left.
+    pub fn memory(&self) -> MemoryState {
+        MemoryState { stability: self.stability, difficulty: self.difficulty }
+    }
+}
+
+/// FSRS with its default parameters, which every schedule and forecast uses.
+pub fn fsrs() -> FSRS {
+    FSRS::new(&[]).expect("FSRS's default parameters are valid")
+}
+
+/// The memory state after one review rated `rating`, `days` after the previous one
+/// (`state` is `None` for a first review), and the interval FSRS schedules next, in days;
+/// `None` if FSRS refuses the state.
+pub fn review(fsrs: &FSRS, state: Option<MemoryState>, days: u32, rating: Rating) -> Option<(MemoryState, f32)> {
+    let next = fsrs.next_states(state, DESIRED_RETENTION, days).ok()?;
+    let chosen = match rating {
+        Rating::Again => next.again,
+        Rating::Hard => next.hard,
+        Rating::Good => next.good,
+        Rating::Easy => next.easy,
+    };
+    Some((chosen.memory, chosen.interval))
 }
 
 /// One review of one question.
@@ -130,7 +161,7 @@ pub fn schedule(sessions: &[Summary]) -> Vec<Item> {
             reviews.entry(&t.question_id).or_default().push(review);
         }
     }
-    let fsrs = FSRS::new(&[]).expect("FSRS's default parameters are valid");
+    let fsrs = fsrs();
     reviews
         .into_iter()
         .filter_map(|(id, mut rs)| {
@@ -140,19 +171,14 @@ pub fn schedule(sessions: &[Summary]) -> Vec<Item> {
             let mut interval = 0.0f32;
             for r in &rs {
                 let days = last.map_or(0, |l| (r.at - l).num_days().max(0) as u32);
-                let next = fsrs.next_states(state, DESIRED_RETENTION, days).ok()?;
-                let chosen = match r.rating {
-                    Rating::Again => next.again,
-                    Rating::Hard => next.hard,
-                    Rating::Good => next.good,
-                    Rating::Easy => next.easy,
-                };
-                state = Some(chosen.memory);
-                interval = chosen.interval;
+                let (memory, next) = review(&fsrs, state, days, r.rating)?;
+                state = Some(memory);
+                interval = next;
                 last = Some(r.at);
             }
             let last_review = last?;
             let latest = rs.last()?;
+            let first_review = rs.first()?.at;
             // Whole days, at least one: practising the same question twice in a day teaches
             // little.
             let days = interval.round().max(1.0) as i64;
@@ -162,9 +188,11 @@ pub fn schedule(sessions: &[Summary]) -> Vec<Item> {
                 last_score: latest.score,
                 last_rating: latest.rating,
                 last_help: latest.help,
+                first_review,
                 last_review,
                 due: last_review + Duration::days(days),
                 stability: state.map_or(0.0, |s| s.stability),
+                difficulty: state.map_or(0.0, |s| s.difficulty),
             })
         })
         .collect()

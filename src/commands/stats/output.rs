@@ -31,8 +31,9 @@ pub struct StatsOutput<'a> {
     /// Every question reviewed, by id: `question_id`, `reviews`,
     /// `last_score` (`null` when the last review was a skip), `last_rating` (`again`,
     /// `hard`, `good` or `easy`; help caps it), `last_help` (`hints` shown and whether the
-    /// reference was shown, `reference_shown`, before that answer), `last_review`, `due`
-    /// (RFC 3339 times) and `stability` (FSRS stability, in days).
+    /// reference was shown, `reference_shown`, before that answer), `first_review`,
+    /// `last_review`, `due` (RFC 3339 times), `stability` (FSRS stability, in days) and
+    /// `difficulty` (FSRS difficulty, 1 to 10).
     pub schedule: &'a [Item],
     /// Transcript files that could not be read, so every figure above is partial; when
     /// there are any, grill exits with 2.
