@@ -634,7 +634,8 @@ impl Settings {
         let secret = |v| if let Value::Secret(k) = v { Some(k) } else { None };
         let grader = |v| if let Value::Grader(g) = v { Some(g) } else { None };
         // Checked when read, so only a bug in the table reaches `None`.
-        let date = |v| if let Value::Text(t) = v { chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok() } else { None };
+        let date =
+            |v| if let Value::Text(t) = v { chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok() } else { None };
         let always = "a setting whose default is a value always has one";
         Ok(Settings {
             base_url: typed(&entries, &BASE_URL, text),
