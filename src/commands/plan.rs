@@ -127,6 +127,29 @@ pub(super) fn daily(f: &Forecast) -> String {
     }
 }
 
+/// The forecast in a few lines, for `grill stats`.
+pub(super) fn summary(f: &Forecast) -> String {
+    let unseen: usize = f.topics.iter().map(|t| t.unseen).sum();
+    let questions: usize = f.topics.iter().map(|t| t.questions).sum();
+    let mut out = render::hanging(
+        &format!(
+            "Interview on {}, in {} day(s): predicted recall {} on the day if you practise no more ({unseen} of \
+             {questions} question(s) never answered count as 0).",
+            f.interview,
+            f.days_left,
+            percent(f.recall)
+        ),
+        "",
+        "",
+    );
+    if !f.at_risk.is_empty() {
+        let few: Vec<&str> = f.at_risk.iter().take(5).map(String::as_str).collect();
+        out += &render::hanging(&format!("Most at risk: {}.", few.join(", ")), "", "");
+    }
+    out += &render::hanging(&format!("{} `grill plan` shows more, and what this assumes.", daily(f)), "", "");
+    out
+}
+
 /// The forecast as `grill plan` prints it.
 fn text(f: &Forecast, s: &Style) -> String {
     let mut out = format!(

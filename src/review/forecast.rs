@@ -93,6 +93,9 @@ pub struct Forecast {
     pub assumes: &'static str,
 }
 
+/// The recall aimed for when none is given: FSRS's own desired retention.
+pub const DEFAULT_TARGET: f64 = 0.9;
+
 /// How many questions [`Forecast::at_risk`] holds.
 pub const AT_RISK: usize = 10;
 

@@ -211,3 +211,33 @@ fn plan_refuses_a_day_gone_a_malformed_one_and_none() {
     );
     assert!(Path::new(&bank).is_dir());
 }
+
+#[test]
+fn stats_show_the_interview_date_and_the_forecast_when_one_is_set() {
+    let sb = Sandbox::new();
+    let bank = history(&sb);
+    let date = [("GRILL_INTERVIEW_DATE", "2027-01-15")];
+    let text = at(&sb, &bank, NOW, &["stats"], "", &date);
+    text.success();
+    insta::assert_snapshot!("stats_with_an_interview_date", text.stdout);
+    // The JSON carries the same forecast as `grill plan --json`, without its own fields.
+    let stats = at(&sb, &bank, NOW, &["stats", "--json"], "", &date).json();
+    let mut plan = at(&sb, &bank, NOW, &["plan", "--json"], "", &date).json();
+    let plan = plan.as_object_mut().unwrap();
+    plan.remove("schema");
+    plan.remove("skipped");
+    assert_eq!(stats["forecast"], Value::Object(plan.clone()));
+    assert_eq!(at(&sb, &bank, NOW, &["stats", "--json"], "", &[]).json()["forecast"], Value::Null);
+    // A day gone is said, and the other figures still show.
+    let gone = at(&sb, &bank, NOW, &["stats"], "", &[("GRILL_INTERVIEW_DATE", "2026-12-01")]);
+    gone.success();
+    assert!(
+        gone.stdout.ends_with(
+            "\nNo forecast: the interview date 2026-12-01 (GRILL_INTERVIEW_DATE in the environment) is not after \
+             today (2026-12-06): there is nothing left to plan.\n"
+        ),
+        "{}",
+        gone.stdout
+    );
+    assert!(gone.stdout.starts_with("topic "), "{}", gone.stdout);
+}

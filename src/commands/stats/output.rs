@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::commands::review::output::Skipped;
+use crate::review::forecast::Forecast;
 use crate::review::schedule::Item;
 use crate::review::stats::{Stats, TopicStats, WeakPoint};
 
@@ -35,6 +36,10 @@ pub struct StatsOutput<'a> {
     /// `last_review`, `due` (RFC 3339 times), `stability` (FSRS stability, in days) and
     /// `difficulty` (FSRS difficulty, 1 to 10).
     pub schedule: &'a [Item],
+    /// The forecast for the `interview_date` setting at the default target, as `grill
+    /// plan --json` prints it without `schema` and `skipped`; `null` when no date is set
+    /// or the day has come.
+    pub forecast: Option<&'a Forecast>,
     /// Transcript files that could not be read, so every figure above is partial; when
     /// there are any, grill exits with 2.
     pub skipped: Vec<Skipped>,
@@ -42,7 +47,13 @@ pub struct StatsOutput<'a> {
 
 impl<'a> StatsOutput<'a> {
     /// The output for `st`, with the schedule `items` of which `due` are due now.
-    pub fn new(st: &'a Stats, due: &[&'a Item], items: &'a [Item], skipped: Vec<Skipped>) -> StatsOutput<'a> {
+    pub fn new(
+        st: &'a Stats,
+        due: &[&'a Item],
+        items: &'a [Item],
+        forecast: Option<&'a Forecast>,
+        skipped: Vec<Skipped>,
+    ) -> StatsOutput<'a> {
         StatsOutput {
             schema: SCHEMA,
             sessions: st.sessions,
@@ -51,6 +62,7 @@ impl<'a> StatsOutput<'a> {
             due_today: due.len(),
             due: due.iter().map(|i| i.question_id.as_str()).collect(),
             schedule: items,
+            forecast,
             skipped,
         }
     }
