@@ -356,7 +356,8 @@ pub struct PracticeArgs {
     /// Seed for the question order, to repeat a session [default: random]
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Only the questions due for review (spaced repetition), weakest first
+    /// The questions due for review (spaced repetition), weakest first, then a few never
+    /// answered (the `new_per_day` setting)
     #[arg(long, conflicts_with = "questions")]
     pub due: bool,
 }
