@@ -950,6 +950,31 @@ mod tests {
     }
 
     #[test]
+    fn the_interview_date_is_a_calendar_date_from_any_source_and_new_per_day_has_a_default() {
+        let mut i = inputs();
+        let s = Settings::resolve(&i).unwrap();
+        assert_eq!((s.interview_date, s.new_per_day.value), (None, 5));
+        let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
+        for text in ["interview_date = 2027-01-15\n", "interview_date = \"2027-01-15\"\n"] {
+            i.file = Some(("c.toml".into(), parse_config(Path::new("c.toml"), text).unwrap()));
+            assert_eq!(Settings::resolve(&i).unwrap().interview_date.unwrap().value, day, "{text}");
+        }
+        i.flags.interview = Some("2027-02-30".into());
+        assert_eq!(
+            Settings::resolve(&i).unwrap_err().to_string(),
+            "--interview must be a date as YYYY-MM-DD, e.g. 2027-01-15 (got `2027-02-30`)"
+        );
+        i.flags.interview = None;
+        i.env = map(&[("GRILL_NEW_PER_DAY", "101")]);
+        assert_eq!(
+            Settings::resolve(&i).unwrap_err().to_string(),
+            "GRILL_NEW_PER_DAY in the environment must be a whole number from 0 to 100 (got `101`)"
+        );
+        i.env = map(&[("GRILL_NEW_PER_DAY", "0")]);
+        assert_eq!(Settings::resolve(&i).unwrap().new_per_day.value, 0);
+    }
+
+    #[test]
     fn a_bad_dotenv_entry_is_located_without_its_value() {
         let text = "A=1\n# note\nexport GRILL_API_KEY=\"sk-x\nB=2\n";
         assert_eq!(
