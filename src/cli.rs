@@ -360,6 +360,10 @@ pub struct PracticeArgs {
     /// answered (the `new_per_day` setting)
     #[arg(long, conflicts_with = "questions")]
     pub due: bool,
+    /// Before each grade shows, say how sure you are (1-4), which `grill stats` compares
+    /// with the grades
+    #[arg(long)]
+    pub confidence: bool,
 }
 
 impl PracticeArgs {

@@ -37,7 +37,7 @@ pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
     );
     let path = new_path(&store, &bank, &session);
     let lock = SessionLock::acquire(&path, "grill practice", LOCK_WAIT)?;
-    run_session(ctx, &rt, chosen.grader, &store, (path, lock), &mut session)
+    run_session(ctx, &rt, chosen.grader, &store, (path, lock), &mut session, args.confidence)
 }
 
 /// The questions a new session asks, and the selection that chose them; `None` (after
@@ -179,6 +179,7 @@ pub(super) fn run_session(
     store: &Store,
     (path, _lock): (std::path::PathBuf, SessionLock),
     session: &mut Session<'_>,
+    confidence: bool,
 ) -> anyhow::Result<ExitStatus> {
     crate::util::remove_stale_temps(store.dir(), crate::util::STALE_TEMP_AGE);
     let (mut source, interactive) = answer_source(ctx)?;
@@ -187,8 +188,15 @@ pub(super) fn run_session(
     };
     let mut follow_up = |prompt: &str, point: &str| rt.block_on(grader.follow_up(prompt, point));
     let mut stdout = std::io::stdout().lock();
-    let mut shell =
-        Shell { out: &mut stdout, style: ctx.style, store, path, grade: &mut grade, follow_up: &mut follow_up };
+    let mut shell = Shell {
+        out: &mut stdout,
+        style: ctx.style,
+        store,
+        path,
+        grade: &mut grade,
+        follow_up: &mut follow_up,
+        confidence,
+    };
     let status = drive(session, source.as_mut(), &mut shell)?;
     Ok(if status == Status::Interrupted { ExitStatus::Interrupted } else { ExitStatus::Success })
 }

@@ -80,6 +80,29 @@ pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
             write!(out, "{}", render::hanging(&line, "  ", "    "))?;
         }
     }
+    if !st.calibration.is_empty() {
+        writeln!(out, "\n{}", s.bold("Confidence against grades (right: graded 65 or more)"))?;
+        writeln!(out, "  {:<16} {:>7} {:>6} {:>6} {:>6}", "topic", "answers", "Brier", "sure", "right")?;
+        for c in &st.calibration {
+            let pct = |x: f64| format!("{:.0}%", x * 100.0);
+            // Formatted like the percentages beside it, so the difference reads true.
+            let points = c.bias() * 100.0;
+            let verdict = match points {
+                p if p > 10.0 => format!("over-confident by {p:.0} points"),
+                p if p < -10.0 => format!("under-confident by {:.0} points", -p),
+                _ => "about right".to_string(),
+            };
+            writeln!(
+                out,
+                "  {:<16} {:>7} {:>6.2} {:>6} {:>6}  {verdict}",
+                c.topic,
+                c.answers,
+                c.brier,
+                pct(c.confidence),
+                pct(c.right)
+            )?;
+        }
+    }
     if !items.is_empty() {
         writeln!(out, "\n{}", s.bold("Schedule (soonest first)"))?;
         let mut by_due: Vec<_> = items.iter().collect();

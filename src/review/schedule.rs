@@ -274,6 +274,7 @@ mod tests {
                 missed: vec![],
                 partial: vec![],
                 help: Help::default(),
+                confidence: None,
             }],
         }
     }

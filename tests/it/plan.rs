@@ -1,6 +1,7 @@
 //! Issue 16: `grill practice --due` counts what is due and brings in new questions at a
-//! steady rate, and `grill plan` forecasts recall on an interview day. Every run fixes
-//! the clock with `GRILL_NOW`, so dates and recalls are exact.
+//! steady rate, `grill plan` forecasts recall on an interview day, and `--confidence`
+//! sets what the user expected beside the grades. Every run fixes the clock with
+//! `GRILL_NOW`, so dates and recalls are exact.
 
 use std::path::Path;
 
@@ -240,4 +241,50 @@ fn stats_show_the_interview_date_and_the_forecast_when_one_is_set() {
         gone.stdout
     );
     assert!(gone.stdout.starts_with("topic "), "{}", gone.stdout);
+}
+
+#[test]
+fn confidence_is_asked_before_the_grade_kept_on_the_turn_and_scored_in_stats() {
+    let sb = Sandbox::new();
+    let bank = two_topics(&sb);
+    // Certain of a weak answer, unsure of a good one; then no confidence given at all.
+    let stdin = format!("{WEAK_TIDES}\n---\n4\n---\n{GOOD_COLOURS}\n---\n2\n---\n{GOOD_COLOURS}\n---\n\n");
+    let args = [
+        "practice",
+        "--question",
+        "tides",
+        "--question",
+        "colours",
+        "--question",
+        "paints",
+        "--follow-ups",
+        "0",
+        "--confidence",
+    ];
+    let run = at(&sb, &bank, NOW, &args, &stdin, &[]);
+    run.success();
+    let ask = "How sure are you? 1 guessing, 2 unsure, 3 fairly sure, 4 certain (Enter: no answer)\n";
+    assert_eq!(run.stdout.matches(ask).count(), 3, "{}", run.stdout);
+    // Asked after the question and before the grade.
+    let tides = run.stdout.find("What causes the tides?").unwrap();
+    let asked = run.stdout.find(ask).unwrap();
+    let graded = run.stdout.find("Score:").unwrap();
+    assert!(tides < asked && asked < graded, "{}", run.stdout);
+    let t = sb.only_transcript();
+    let levels: Vec<Value> = t["turns"].as_array().unwrap().iter().map(|t| t["confidence"].clone()).collect();
+    assert_eq!(levels, [Value::from(4), Value::from(2), Value::Null]);
+
+    let stats = at(&sb, &bank, NOW, &["stats"], "", &[]);
+    stats.success();
+    let section = stats.stdout.split("Confidence against grades").nth(1).unwrap();
+    // sample: said 7/8 and was wrong (0.765625), said 3/8 and was right (0.390625).
+    assert_eq!(
+        section.split("\n\n").next().unwrap(),
+        " (right: graded 65 or more)\n  topic            answers  Brier   sure  right\n  sample                 2   0.58    62%    50%  over-confident by 12 points"
+    );
+    let json = at(&sb, &bank, NOW, &["stats", "--json"], "", &[]).json();
+    assert_eq!(
+        json["calibration"],
+        serde_json::json!([{"topic": "sample", "answers": 2, "brier": 0.578125, "confidence": 0.625, "right": 0.5}])
+    );
 }

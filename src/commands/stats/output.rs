@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::commands::review::output::Skipped;
 use crate::review::forecast::Forecast;
 use crate::review::schedule::Item;
-use crate::review::stats::{Stats, TopicStats, WeakPoint};
+use crate::review::stats::{Calibration, Stats, TopicStats, WeakPoint};
 
 /// The version of this shape; bumped when a field is renamed, removed or changes meaning.
 pub const SCHEMA: &str = "grill.stats/1";
@@ -25,6 +25,11 @@ pub struct StatsOutput<'a> {
     /// `key_point_id`, `point` (its text from the bank, empty when the bank no longer has
     /// it), `missed` and `of` (graded answers to the question).
     pub weakest: &'a [WeakPoint],
+    /// Per topic with any answer given a confidence (`grill practice --confidence`):
+    /// `topic`, `answers`, `brier` (mean squared gap between confidence and outcome, 0 at
+    /// best), `confidence` (mean, as a probability: 1 to 4 read as 1/8, 3/8, 5/8, 7/8)
+    /// and `right` (the share graded 65 or more).
+    pub calibration: &'a [Calibration],
     /// How many questions are due for review now.
     pub due_today: usize,
     /// The ids of the questions due now (`grill practice --due` asks them).
@@ -59,6 +64,7 @@ impl<'a> StatsOutput<'a> {
             sessions: st.sessions,
             topics: &st.topics,
             weakest: &st.weakest,
+            calibration: &st.calibration,
             due_today: due.len(),
             due: due.iter().map(|i| i.question_id.as_str()).collect(),
             schedule: items,
