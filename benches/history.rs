@@ -58,6 +58,7 @@ fn main() {
                     skipped: false,
                     hints: vec![],
                     reference_shown_early: false,
+                    confidence: None,
                     grades: vec![GradeRecord {
                         grader: GraderInfo::Offline { version: offline::GRADER_VERSION.into() },
                         graded_at: when,

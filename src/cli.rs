@@ -122,6 +122,10 @@ impl Cli {
             banks: self.global.banks.clone(),
             no_builtin_bank: self.global.no_builtin_bank,
             transcripts: self.global.transcripts.clone(),
+            interview: match &self.command {
+                Some(Command::Plan(a)) => a.interview.clone(),
+                _ => None,
+            },
             config: self.global.config.clone(),
         })
     }
@@ -153,6 +157,11 @@ pub enum Command {
   grill stats
   grill stats --topic async --json")]
     Stats(StatsArgs),
+    /// Forecast recall on an interview day, and how many reviews a day reach a target
+    #[command(after_help = "Examples:
+  grill plan --interview 2027-01-15
+  grill plan --target 0.95 --json     with `interview_date` set (`grill config`)")]
+    Plan(PlanArgs),
     /// Grade saved answers again (the new grade is kept beside the old ones)
     #[command(after_help = "Examples:
   grill regrade latest --grader llm   grade the last session again with a model
@@ -194,7 +203,9 @@ impl Command {
             Command::Eval(a) => Some(&a.grading),
             // Only `bank draft` talks to the model.
             Command::Bank(BankCommand::Draft(a)) => Some(&a.grading),
-            Command::Review(_) | Command::Bank(_) | Command::Stats(_) | Command::Completions(_) => None,
+            Command::Review(_) | Command::Bank(_) | Command::Stats(_) | Command::Plan(_) | Command::Completions(_) => {
+                None
+            }
         }
     }
 
@@ -207,6 +218,7 @@ impl Command {
             Command::Review(_) => "review",
             Command::Bank(_) => "bank",
             Command::Stats(_) => "stats",
+            Command::Plan(_) => "plan",
             Command::Regrade(_) => "regrade",
             Command::Resume(_) => "resume",
             Command::Config(_) => "config",
@@ -354,9 +366,14 @@ pub struct PracticeArgs {
     /// Seed for the question order, to repeat a session [default: random]
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Only the questions due for review (spaced repetition), weakest first
+    /// The questions due for review (spaced repetition), weakest first, then a few never
+    /// answered (the `new_per_day` setting)
     #[arg(long, conflicts_with = "questions")]
     pub due: bool,
+    /// Before each grade shows, say how sure you are (1-4), which `grill stats` compares
+    /// with the grades
+    #[arg(long)]
+    pub confidence: bool,
 }
 
 impl PracticeArgs {
@@ -428,6 +445,30 @@ pub struct StatsArgs {
     /// Print one JSON document
     #[arg(long, help_heading = "Output")]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// The interview day, YYYY-MM-DD [default: the `interview_date` setting]
+    #[arg(long, value_name = "DATE")]
+    pub interview: Option<String>,
+    /// The recall to reach on the day, from 0.5 to 0.99
+    #[arg(long, value_name = "R", default_value_t = 0.9, value_parser = target)]
+    pub target: f64,
+    /// Only this topic
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// Print one JSON document
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+}
+
+/// A target recall: a probability, short of certainty, which no forgetting curve reaches.
+fn target(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if (0.5..=0.99).contains(&r) => Ok(r),
+        _ => Err("a recall from 0.5 to 0.99, e.g. 0.9".into()),
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -165,6 +165,8 @@ pub enum Kind {
     Seconds(RangeInclusive<u64>),
     /// A whole number of times in a range.
     Count(RangeInclusive<u64>),
+    /// A calendar date, `YYYY-MM-DD`; kept as [`Value::Text`] once checked.
+    Date,
 }
 
 /// A setting's value, read.
@@ -195,6 +197,8 @@ pub const TIMEOUT_RANGE: RangeInclusive<u64> = 1..=3600;
 pub const CONNECT_TIMEOUT_RANGE: RangeInclusive<u64> = 1..=300;
 /// Bounds of the grades taken per answer: each is a full request.
 pub const SAMPLES_RANGE: RangeInclusive<u64> = 1..=9;
+/// Bounds of the new questions a day: past a hundred, a day's reviews could not keep up.
+pub const NEW_PER_DAY_RANGE: RangeInclusive<u64> = 0..=100;
 
 /// OpenAI-compatible endpoint.
 pub static BASE_URL: Setting = Setting {
@@ -312,9 +316,27 @@ pub static TRANSCRIPTS: Setting = Setting {
     },
     kind: Kind::Path,
 };
+/// Questions never seen that `grill practice --due` brings in per calendar day.
+pub static NEW_PER_DAY: Setting = Setting {
+    name: "new questions a day",
+    key: "new_per_day",
+    flag: None,
+    env: &["GRILL_NEW_PER_DAY"],
+    default: Fallback { shown: "5", why: "a steady trickle, as Anki does; 0 brings in none", is_value: true },
+    kind: Kind::Count(NEW_PER_DAY_RANGE),
+};
+/// The day of the interview `grill plan` and `grill stats` forecast for.
+pub static INTERVIEW_DATE: Setting = Setting {
+    name: "interview date",
+    key: "interview_date",
+    flag: Some(Flag { long: "--interview", get: |f| f.interview.clone().map(OsString::from) }),
+    env: &["GRILL_INTERVIEW_DATE"],
+    default: Fallback { shown: NOT_SET, why: "no forecast until one is set", is_value: false },
+    kind: Kind::Date,
+};
 
 /// Every setting, in the order `grill config` and the README list them.
-pub static SETTINGS: [&Setting; 12] = [
+pub static SETTINGS: [&Setting; 14] = [
     &BASE_URL,
     &API_KEY,
     &MODEL,
@@ -327,6 +349,8 @@ pub static SETTINGS: [&Setting; 12] = [
     &BANKS,
     &BUILTIN_BANK,
     &TRANSCRIPTS,
+    &NEW_PER_DAY,
+    &INTERVIEW_DATE,
 ];
 
 impl Setting {
@@ -351,7 +375,7 @@ impl Setting {
 
     /// How the setting is spelt where `source` set it, for messages: `--timeout`,
     /// `GRILL_TIMEOUT in the environment`, `` `timeout` in the config file (path)``.
-    fn at(&self, source: &Source) -> String {
+    pub fn at(&self, source: &Source) -> String {
         match source {
             Source::Flag => self.flag.as_ref().map_or(self.key, |f| f.long).to_string(),
             Source::Env(n) => format!("{n} in the environment"),
@@ -392,6 +416,19 @@ impl Setting {
                 }
             },
             Kind::Grader => Value::Grader(self.parse_grader(&text(), source)?),
+            Kind::Date => match chrono::NaiveDate::parse_from_str(text().trim(), "%Y-%m-%d") {
+                Ok(d) => Value::Text(d.format("%Y-%m-%d").to_string()),
+                Err(_) => {
+                    return Err(ConfigError::Invalid {
+                        message: format!(
+                            "{} must be a date as YYYY-MM-DD, e.g. 2027-01-15 (got `{}`)",
+                            self.at(source),
+                            quoted(&text())
+                        ),
+                        from: source.clone(),
+                    });
+                }
+            },
             Kind::Seconds(range) => match text().trim().parse::<u64>() {
                 Ok(v) if range.contains(&v) => Value::Seconds(v),
                 _ => {
@@ -536,6 +573,8 @@ pub struct Flags {
     pub no_builtin_bank: bool,
     /// `--transcripts`.
     pub transcripts: Option<PathBuf>,
+    /// `--interview` (of `grill plan`), as typed.
+    pub interview: Option<String>,
     /// `--config`: which config file to read.
     pub config: Option<PathBuf>,
 }
@@ -592,6 +631,10 @@ pub struct Settings {
     pub connect_timeout: Sourced<u64>,
     /// Grades taken of each answer by a model.
     pub samples: Sourced<u64>,
+    /// New questions `grill practice --due` brings in per calendar day.
+    pub new_per_day: Sourced<u64>,
+    /// The interview day to forecast for.
+    pub interview_date: Option<Sourced<chrono::NaiveDate>>,
     /// Every setting of [`SETTINGS`], in order, as resolved.
     pub entries: Vec<Entry>,
     /// The config file consulted, and whether it existed.
@@ -638,6 +681,9 @@ impl Settings {
         let count = |v| if let Value::Count(n) = v { Some(n) } else { None };
         let secret = |v| if let Value::Secret(k) = v { Some(k) } else { None };
         let grader = |v| if let Value::Grader(g) = v { Some(g) } else { None };
+        // Checked when read, so only a bug in the table reaches `None`.
+        let date =
+            |v| if let Value::Text(t) = v { chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok() } else { None };
         let always = "a setting whose default is a value always has one";
         Ok(Settings {
             base_url: typed(&entries, &BASE_URL, text),
@@ -652,6 +698,8 @@ impl Settings {
             timeout: typed(&entries, &TIMEOUT, seconds).expect(always),
             connect_timeout: typed(&entries, &CONNECT_TIMEOUT, seconds).expect(always),
             samples: typed(&entries, &SAMPLES, count).expect(always),
+            new_per_day: typed(&entries, &NEW_PER_DAY, count).expect(always),
+            interview_date: typed(&entries, &INTERVIEW_DATE, date),
             entries,
             config_file: None,
             data_dir: inputs.data_dir.clone(),
@@ -742,6 +790,8 @@ pub fn parse_config(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> 
                     .to_string_lossy()
                     .into_owned()
             }
+            // TOML's own date type, written without quotes.
+            (Kind::Date, toml::Value::Datetime(d)) => d.to_string(),
             (_, toml::Value::String(s)) => s.clone(),
             (_, _) => return Err(at(value.span().start, format!("`{}` must be a string", setting.key))),
         };
@@ -1001,6 +1051,31 @@ mod tests {
         assert_eq!((s.timeout.value, s.connect_timeout.value), (3600, 1));
         i.flags.timeout = Some(3601);
         assert!(Settings::resolve(&i).is_err());
+    }
+
+    #[test]
+    fn the_interview_date_is_a_calendar_date_from_any_source_and_new_per_day_has_a_default() {
+        let mut i = inputs();
+        let s = Settings::resolve(&i).unwrap();
+        assert_eq!((s.interview_date, s.new_per_day.value), (None, 5));
+        let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
+        for text in ["interview_date = 2027-01-15\n", "interview_date = \"2027-01-15\"\n"] {
+            i.file = Some(("c.toml".into(), parse_config(Path::new("c.toml"), text).unwrap()));
+            assert_eq!(Settings::resolve(&i).unwrap().interview_date.unwrap().value, day, "{text}");
+        }
+        i.flags.interview = Some("2027-02-30".into());
+        assert_eq!(
+            Settings::resolve(&i).unwrap_err().to_string(),
+            "--interview must be a date as YYYY-MM-DD, e.g. 2027-01-15 (got `2027-02-30`)"
+        );
+        i.flags.interview = None;
+        i.env = map(&[("GRILL_NEW_PER_DAY", "101")]);
+        assert_eq!(
+            Settings::resolve(&i).unwrap_err().to_string(),
+            "GRILL_NEW_PER_DAY in the environment must be a whole number from 0 to 100 (got `101`)"
+        );
+        i.env = map(&[("GRILL_NEW_PER_DAY", "0")]);
+        assert_eq!(Settings::resolve(&i).unwrap().new_per_day.value, 0);
     }
 
     #[test]

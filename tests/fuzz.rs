@@ -632,6 +632,7 @@ fn current_transcript(waiting_for_grade: bool) -> Transcript {
         skipped: false,
         hints: vec!["The interviewer wants to see: mixing".into()],
         reference_shown_early: false,
+        confidence: None,
         grades: vec![ungraded.clone(), graded.clone()],
         draft: None,
     };

@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod eval;
 pub mod grade;
 pub mod interview;
+pub mod plan;
 pub mod practice;
 pub mod regrade;
 pub mod resume;

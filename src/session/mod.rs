@@ -247,6 +247,14 @@ impl<'b> Session<'b> {
         Some((job, advance))
     }
 
+    /// Stores how sure the user said they were of `turn`'s answer, 1 to 4.
+    pub fn record_confidence(&mut self, turn: usize, level: u8) {
+        if let Some(t) = self.transcript.turns.get_mut(turn) {
+            t.confidence = Some(level);
+            self.touch();
+        }
+    }
+
     /// Stores a grade for a turn; when the session was waiting for it, moves on.
     pub fn record_grade(&mut self, turn: usize, record: GradeRecord) -> Advance<'b> {
         if let Some(t) = self.transcript.turns.get_mut(turn) {
@@ -397,6 +405,7 @@ impl<'b> Session<'b> {
             skipped: false,
             hints: Vec::new(),
             reference_shown_early: false,
+            confidence: None,
             grades: Vec::new(),
             draft: None,
         };

@@ -106,6 +106,10 @@ pub struct Turn {
     /// Whether the reference answer was shown before answering.
     #[serde(default)]
     pub reference_shown_early: bool,
+    /// How sure the user said they were, 1 (guessing) to 4 (certain), before the grade
+    /// showed (`grill practice --confidence`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<u8>,
     /// Every grading of the answer, oldest first.
     #[serde(default)]
     pub grades: Vec<GradeRecord>,

@@ -14,6 +14,7 @@ mod interview;
 mod learning;
 mod llm;
 mod ollama;
+mod plan;
 mod practice;
 mod repl;
 mod review;

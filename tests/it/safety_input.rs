@@ -300,7 +300,7 @@ fn config_shows_urls_without_their_credentials_and_flags_them() {
         lines[1],
         format!("{:<16} {:<44} {}", "base_url", "http://host.example:8080/v1", "environment (GRILL_BASE_URL)")
     );
-    assert_eq!(lines[13], format!("warning: base_url {problem}"));
+    assert_eq!(lines[15], format!("warning: base_url {problem}"));
     assert!(!run.stdout.contains("sk-url-secret"), "{}", run.stdout);
 }
 

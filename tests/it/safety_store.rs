@@ -386,7 +386,8 @@ fn a_fifo_among_the_transcripts_is_skipped_by_every_listing_command() {
         (vec!["stats"], 2, warning.clone()),
         (vec!["stats", "--json"], 2, warning.clone()),
         (vec!["regrade", "--pending"], 2, warning.clone()),
-        (vec!["practice", "--due"], 0, warning.clone()),
+        // Only colours (mid), answered: no new question starts a session.
+        (vec!["practice", "--due", "--level", "mid"], 0, warning.clone()),
         (
             vec!["resume"],
             1,
@@ -438,7 +439,8 @@ fn a_corrupt_transcript_named_by_id_says_why_and_listings_warn_once_per_file() {
         let r = run(&sb, &cmd, "");
         assert_eq!((r.code, r.stderr.as_str()), (2, warning.as_str()), "grill {}", cmd.join(" "));
     }
-    let r = run(&sb, &["practice", "--due"], "");
+    // Only colours (mid), answered: no new question starts a session.
+    let r = run(&sb, &["practice", "--due", "--level", "mid"], "");
     assert_eq!((r.code, r.stderr.as_str()), (0, warning.as_str()));
     let r = run(&sb, &["resume"], "");
     assert_eq!(
