@@ -30,7 +30,7 @@ fn two_topics(sb: &Sandbox) -> String {
 
 /// Runs grill on `bank` at `now` with `env`.
 fn at(sb: &Sandbox, bank: &str, now: &str, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
-    let all: Vec<&str> = ["--bank", bank].iter().copied().chain(args.iter().copied()).collect();
+    let all: Vec<&str> = ["--no-builtin-bank", "--bank", bank].iter().copied().chain(args.iter().copied()).collect();
     let mut env = env.to_vec();
     env.extend([("GRILL_NOW", now), ("COLUMNS", "88")]);
     sb.run_with(&all, stdin, &env)
