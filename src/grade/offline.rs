@@ -139,11 +139,16 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
                 })
                 .flatten()
                 .map(|si| quote(&segs[si]));
-            PointVerdict { evidence, ..PointVerdict::bare(&k.id, verdict) }
+            // Met on one sentence alone, however full, is not firm: a generality can
+            // share a point's words without making it.
+            let pieces = found.len() + restated.len();
+            let firm = verdict == Verdict::Met && pieces >= 2;
+            (PointVerdict { evidence, ..PointVerdict::bare(&k.id, verdict) }, firm)
         })
         .collect::<Vec<_>>();
-    let mut key_points = key_points;
-    if drop_stray_mentions(&mut key_points) {
+    let firm: Vec<bool> = key_points.iter().map(|(_, f)| *f).collect();
+    let mut key_points: Vec<PointVerdict> = key_points.into_iter().map(|(v, _)| v).collect();
+    if drop_stray_mentions(&mut key_points, &firm) {
         notes.push("no key point is made firmly and few are touched: passing mentions earn no credit".to_string());
     }
 
@@ -164,11 +169,12 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
 /// sentence that happens to share a point's words. An answer that makes no point firmly
 /// and touches at most half of them in passing is talking around the topic, and such
 /// mentions are its vocabulary rather than knowledge of it: they earn nothing. Partial
-/// touches count beside a point that is met, or when they spread over most of the
-/// rubric, as a careful answer in its own words does.
+/// touches count beside a point that is met firmly (on two pieces of evidence or more:
+/// a generality can share enough of a point's words in one sentence), or when they
+/// spread over most of the rubric, as a careful answer in its own words does.
 /// Returns whether it dropped any.
-fn drop_stray_mentions(verdicts: &mut [PointVerdict]) -> bool {
-    let met = verdicts.iter().any(|v| v.verdict == Verdict::Met);
+fn drop_stray_mentions(verdicts: &mut [PointVerdict], firm: &[bool]) -> bool {
+    let met = firm.iter().any(|&f| f);
     let touched = verdicts.iter().filter(|v| v.verdict != Verdict::Missed).count();
     if met || touched == 0 || 2 * touched > verdicts.len() {
         return false;
@@ -232,6 +238,11 @@ const RESTATEMENT: f64 = 1.5;
 /// a point it names in different words each time, and two such sentences together say
 /// as much as one that shares more of its wording.
 const NEAR_RESTATEMENT: f64 = 1.0;
+/// A sentence that shares twice what a restatement needs says the point over on its own
+/// and weighs like two: a plain answer spends one full sentence on a point where a
+/// terse one names two of its terms. Met on that one sentence is still not firm (see
+/// [`drop_stray_mentions`]).
+const FULL_RESTATEMENT: f64 = 2.0 * RESTATEMENT;
 
 /// For each key point, the sentences that restate it in other words than its cues: a
 /// sentence restates the point whose wording it shares most with (and no other, so one
@@ -289,7 +300,9 @@ fn restatements(rubric: &Rubric<'_>, segs: &[Segment], skipped: &[usize]) -> Vec
         if at_best.len() != 1 {
             continue;
         }
-        if best >= RESTATEMENT {
+        if best >= FULL_RESTATEMENT {
+            out[at_best[0]].push((si, 2.0));
+        } else if best >= RESTATEMENT {
             out[at_best[0]].push((si, 1.0));
         } else if best >= NEAR_RESTATEMENT {
             out[at_best[0]].push((si, 0.5));
@@ -633,8 +646,13 @@ mod tests {
         };
         // No cue at all, but the point's own distinctive words: partial.
         assert_eq!(
-            verdicts("Each object keeps a tally of references and is freed as soon as it drops to zero."),
+            verdicts("Each one keeps a tally and is freed as soon as it hits zero."),
             [Verdict::Partial, Verdict::Met, Verdict::Missed]
+        );
+        // Most of them in one sentence: the point said over, met.
+        assert_eq!(
+            verdicts("Each object keeps a tally of references and is freed as soon as it drops to zero."),
+            [Verdict::Met, Verdict::Met, Verdict::Missed]
         );
         // Restated twice: met.
         assert_eq!(
@@ -706,7 +724,36 @@ mod tests {
             assess(&r, answer).key_points.iter().map(|v| v.verdict).collect()
         };
         assert_eq!(verdicts(""), [Verdict::Missed, Verdict::Met, Verdict::Missed]);
-        assert_eq!(verdicts(reference), [Verdict::Partial, Verdict::Met, Verdict::Missed]);
+        // The answer's sentence says over what the reference spends on the point.
+        assert_eq!(verdicts(reference), [Verdict::Met, Verdict::Met, Verdict::Missed]);
+    }
+
+    #[test]
+    fn one_sentence_saying_a_point_over_meets_it_but_not_firmly() {
+        let kp = |id: &str, point: &str, cues: &[&str]| KeyPoint {
+            id: id.into(),
+            point: point.into(),
+            weight: 1,
+            cues: cues.iter().map(|s| s.to_string()).collect(),
+        };
+        let k = [
+            kp(
+                "refcount",
+                "Every object counts its references and is freed the moment the count drops to zero.",
+                &["refcount*"],
+            ),
+            kp("cycles", "A cyclic collector finds groups of objects that only reference each other.", &["gc.collect"]),
+            kp("pymalloc", "Small allocations come from pools carved out of larger arenas.", &["pymalloc"]),
+        ];
+        let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &[] };
+        let verdicts = |a: &str| -> Vec<Verdict> { assess(&r, a).key_points.iter().map(|v| v.verdict).collect() };
+        let full = "Each object counts the references to it, and the moment that count drops to zero it is freed.";
+        let pools = "Memory for tiny things is carved from pools.";
+        // Beside another point touched, one full sentence meets its point.
+        assert_eq!(verdicts(&format!("{full} {pools}")), [Verdict::Met, Verdict::Missed, Verdict::Partial]);
+        // Alone it is not firm: one sentence sharing a point's words may be a generality.
+        let a = assess(&r, &format!("{full} Python handles the rest for you."));
+        assert!(a.notes.iter().any(|n| n.contains("passing mentions")), "{:?}", a.notes);
     }
 
     #[test]
@@ -911,7 +958,7 @@ mod tests {
         let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &[] };
         let met = "Small objects come from pymalloc, which carves arenas out of pools.";
         let verdict = |a: &str, i: usize| assess(&r, &format!("{met} {a}")).key_points[i].verdict;
-        assert_eq!(verdict("The memory is freed, and the count drops to zero.", 0), Verdict::Partial);
+        assert_eq!(verdict("The memory is freed, and the count drops to zero.", 0), Verdict::Met);
         assert_eq!(verdict("The memory is not freed, and the count never drops to zero.", 0), Verdict::Missed);
         // A point that denies something is restated by a sentence that denies it too.
         assert_eq!(verdict("Identity has no hook, so a class cannot override it.", 1), Verdict::Partial);
