@@ -394,6 +394,8 @@ mod tests {
             question_id: question.into(),
             follow_up_id: None,
             generated_for: None,
+            question_file: None,
+            confidence: None,
             prompt: "p".into(),
             question_hash: "h".into(),
             asked_at: "2026-01-01T10:00:00+00:00".parse().unwrap(),

@@ -196,7 +196,7 @@ fn a_model_is_measured_on_the_users_answers() {
         // subtractive point on colours.
         "colours   subtractive",
         "The grades you reviewed, against your word on them:",
-        "offline key-point grader (offline-7): 4 answers, overruled on 3",
+        "offline key-point grader (offline-8): 4 answers, overruled on 3",
     ] {
         assert!(run.stdout.contains(needle), "missing {needle:?} in:\n{}", run.stdout);
     }
