@@ -138,28 +138,9 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
 
     let pb = progress_bar((set.len() * runs) as u64, &grader);
     let tick = || pb.inc(1);
-    let mut all = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let outcomes = rt.block_on(async {
-            tokio::select! {
-                o = grade_set(&grader, &bank, &set, jobs, &tick) => Some(o),
-                _ = tokio::signal::ctrl_c() => None,
-            }
-        });
-        match outcomes {
-            Some(Ok(o)) => all.push(o),
-            Some(Err(down)) => {
-                pb.finish_and_clear();
-                return Err(stopped(&grader, &down));
-            }
-            None => {
-                pb.finish_and_clear();
-                eprintln!("Interrupted: nothing was measured.");
-                return Ok(ExitStatus::Interrupted);
-            }
-        }
-    }
-    pb.finish_and_clear();
+    let Some(all) = every_run(&rt, &grader, &pb, runs, || grade_set(&grader, &bank, &set, jobs, &tick))? else {
+        return Ok(ExitStatus::Interrupted);
+    };
     let figures: Vec<RunFigures> = all.iter().map(|o| metrics::figures(&set, o)).collect();
     // Per half: the figures of every run, or `None` when no question is in that half.
     let halves: Vec<(Half, usize, Option<Vec<RunFigures>>)> = Half::ALL
@@ -243,6 +224,43 @@ fn progress_bar(total: u64, grader: &crate::grade::grader::Grader) -> ProgressBa
     } else {
         ProgressBar::hidden()
     }
+}
+
+/// Grades `runs` times behind `pb`: every run's outcomes, or `None` when the user pressed
+/// Ctrl-C; an endpoint that keeps failing stops it with [`stopped`].
+fn every_run<T, Fut>(
+    rt: &tokio::runtime::Runtime,
+    grader: &crate::grade::grader::Grader,
+    pb: &ProgressBar,
+    runs: usize,
+    mut grade: impl FnMut() -> Fut,
+) -> anyhow::Result<Option<Vec<T>>>
+where
+    Fut: std::future::Future<Output = Result<T, crate::eval::EndpointDown>>,
+{
+    let mut all = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let outcome = rt.block_on(async {
+            tokio::select! {
+                o = grade() => Some(o),
+                _ = tokio::signal::ctrl_c() => None,
+            }
+        });
+        match outcome {
+            Some(Ok(o)) => all.push(o),
+            Some(Err(down)) => {
+                pb.finish_and_clear();
+                return Err(stopped(grader, &down));
+            }
+            None => {
+                pb.finish_and_clear();
+                eprintln!("Interrupted: nothing was measured.");
+                return Ok(None);
+            }
+        }
+    }
+    pb.finish_and_clear();
+    Ok(Some(all))
 }
 
 /// The error of a run the endpoint stopped: figures over it would all be "n/a", so it

@@ -111,29 +111,6 @@ pub struct LlmGrader {
     pub held: Option<String>,
 }
 
-/// Whether an error says the server does not take this `response_format`.
-fn rejects_mode(e: &LlmError) -> bool {
-    match e {
-        LlmError::Status { status, message, .. } => {
-            let m = message.to_lowercase();
-            matches!(status, 400 | 422 | 500 | 501)
-                && [
-                    "response_format",
-                    "json_schema",
-                    "json schema",
-                    "schema",
-                    "grammar",
-                    "structured",
-                    "not supported",
-                    "unsupported",
-                ]
-                .iter()
-                .any(|w| m.contains(w))
-        }
-        _ => false,
-    }
-}
-
 impl LlmGrader {
     /// A grader for `model` through `client`, remembering modes in `modes`.
     pub fn new(client: Client, model: String, prompts: Prompts, modes: ModeCache) -> LlmGrader {
@@ -271,7 +248,7 @@ impl LlmGrader {
                     let usage = reply.usage.map(|u| Usage { first_token_ms, ..u });
                     return Ok((reply.content, mode, usage));
                 }
-                Err(e) if rejects_mode(&e) => match mode.step_down() {
+                Err(e) if e.rejects_mode() => match mode.step_down() {
                     Some(next) => mode = next,
                     None => return Err(e),
                 },

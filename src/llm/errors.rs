@@ -69,6 +69,30 @@ pub enum LlmError {
 }
 
 impl LlmError {
+    /// Whether the server refused the request's `response_format` (a schema, or JSON mode)
+    /// rather than failing: the caller steps down to a plainer mode and asks again.
+    pub fn rejects_mode(&self) -> bool {
+        match self {
+            LlmError::Status { status, message, .. } => {
+                let m = message.to_lowercase();
+                matches!(status, 400 | 422 | 500 | 501)
+                    && [
+                        "response_format",
+                        "json_schema",
+                        "json schema",
+                        "schema",
+                        "grammar",
+                        "structured",
+                        "not supported",
+                        "unsupported",
+                    ]
+                    .iter()
+                    .any(|w| m.contains(w))
+            }
+            _ => false,
+        }
+    }
+
     /// What to do about the error, when there is something to say.
     pub fn hint(&self) -> Option<String> {
         match self {

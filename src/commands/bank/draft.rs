@@ -592,29 +592,6 @@ pub fn show(d: &Draft, n: usize, of: usize) -> String {
     s
 }
 
-/// Whether an error says the server does not take this `response_format`.
-fn rejects_mode(e: &LlmError) -> bool {
-    match e {
-        LlmError::Status { status, message, .. } => {
-            let m = message.to_lowercase();
-            matches!(status, 400 | 422 | 500 | 501)
-                && [
-                    "response_format",
-                    "json_schema",
-                    "json schema",
-                    "schema",
-                    "grammar",
-                    "structured",
-                    "not supported",
-                    "unsupported",
-                ]
-                .iter()
-                .any(|w| m.contains(w))
-        }
-        _ => false,
-    }
-}
-
 /// Sends one request, stepping down the structured-output mode while the server rejects
 /// it; returns the reply's text.
 async fn send(
@@ -634,7 +611,7 @@ async fn send(
                 ));
             }
             Ok(reply) => return Ok(reply.content),
-            Err(e) if rejects_mode(&e) => match mode.step_down() {
+            Err(e) if e.rejects_mode() => match mode.step_down() {
                 Some(next) => *mode = next,
                 None => return Err(e),
             },

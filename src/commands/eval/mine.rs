@@ -7,14 +7,14 @@ use std::io::Write;
 use crate::cli::EvalArgs;
 use crate::error::{ExitStatus, UserError};
 use crate::eval::grade_answers;
-use crate::eval::metrics::{Outcome, Ratio};
+use crate::eval::metrics::Ratio;
 use crate::eval::mine::{self, MineFigures, MineSet, Overruled, PointMisses};
 use crate::grade::record::GraderInfo;
 use crate::review::index;
 use crate::scrub::controls;
 use crate::transcript::{Store, shown};
 
-use super::{Context, counts_of, measures, output, pct, progress_bar, stopped};
+use super::{Context, counts_of, every_run, measures, output, pct, progress_bar};
 
 /// Rows of the table of key points the grader most often gets wrong.
 pub const WRONG_MOST_ROWS: usize = 10;
@@ -67,28 +67,9 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
     let work: Vec<_> = set.cases.iter().map(|c| (c.prompt(&bank), c.text.as_str())).collect();
     let pb = progress_bar((work.len() * runs) as u64, &grader);
     let tick = || pb.inc(1);
-    let mut all: Vec<Vec<Outcome>> = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let outcomes = rt.block_on(async {
-            tokio::select! {
-                o = grade_answers(&grader, &work, jobs, &tick) => Some(o),
-                _ = tokio::signal::ctrl_c() => None,
-            }
-        });
-        match outcomes {
-            Some(Ok(o)) => all.push(o),
-            Some(Err(down)) => {
-                pb.finish_and_clear();
-                return Err(stopped(&grader, &down));
-            }
-            None => {
-                pb.finish_and_clear();
-                eprintln!("Interrupted: nothing was measured.");
-                return Ok(ExitStatus::Interrupted);
-            }
-        }
-    }
-    pb.finish_and_clear();
+    let Some(all) = every_run(&rt, &grader, &pb, runs, || grade_answers(&grader, &work, jobs, &tick))? else {
+        return Ok(ExitStatus::Interrupted);
+    };
     let figures: Vec<MineFigures> = all.iter().map(|o| mine::figures(&set.cases, o)).collect();
     let mut wrong = mine::wrong_most(&set.cases, &all);
     wrong.truncate(WRONG_MOST_ROWS);
