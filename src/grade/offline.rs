@@ -620,15 +620,14 @@ mod tests {
         assert_eq!(score_of(STRONG), 100);
     }
 
-    #[test]
-    fn a_point_restated_in_other_words_earns_credit() {
-        let kp = |id: &str, point: &str, cues: &[&str]| KeyPoint {
-            id: id.into(),
-            point: point.into(),
-            weight: 1,
-            cues: cues.iter().map(|s| s.to_string()).collect(),
-        };
-        let k = [
+    fn kp(id: &str, point: &str, cues: &[&str]) -> KeyPoint {
+        KeyPoint { id: id.into(), point: point.into(), weight: 1, cues: cues.iter().map(|s| s.to_string()).collect() }
+    }
+
+    /// Three memory key points, each with one cue that the answers below avoid, so that
+    /// only the points' own words can earn them.
+    fn memory_points() -> [KeyPoint; 3] {
+        [
             kp(
                 "refcount",
                 "Every object counts its references and is freed the moment the count drops to zero.",
@@ -636,7 +635,12 @@ mod tests {
             ),
             kp("cycles", "A cyclic collector finds groups of objects that only reference each other.", &["gc.collect"]),
             kp("pymalloc", "Small allocations come from pools carved out of larger arenas.", &["pymalloc"]),
-        ];
+        ]
+    }
+
+    #[test]
+    fn a_point_restated_in_other_words_earns_credit() {
+        let k = memory_points();
         let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &[] };
         // Another point made firmly, so that a partial touch beside it counts.
         const CYCLES: &str =
@@ -730,21 +734,7 @@ mod tests {
 
     #[test]
     fn one_sentence_saying_a_point_over_meets_it_but_not_firmly() {
-        let kp = |id: &str, point: &str, cues: &[&str]| KeyPoint {
-            id: id.into(),
-            point: point.into(),
-            weight: 1,
-            cues: cues.iter().map(|s| s.to_string()).collect(),
-        };
-        let k = [
-            kp(
-                "refcount",
-                "Every object counts its references and is freed the moment the count drops to zero.",
-                &["refcount*"],
-            ),
-            kp("cycles", "A cyclic collector finds groups of objects that only reference each other.", &["gc.collect"]),
-            kp("pymalloc", "Small allocations come from pools carved out of larger arenas.", &["pymalloc"]),
-        ];
+        let k = memory_points();
         let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &[] };
         let verdicts = |a: &str| -> Vec<Verdict> { assess(&r, a).key_points.iter().map(|v| v.verdict).collect() };
         let full = "Each object counts the references to it, and the moment that count drops to zero it is freed.";
