@@ -275,3 +275,28 @@ fn a_reply_that_is_not_json_gets_one_repair_of_the_whole_reply() {
     assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
     assert!(!sb.path("work/out").exists());
 }
+
+/// A reply cut off at the token limit ends the command at once: a model that wrote until
+/// the limit would do so again, and on a local model a repair costs minutes for nothing.
+#[test]
+fn a_reply_cut_off_at_the_token_limit_is_not_repaired_and_writes_nothing() {
+    let fake = Fake::start();
+    let mut cut = completion("{\"questions\": [{\"id\": \"lru-cache-st");
+    cut["choices"][0]["finish_reason"] = json!("length");
+    fake.mount(Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(cut)));
+    let sb = Sandbox::new();
+    let run = draft(&sb, &fake, &["--yes"], "");
+    run.code(1);
+    assert_eq!(fake.chat_bodies().len(), 1, "no repair");
+    assert_eq!(
+        run.stderr
+            .lines()
+            .filter(|l| l.starts_with("error:") || l.trim_start().starts_with("hint:"))
+            .collect::<Vec<_>>(),
+        [
+            "error: nothing was written: the reply was cut off at the token limit (finish_reason \"length\")",
+            "  hint: a small model may write until the limit; try a larger model, or fewer questions with --count",
+        ]
+    );
+    assert!(!sb.path("work/out").exists());
+}

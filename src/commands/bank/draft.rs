@@ -593,7 +593,8 @@ pub fn show(d: &Draft, n: usize, of: usize) -> String {
 }
 
 /// Sends one request, stepping down the structured-output mode while the server rejects
-/// it; returns the reply's text.
+/// it; returns the reply's text. A reply cut off at the token limit is [`CUT_OFF`]: a
+/// model that writes until the limit once does so again, so it is not worth a repair.
 async fn send(
     client: &Client,
     model: &str,
@@ -606,9 +607,7 @@ async fn send(
         let req = request(model, messages.to_vec(), *mode, schema.clone(), questions);
         match client.chat(&req, &client.deadline()).await {
             Ok(reply) if reply.finish_reason.as_deref() == Some("length") => {
-                return Err(LlmError::BadReply(
-                    "the reply was cut off at the token limit (finish_reason \"length\")".into(),
-                ));
+                return Err(LlmError::BadReply(CUT_OFF.into()));
             }
             Ok(reply) => return Ok(reply.content),
             Err(e) if e.rejects_mode() => match mode.step_down() {
@@ -631,8 +630,12 @@ fn whose(builtin: &Bank, drafts: &[Checked], id: &str) -> Option<&'static str> {
     }
 }
 
-/// The first reply and its drafts, or why it cannot be used. A reply cut off at the token
-/// limit is unusable rather than a failed endpoint, so it gets the repair too.
+/// Why a reply that reached its token limit was not used.
+const CUT_OFF: &str = "the reply was cut off at the token limit (finish_reason \"length\")";
+
+/// The first reply and its drafts, or why it cannot be used (a reply that is not the JSON
+/// asked for gets the one repair). A reply cut off at the token limit ends the command:
+/// asking again would spend the same minutes on a local model for the same end.
 fn first_reply(
     rt: &tokio::runtime::Runtime,
     model: &LlmGrader,
@@ -640,14 +643,19 @@ fn first_reply(
     schema: &Value,
     count: usize,
     mode: &mut Mode,
-) -> Result<(String, Result<Vec<Draft>, String>), LlmError> {
+) -> anyhow::Result<(String, Result<Vec<Draft>, String>)> {
     match rt.block_on(send(&model.client, &model.model, messages, schema, count, mode)) {
         Ok(raw) => {
             let drafts = parse_reply(&raw);
             Ok((raw, drafts))
         }
+        Err(LlmError::BadReply(why)) if why == CUT_OFF => {
+            Err(UserError::new(format!("nothing was written: {CUT_OFF}"))
+                .hint("a small model may write until the limit; try a larger model, or fewer questions with --count")
+                .into())
+        }
         Err(LlmError::BadReply(why)) => Ok((String::new(), Err(why))),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
