@@ -5,13 +5,14 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
+use super::checklist;
 use super::input::AnswerSource;
 use super::turn::{self, Outcome, handle, rescue, show_turn};
 use crate::bank::Question;
 use crate::grade::record::GradeRecord;
 use crate::grade::{Grade, PointVerdict};
 use crate::render;
-use crate::session::{GradeJob, Session, Step};
+use crate::session::{Advance, GradeJob, ReviewJob, Session, Step};
 use crate::style::{Style, wrap};
 use crate::transcript::{Status, Store, TranscriptError};
 
@@ -77,6 +78,19 @@ pub fn drive(
                 }
                 continue;
             }
+            Step::Reviewing(_) => {
+                let job = session.review_job().expect("a reviewing step has its grade");
+                writeln!(
+                    shell.out,
+                    "\n  {}",
+                    style.dim("Check the verdicts: the offline grader measures coverage, not correctness.")
+                )?;
+                let advance = own_word(session, source, shell, &job)?;
+                if let Some(q) = advance.finished {
+                    show_reference(shell, q)?;
+                }
+                continue;
+            }
             Step::NeedsFollowUp => {
                 let (question, point) = session.gap().expect("a gap is waiting");
                 let text = (shell.follow_up)(&question.prompt, &point.point);
@@ -98,6 +112,18 @@ pub fn drive(
         match handle(input, session, source, shell.out, style)? {
             Outcome::Unchanged => {}
             Outcome::Changed => shell.save(session)?,
+            Outcome::Dispute => match session.dispute_job() {
+                Some(job) => {
+                    own_word(session, source, shell, &job)?;
+                    // The question went up the screen with the checklist: ask it again.
+                    shown = None;
+                }
+                None => writeln!(
+                    shell.out,
+                    "  {}",
+                    style.dim("Nothing to dispute yet: :dispute reviews the last graded answer.")
+                )?,
+            },
             Outcome::Submitted(job) => {
                 // Saved before grading, so the answer survives whatever grading does.
                 if let Err(e) = shell.save(session) {
@@ -149,6 +175,23 @@ pub fn drive(
         summary(session, shell)?;
     }
     Ok(session.transcript().status)
+}
+
+/// Opens the checklist on `job`'s grade and records the user's word, if they give it,
+/// beside the grade reviewed; saved at once.
+fn own_word<'b>(
+    session: &mut Session<'b>,
+    source: &mut dyn AnswerSource,
+    shell: &mut Shell<'_>,
+    job: &ReviewJob<'_>,
+) -> anyhow::Result<Advance<'b>> {
+    let reviewed = session.transcript().turns[job.turn].grades[job.reviewed].clone();
+    let echo = !source.interactive();
+    let mut read = |prompt: &str| source.line(prompt);
+    let grade = checklist::review(shell.out, shell.style, job.prompt.rubric(), &reviewed, &mut read, echo)?;
+    let advance = session.record_own_word(job, grade);
+    shell.save(session)?;
+    Ok(advance)
 }
 
 fn show_reference(shell: &mut Shell<'_>, q: &Question) -> io::Result<()> {
@@ -289,7 +332,7 @@ cues = ["return 1", "returns one"]
     }
 
     const ASKED: &str = "\n── Question 1 of 1 · t · senior ────────────────────────────\nWrite f.\n";
-    const HOW: &str = "(finish with a line holding only \".\" · :hint :ref :skip :edit :help :quit)\n";
+    const HOW: &str = "(finish with a line holding only \".\" · :hint :ref :skip :edit :dispute :help :quit)\n";
     const SUMMARY: &str = "\n── Session summary ─────────────────────────────────────────\n";
 
     fn saved(dir: &std::path::Path) -> Transcript {
