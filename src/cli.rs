@@ -267,6 +267,8 @@ pub fn command(topics: bool) -> clap::Command {
         cmd = cmd.mut_subcommand("practice", |p| p.mut_arg("topics", |a| a.help(help.clone())));
         cmd = cmd.mut_subcommand("interview", |p| p.mut_arg("topics", |a| a.help(help.clone())));
     }
+    // An interview shows no grade until the end, so it has nothing to confirm.
+    cmd = cmd.mut_subcommand("interview", |p| p.mut_arg("no_confirm", |a| a.hide(true)));
     cmd.mut_subcommand("practice", |p| p.after_help(answering_help()))
 }
 
@@ -347,6 +349,10 @@ pub struct PracticeArgs {
     /// Only the questions due for review (spaced repetition), weakest first
     #[arg(long, conflicts_with = "questions")]
     pub due: bool,
+    /// Do not open the checklist of verdicts after each offline grade (`:dispute` still
+    /// opens it)
+    #[arg(long, help_heading = "Grading")]
+    pub no_confirm: bool,
 }
 
 impl PracticeArgs {
@@ -387,6 +393,23 @@ pub enum ReviewCommand {
     Show(ReviewShowArgs),
     /// Export one session as Markdown or a self-contained HTML page
     Export(ReviewExportArgs),
+    /// Confirm or correct the verdicts on one answer; kept beside the grade, never over it
+    Dispute(ReviewDisputeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "Keys (one line at a time; from standard input when it is not a terminal):
+  Enter     accept the verdicts as shown
+  2         cycle point 2: met → partial → missed → met
+  2m 2p 2x  set point 2 to met, partial or missed
+  f1        clear red flag 1, or restore it
+  ?         show the keys;  q  leave without recording anything")]
+pub struct ReviewDisputeArgs {
+    /// Session id (or a unique prefix), file name, path, or `latest`
+    pub session: String,
+    /// Which answer, counting answered turns from 1 [default: the first graded answer
+    /// you have not given your word on]
+    pub turn: Option<usize>,
 }
 
 #[derive(Debug, Clone, Args)]
