@@ -239,7 +239,7 @@ pub struct CompletionsArgs {
 /// How to answer, and examples: the end of `grill --help` and `grill practice --help`.
 fn answering_help() -> String {
     // The REPL's own table, so the help cannot drift from what the REPL accepts.
-    let commands: String = AnswerCommand::ALL.iter().map(|c| format!("  {:<7} {}\n", c.name(), c.help())).collect();
+    let commands: String = AnswerCommand::ALL.iter().map(|c| format!("  {:<8} {}\n", c.name(), c.help())).collect();
     format!(
         "Answering:
   Type your answer over as many lines as you like (blank lines and code are fine) and

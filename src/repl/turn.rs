@@ -220,7 +220,7 @@ pub(super) fn show_aside(out: &mut dyn Write, style: Style, session: &mut Sessio
 /// Prints `:help`: the commands and how answers end.
 pub(super) fn show_help(out: &mut dyn Write, interactive: bool) -> io::Result<()> {
     for c in Command::ALL {
-        writeln!(out, "  {:<7} {}", c.name(), c.help())?;
+        writeln!(out, "  {:<8} {}", c.name(), c.help())?;
     }
     let how = if interactive {
         format!("finish an answer with a line holding only \"{END_OF_ANSWER}\"")

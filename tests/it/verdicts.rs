@@ -13,7 +13,11 @@ fn grades(t: &serde_json::Value, turn: usize) -> Vec<(String, Option<u64>, Optio
         .unwrap()
         .iter()
         .map(|g| {
-            (g["grader"]["kind"].as_str().unwrap().to_string(), g["grader"]["reviewed"].as_u64(), g["grade"]["score"].as_u64())
+            (
+                g["grader"]["kind"].as_str().unwrap().to_string(),
+                g["grader"]["reviewed"].as_u64(),
+                g["grade"]["score"].as_u64(),
+            )
         })
         .collect()
 }
@@ -134,11 +138,7 @@ fn dispute_in_a_scripted_practice_session_reviews_the_last_graded_answer() {
         &stdin,
     );
     run.success();
-    assert!(
-        run.stdout.contains("Nothing to dispute yet: :dispute reviews the last graded answer."),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("Nothing to dispute yet: :dispute reviews the last graded answer."), "{}", run.stdout);
     assert!(run.stdout.contains("keys> 3p\n"), "the key lines read are echoed: {}", run.stdout);
     assert!(run.stdout.contains("  Your verdicts: 63/100  (the offline grader said 50)\n"), "{}", run.stdout);
     // No checklist opens by itself off a terminal: only the one asked for.
@@ -207,4 +207,35 @@ fn the_users_word_is_labelled_in_review_show_and_the_exports() {
     assert!(md.stdout.contains("| you changed missed to met |"), "{}", md.stdout);
     let html = sb.run(&["--bank", b, "review", "export", "latest", "--format", "html"], "");
     assert!(html.stdout.contains("your own verdicts; the offline grader said 50"), "{}", html.stdout);
+}
+
+/// A regrade adds the grader's new grade but does not overrule the user, and says so; a
+/// dispute after it reviews the new grade.
+#[test]
+fn after_a_regrade_the_users_own_verdicts_still_count() {
+    let sb = Sandbox::new();
+    scripted_session(&sb);
+    let bank = fixture_bank();
+    let b = bank.to_str().unwrap();
+    sb.run(&["--bank", b, "review", "dispute", "latest"], "3m\n\n").success();
+    let id = sb.only_transcript()["id"].as_str().unwrap().to_string();
+    let regrade = sb.run(&["--bank", b, "regrade", "latest", "--grader", "offline"], "");
+    regrade.success();
+    let note =
+        format!("    (your own verdicts (75/100) still count; `grill review dispute {id} 1` reviews the new grade)\n");
+    assert!(regrade.stdout.contains(&note), "{}", regrade.stdout);
+    let t = sb.only_transcript();
+    assert_eq!(
+        grades(&t, 0),
+        [
+            ("offline".to_string(), None, Some(50)),
+            ("self".to_string(), Some(0), Some(75)),
+            ("offline".to_string(), None, Some(50))
+        ]
+    );
+    assert_eq!(scheduled_score(&sb, "colours"), Some(75), "the user's word, not the newer grade, is scheduled");
+    sb.run(&["--bank", b, "review", "dispute", "latest", "1"], "2p\n\n").success();
+    let last = grades(&sb.only_transcript(), 0).pop().unwrap();
+    assert_eq!(last, ("self".to_string(), Some(2), Some(63)));
+    assert_eq!(scheduled_score(&sb, "colours"), Some(63));
 }
