@@ -222,7 +222,10 @@ fn summary(session: &Session<'_>, shell: &mut Shell<'_>) -> io::Result<()> {
             Some(f) => format!("  {} › {}", turn.question_id, f),
             None => turn.question_id.clone(),
         };
-        let result = crate::view::result(turn);
+        let mut result = crate::view::result(turn);
+        if turn.latest_grade().is_some_and(|g| g.grader.is_user()) {
+            result.push_str(" (your verdicts)");
+        }
         writeln!(shell.out, "  {label:<48} {result}")?;
     }
     if let Some(mean) = t.mean_score() {

@@ -140,6 +140,11 @@ fn dispute_in_a_scripted_practice_session_reviews_the_last_graded_answer() {
     run.success();
     assert!(run.stdout.contains("Nothing to dispute yet: :dispute reviews the last graded answer."), "{}", run.stdout);
     assert!(run.stdout.contains("keys> 3p\n"), "the key lines read are echoed: {}", run.stdout);
+    assert!(
+        run.stdout.contains("  colours                                          63/100 (your verdicts)\n"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("  Your verdicts: 63/100  (the offline grader said 50)\n"), "{}", run.stdout);
     // No checklist opens by itself off a terminal: only the one asked for.
     assert_eq!(run.stdout.matches("── Your verdicts").count(), 2, "{}", run.stdout);
@@ -238,4 +243,21 @@ fn after_a_regrade_the_users_own_verdicts_still_count() {
     let last = grades(&sb.only_transcript(), 0).pop().unwrap();
     assert_eq!(last, ("self".to_string(), Some(2), Some(63)));
     assert_eq!(scheduled_score(&sb, "colours"), Some(63));
+}
+
+/// An interview shows no grade until the end: `:dispute` there says where to do it.
+#[test]
+fn dispute_in_an_interview_points_to_review_dispute() {
+    let sb = Sandbox::new();
+    let bank = fixture_bank();
+    let args = ["--bank", bank.to_str().unwrap(), "--grader", "offline", "interview", "--question", "colours"];
+    let run = sb.run(&[&args[..], &["--follow-ups", "0"]].concat(), &format!(":dispute\n---\n{ANSWER}\n"));
+    run.success();
+    assert!(
+        run.stdout
+            .contains("  An interview shows no grade until the end: `grill review dispute` reviews one after it.\n"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(grades(&sb.only_transcript(), 0), [("offline".to_string(), None, Some(50))]);
 }
