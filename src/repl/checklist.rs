@@ -5,6 +5,7 @@
 
 use std::io::{self, Write};
 
+use crate::ask::Prompt;
 use crate::bank::Rubric;
 use crate::grade::record::GradeRecord;
 use crate::grade::{Grade, Verdict};
@@ -23,13 +24,14 @@ pub type ReadLine<'a> = dyn FnMut(&str) -> io::Result<Option<String>> + 'a;
 /// The prompt keys are typed at.
 pub const PROMPT: &str = "keys> ";
 
-/// Opens the checklist on `reviewed` (a graded record) against `rubric`, and reads lines
-/// of keys until the user accepts or leaves. `echo` writes each line read back after the
+/// Opens the checklist on `reviewed` (a graded record of the answer named `label`)
+/// against `rubric`, and reads lines of keys until the user accepts or leaves. `echo` writes each line read back after the
 /// prompt, for input that does not show itself (a script). Returns the user's word, with
 /// the result already shown, or `None` when they left or the input ended.
 pub fn review(
     out: &mut dyn Write,
     style: Style,
+    label: &str,
     rubric: Rubric<'_>,
     reviewed: &GradeRecord,
     read: &mut ReadLine<'_>,
@@ -42,7 +44,7 @@ pub fn review(
     let mut list = Checklist::new(rubric, assessment);
     let mut message: Option<String> = None;
     loop {
-        write!(out, "{}", draw(style, &list, &who, theirs))?;
+        write!(out, "{}", draw(style, label, &list, &who, theirs))?;
         if let Some(m) = message.take() {
             write!(out, "{m}")?;
         }
@@ -73,8 +75,9 @@ pub fn review(
 
 /// The list as it stands: each key point with the user's verdict (and the grader's when
 /// it differs), each red flag raised, the score, and the keys.
-pub fn draw(style: Style, list: &Checklist<'_>, who: &str, theirs: u8) -> String {
-    let mut out = format!("\n{}\n", style.bold(&format!("{:─<60}", "── Your verdicts ")));
+pub fn draw(style: Style, label: &str, list: &Checklist<'_>, who: &str, theirs: u8) -> String {
+    let heading = format!("── Your verdicts on {} ", scrub::controls(label));
+    let mut out = format!("\n{}\n", style.bold(&format!("{heading:─<60}")));
     for (i, p) in list.points().iter().enumerate() {
         let mark = format!("{:<9}", words::mark(p.verdict));
         let mark = match p.verdict {
@@ -131,6 +134,16 @@ pub fn result(style: Style, list: &Checklist<'_>, who: &str, theirs: u8) -> Stri
         out.push_str(&wrap(&scrub::controls(&c), "    "));
     }
     out
+}
+
+/// The answer a prompt asked for, as the checklist names it: "colours", "colours ›
+/// screens".
+pub fn label(prompt: &Prompt<'_>) -> String {
+    match (prompt.follow_up, &prompt.generated) {
+        (Some(f), _) => format!("{} › {}", prompt.question.id, f.id),
+        (None, Some(_)) => format!("{} › follow-up asked by the model", prompt.question.id),
+        (None, None) => prompt.question.id.clone(),
+    }
 }
 
 /// Each line of already wrapped text dimmed, its indent kept plain.

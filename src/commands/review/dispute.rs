@@ -43,11 +43,7 @@ pub fn run(ctx: &Context, args: &ReviewDisputeArgs) -> anyhow::Result<ExitStatus
     let prompt = Prompt::for_turn(question, turn);
     let mut out = std::io::stdout().lock();
     let style = ctx.style;
-    let label = match (&turn.follow_up_id, &turn.generated_for) {
-        (Some(f), _) => format!("{} › follow-up {f}", turn.question_id),
-        (None, Some(_)) => format!("{} › follow-up asked by the model", turn.question_id),
-        (None, None) => turn.question_id.clone(),
-    };
+    let label = checklist::label(&prompt);
     let heading = format!("Session {}, answer {number} of {}: {}", t.id, answered.len(), label);
     writeln!(out, "{}", style.bold(&controls(&heading)))?;
     write!(out, "{}", crate::render::hanging(&controls(prompt.text()), "  Q: ", "     "))?;
@@ -65,7 +61,8 @@ pub fn run(ctx: &Context, args: &ReviewDisputeArgs) -> anyhow::Result<ExitStatus
         if terminal { crate::repl::input::key_line(prompt) } else { lines.next().transpose() }
     };
     let record = record.clone();
-    let Some(grade) = checklist::review(&mut out, style, prompt.rubric(), &record, &mut read, !terminal)? else {
+    let Some(grade) = checklist::review(&mut out, style, &label, prompt.rubric(), &record, &mut read, !terminal)?
+    else {
         return Ok(ExitStatus::Success);
     };
     let now = crate::util::now();
