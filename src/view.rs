@@ -409,6 +409,25 @@ mod tests {
         assert!(label.contains("not correctness"), "{label}");
     }
 
+    #[test]
+    fn the_users_grade_says_whose_verdicts_they_are_and_what_the_grader_said() {
+        let offline = record("Read more.", &[]);
+        assert_eq!(own_word_label(Some(&offline)), "your own verdicts; the offline grader said 40");
+        let model = GradeRecord {
+            grader: GraderInfo::Llm {
+                model: "qwen\u{1b}[31m3".into(),
+                endpoint: "http://h:1".into(),
+                prompts_hash: "x".into(),
+            },
+            ..offline.clone()
+        };
+        assert_eq!(own_word_label(Some(&model)), "your own verdicts; the model qwen[31m3 said 40");
+        let ungraded = GradeRecord { grade: Grade::Ungraded { reason: "down".into(), raw_reply: None }, ..offline };
+        assert_eq!(own_word_label(Some(&ungraded)), "your own verdicts");
+        assert_eq!(own_word_label(None), "your own verdicts");
+        assert_eq!(grader_name(&GraderInfo::User { reviewed: 0 }), "you");
+    }
+
     fn record(next_step: &str, gaps: &[&str]) -> GradeRecord {
         let pv = |id: &str, verdict| PointVerdict::bare(id, verdict);
         GradeRecord {
