@@ -236,6 +236,12 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// The checklist's keys, from its own table: the end of `grill review dispute --help`.
+fn dispute_help() -> String {
+    let keys: String = crate::repl::checklist::KEYS.lines().map(|l| format!("  {l}\n")).collect();
+    format!("Keys (one line at a time; from standard input when it is not a terminal):\n{keys}")
+}
+
 /// How to answer, and examples: the end of `grill --help` and `grill practice --help`.
 fn answering_help() -> String {
     // The REPL's own table, so the help cannot drift from what the REPL accepts.
@@ -398,12 +404,7 @@ pub enum ReviewCommand {
 }
 
 #[derive(Debug, Clone, Args)]
-#[command(after_help = "Keys (one line at a time; from standard input when it is not a terminal):
-  Enter     accept the verdicts as shown
-  2         cycle point 2: met → partial → missed → met
-  2m 2p 2x  set point 2 to met, partial or missed
-  f1        clear red flag 1, or restore it
-  ?         show the keys;  q  leave without recording anything")]
+#[command(after_help = dispute_help())]
 pub struct ReviewDisputeArgs {
     /// Session id (or a unique prefix), file name, path, or `latest`
     pub session: String,

@@ -261,3 +261,16 @@ fn dispute_in_an_interview_points_to_review_dispute() {
     );
     assert_eq!(grades(&sb.only_transcript(), 0), [("offline".to_string(), None, Some(50))]);
 }
+
+/// `grill review dispute --help` lists the keys from the checklist's own table.
+#[test]
+fn review_dispute_help_lists_the_keys() {
+    let sb = Sandbox::new();
+    let run = sb.run_with(
+        &["review", "dispute", "--help"],
+        "",
+        &[("XDG_CONFIG_HOME", "/home/u/.config"), ("XDG_DATA_HOME", "/home/u/.local/share")],
+    );
+    run.success();
+    insta::assert_snapshot!("review_dispute_help", run.stdout);
+}
