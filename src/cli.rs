@@ -119,6 +119,11 @@ impl Cli {
             bank: self.global.bank.clone(),
             transcripts: self.global.transcripts.clone(),
             config: self.global.config.clone(),
+            no_confirm: match &self.command {
+                None => self.practice.no_confirm,
+                Some(Command::Practice(p)) => p.selection.no_confirm,
+                Some(_) => false,
+            },
         })
     }
 }

@@ -160,6 +160,8 @@ pub enum Kind {
     Seconds(RangeInclusive<u64>),
     /// A whole number of times in a range.
     Count(RangeInclusive<u64>),
+    /// On or off.
+    Switch,
 }
 
 /// A setting's value, read.
@@ -177,6 +179,8 @@ pub enum Value {
     Seconds(u64),
     /// A count.
     Count(u64),
+    /// On or off.
+    Switch(bool),
 }
 
 /// Bounds of the request time-out, in seconds: 0 would fail every request at once, and
@@ -291,8 +295,19 @@ pub static TRANSCRIPTS: Setting = Setting {
     kind: Kind::Path,
 };
 
+/// Whether practice asks for the user's word on each offline grade. Its flag only turns
+/// it off: on is the default.
+pub static CONFIRM: Setting = Setting {
+    name: "confirm offline verdicts",
+    key: "confirm",
+    flag: Some(Flag { long: "--no-confirm", get: |f| f.no_confirm.then(|| "off".into()) }),
+    env: &["GRILL_CONFIRM"],
+    default: Fallback { shown: "on", why: "the offline grader measures coverage, not correctness", is_value: true },
+    kind: Kind::Switch,
+};
+
 /// Every setting, in the order `grill config` and the README list them.
-pub static SETTINGS: [&Setting; 11] = [
+pub static SETTINGS: [&Setting; 12] = [
     &BASE_URL,
     &API_KEY,
     &MODEL,
@@ -304,6 +319,7 @@ pub static SETTINGS: [&Setting; 11] = [
     &PROMPTS,
     &BANK,
     &TRANSCRIPTS,
+    &CONFIRM,
 ];
 
 impl Setting {
@@ -350,6 +366,16 @@ impl Setting {
                 _ => PathBuf::from(raw),
             }),
             Kind::Grader => Value::Grader(self.parse_grader(&text(), source)?),
+            Kind::Switch => match text().trim().to_lowercase().as_str() {
+                "on" | "true" | "yes" | "1" => Value::Switch(true),
+                "off" | "false" | "no" | "0" => Value::Switch(false),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        message: format!("{} must be on or off (got `{}`)", self.at(source), quoted(&text())),
+                        from: source.clone(),
+                    });
+                }
+            },
             Kind::Seconds(range) => match text().trim().parse::<u64>() {
                 Ok(v) if range.contains(&v) => Value::Seconds(v),
                 _ => {
@@ -494,6 +520,8 @@ pub struct Flags {
     pub transcripts: Option<PathBuf>,
     /// `--config`: which config file to read.
     pub config: Option<PathBuf>,
+    /// `--no-confirm`.
+    pub no_confirm: bool,
 }
 
 /// Everything settings are resolved from, as values.
@@ -546,6 +574,8 @@ pub struct Settings {
     pub connect_timeout: Sourced<u64>,
     /// Grades taken of each answer by a model.
     pub samples: Sourced<u64>,
+    /// Whether practice asks for the user's word on each offline grade.
+    pub confirm: Sourced<bool>,
     /// Every setting of [`SETTINGS`], in order, as resolved.
     pub entries: Vec<Entry>,
     /// The config file consulted, and whether it existed.
@@ -590,6 +620,7 @@ impl Settings {
         let count = |v| if let Value::Count(n) = v { Some(n) } else { None };
         let secret = |v| if let Value::Secret(k) = v { Some(k) } else { None };
         let grader = |v| if let Value::Grader(g) = v { Some(g) } else { None };
+        let switch = |v| if let Value::Switch(b) = v { Some(b) } else { None };
         let always = "a setting whose default is a value always has one";
         Ok(Settings {
             base_url: typed(&entries, &BASE_URL, text),
@@ -603,6 +634,7 @@ impl Settings {
             timeout: typed(&entries, &TIMEOUT, seconds).expect(always),
             connect_timeout: typed(&entries, &CONNECT_TIMEOUT, seconds).expect(always),
             samples: typed(&entries, &SAMPLES, count).expect(always),
+            confirm: typed(&entries, &CONFIRM, switch).expect(always),
             entries,
             config_file: None,
             data_dir: inputs.data_dir.clone(),
@@ -671,6 +703,11 @@ pub fn parse_config(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> 
             (Kind::Seconds(_), toml::Value::Integer(n)) => n.to_string(),
             (Kind::Seconds(_), _) => {
                 return Err(at(value.span().start, format!("`{}` must be a whole number of seconds", setting.key)));
+            }
+            (Kind::Switch, toml::Value::Boolean(b)) => b.to_string(),
+            (Kind::Switch, toml::Value::String(s)) => s.clone(),
+            (Kind::Switch, _) => {
+                return Err(at(value.span().start, format!("`{}` must be true or false", setting.key)));
             }
             (Kind::Count(_), toml::Value::Integer(n)) => n.to_string(),
             (Kind::Count(_), _) => {
@@ -812,6 +849,28 @@ mod tests {
         let key = Settings::resolve(&i).unwrap().api_key.unwrap();
         assert_eq!(key.value.expose(), "sk-two");
         assert!(!format!("{key:?}").contains("sk-two"));
+    }
+
+    #[test]
+    fn confirming_is_on_unless_a_flag_the_environment_or_the_file_turns_it_off() {
+        let mut i = inputs();
+        let on = Settings::resolve(&i).unwrap().confirm;
+        assert!(on.value);
+        assert!(matches!(on.source, Source::Default(_)));
+        let cfg = parse_config(Path::new("c.toml"), "confirm = false\n").unwrap();
+        i.file = Some(("c.toml".into(), cfg));
+        assert!(!Settings::resolve(&i).unwrap().confirm.value);
+        i.env = map(&[("GRILL_CONFIRM", "ON")]);
+        assert!(Settings::resolve(&i).unwrap().confirm.value);
+        i.flags.no_confirm = true;
+        let off = Settings::resolve(&i).unwrap().confirm;
+        assert_eq!((off.value, off.source), (false, Source::Flag));
+        i.flags.no_confirm = false;
+        i.env = map(&[("GRILL_CONFIRM", "maybe")]);
+        let err = Settings::resolve(&i).unwrap_err().to_string();
+        assert_eq!(err, "GRILL_CONFIRM in the environment must be on or off (got `maybe`)");
+        let err = parse_config(Path::new("c.toml"), "confirm = 1\n").unwrap_err().to_string();
+        assert_eq!(err, "c.toml:1:11: `confirm` must be true or false");
     }
 
     #[test]

@@ -65,6 +65,7 @@ fn row(entry: &Entry) -> Row {
         (_, Value::Grader(g)) => (g.name().to_string(), None),
         (_, Value::Seconds(n)) => (n.to_string(), None),
         (_, Value::Count(n)) => (n.to_string(), None),
+        (_, Value::Switch(on)) => ((if *on { "on" } else { "off" }).to_string(), None),
     };
     Row { value: Some(crate::scrub::controls(&value).into_owned()), source: sourced.source.to_string(), problem }
 }

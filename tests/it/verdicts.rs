@@ -86,34 +86,30 @@ fn in_a_terminal_the_user_confirms_an_offline_grade_and_the_schedule_follows_the
     assert_eq!(scheduled_score(&sb, "colours"), Some(75), "the schedule moves by the confirmed score");
 }
 
-/// `--no-confirm` keeps the terminal session as it was: no checklist, one grade.
+/// `--no-confirm`, or the setting turned off, keeps the terminal session as it was: no
+/// checklist, one grade.
 #[cfg(unix)]
 #[test]
 fn no_confirm_leaves_the_offline_grade_alone_in_a_terminal() {
-    let sb = Sandbox::new();
     let bank = fixture_bank();
-    let mut cmd = sb.command();
-    cmd.env("TERM", "dumb").args([
-        "--no-color",
-        "--bank",
-        bank.to_str().unwrap(),
-        "practice",
-        "--question",
-        "colours",
-        "--follow-ups",
-        "0",
-        "--grader",
-        "offline",
-        "--no-confirm",
-    ]);
-    let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).expect("grill starts in a pseudo-terminal");
-    p.exp_string("Which colours mix to make green").unwrap();
-    p.send_line(ANSWER).unwrap();
-    p.send_line(".").unwrap();
-    let (before, _) = p.exp_string("Session summary").map(|s| (s, ())).unwrap();
-    assert!(!before.contains("keys>"), "{before}");
-    p.exp_eof().unwrap();
-    assert_eq!(grades(&sb.only_transcript(), 0), [("offline".to_string(), None, Some(50))]);
+    let args = ["--no-color", "--bank", bank.to_str().unwrap(), "practice", "--question", "colours"];
+    let ways: [(&[&str], Option<(&str, &str)>); 2] = [(&["--no-confirm"], None), (&[], Some(("GRILL_CONFIRM", "off")))];
+    for (flag, env) in ways {
+        let sb = Sandbox::new();
+        let mut cmd = sb.command();
+        cmd.env("TERM", "dumb").args(args).args(["--follow-ups", "0", "--grader", "offline"]).args(flag);
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).expect("grill starts in a pseudo-terminal");
+        p.exp_string("Which colours mix to make green").unwrap();
+        p.send_line(ANSWER).unwrap();
+        p.send_line(".").unwrap();
+        let before = p.exp_string("Session summary").unwrap();
+        assert!(!before.contains("keys>"), "{flag:?} {env:?}: {before}");
+        p.exp_eof().unwrap();
+        assert_eq!(grades(&sb.only_transcript(), 0), [("offline".to_string(), None, Some(50))], "{flag:?} {env:?}");
+    }
 }
 
 /// `:dispute` in a scripted session reviews the last graded answer: the key lines that
