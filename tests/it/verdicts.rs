@@ -93,7 +93,9 @@ fn in_a_terminal_the_user_confirms_an_offline_grade_and_the_schedule_follows_the
 fn no_confirm_leaves_the_offline_grade_alone_in_a_terminal() {
     let bank = fixture_bank();
     let args = ["--no-color", "--bank", bank.to_str().unwrap(), "practice", "--question", "colours"];
-    let ways: [(&[&str], Option<(&str, &str)>); 2] = [(&["--no-confirm"], None), (&[], Some(("GRILL_CONFIRM", "off")))];
+    // Extra arguments, and an environment variable.
+    type Way<'a> = (&'a [&'a str], Option<(&'a str, &'a str)>);
+    let ways: [Way<'_>; 2] = [(&["--no-confirm"], None), (&[], Some(("GRILL_CONFIRM", "off")))];
     for (flag, env) in ways {
         let sb = Sandbox::new();
         let mut cmd = sb.command();
