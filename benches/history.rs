@@ -49,6 +49,7 @@ fn main() {
                     question_id: q.id.clone(),
                     follow_up_id: fu.map(|f| f.id.clone()),
                     generated_for: None,
+                    question_file: None,
                     prompt: fu.map_or(&q.prompt, |f| &f.prompt).clone(),
                     question_hash: q.content_hash(),
                     asked_at: when,
@@ -57,6 +58,7 @@ fn main() {
                     skipped: false,
                     hints: vec![],
                     reference_shown_early: false,
+                    confidence: None,
                     grades: vec![GradeRecord {
                         grader: GraderInfo::Offline { version: offline::GRADER_VERSION.into() },
                         graded_at: when,

@@ -37,9 +37,12 @@ pub struct Cli {
 /// the config file; `grill config` shows what is in force and where it came from.
 #[derive(Debug, Clone, Default, Args)]
 pub struct GlobalArgs {
-    /// Read questions from this folder instead of the built-in bank
-    #[arg(long, global = true, value_name = "DIR", help_heading = "Files")]
-    pub bank: Option<PathBuf>,
+    /// Also read the questions of this folder (repeat for several): it adds to the built-in bank
+    #[arg(long = "bank", global = true, value_name = "DIR", help_heading = "Files")]
+    pub banks: Vec<PathBuf>,
+    /// Leave the built-in bank out: only the `--bank` folders' questions
+    #[arg(long, global = true, help_heading = "Files")]
+    pub no_builtin_bank: bool,
     /// Folder where sessions are saved [default: $XDG_DATA_HOME/grill/transcripts]
     #[arg(long, global = true, value_name = "DIR", help_heading = "Files")]
     pub transcripts: Option<PathBuf>,
@@ -116,8 +119,13 @@ impl Cli {
             timeout: grading.timeout,
             samples: grading.samples,
             prompts: grading.prompts,
-            bank: self.global.bank.clone(),
+            banks: self.global.banks.clone(),
+            no_builtin_bank: self.global.no_builtin_bank,
             transcripts: self.global.transcripts.clone(),
+            interview: match &self.command {
+                Some(Command::Plan(a)) => a.interview.clone(),
+                _ => None,
+            },
             config: self.global.config.clone(),
             no_confirm: match &self.command {
                 None => self.practice.no_confirm,
@@ -154,6 +162,11 @@ pub enum Command {
   grill stats
   grill stats --topic async --json")]
     Stats(StatsArgs),
+    /// Forecast recall on an interview day, and how many reviews a day reach a target
+    #[command(after_help = "Examples:
+  grill plan --interview 2027-01-15
+  grill plan --target 0.95 --json     with `interview_date` set (`grill config`)")]
+    Plan(PlanArgs),
     /// Grade saved answers again (the new grade is kept beside the old ones)
     #[command(after_help = "Examples:
   grill regrade latest --grader llm   grade the last session again with a model
@@ -171,7 +184,8 @@ pub enum Command {
     /// Measure how fairly the grader in use ranks a labelled set of answers
     #[command(after_help = "Examples:
   grill eval --grader offline   the offline grader on the shipped set
-  grill eval --runs 3           the configured model, three runs: also the spread")]
+  grill eval --runs 3           the configured model, three runs: also the spread
+  grill eval --set mine         the configured grader against your own verdicts")]
     Eval(EvalArgs),
     /// Print a completion script for a shell
     #[command(after_help = "Examples:
@@ -192,7 +206,11 @@ impl Command {
             Command::Resume(a) => Some(&a.grading),
             Command::Config(a) | Command::Doctor(a) => Some(&a.grading),
             Command::Eval(a) => Some(&a.grading),
-            Command::Review(_) | Command::Bank(_) | Command::Stats(_) | Command::Completions(_) => None,
+            // Only `bank draft` talks to the model.
+            Command::Bank(BankCommand::Draft(a)) => Some(&a.grading),
+            Command::Review(_) | Command::Bank(_) | Command::Stats(_) | Command::Plan(_) | Command::Completions(_) => {
+                None
+            }
         }
     }
 
@@ -205,6 +223,7 @@ impl Command {
             Command::Review(_) => "review",
             Command::Bank(_) => "bank",
             Command::Stats(_) => "stats",
+            Command::Plan(_) => "plan",
             Command::Regrade(_) => "regrade",
             Command::Resume(_) => "resume",
             Command::Config(_) => "config",
@@ -313,7 +332,9 @@ pub const INTERVIEW_JOBS: u16 = 2;
 /// `grill eval`: which set, how often, how to print.
 #[derive(Debug, Clone, Args)]
 pub struct EvalArgs {
-    /// A calibration file, or a folder of them [default: the shipped set]
+    /// A calibration file, or a folder of them; or `mine`: the answers you confirmed or
+    /// disputed, labelled with your own verdicts (a folder named mine is `./mine`)
+    /// [default: the shipped set]
     #[arg(long, value_name = "FILE")]
     pub set: Option<PathBuf>,
     /// Grade the set this many times (a model's scores vary between runs)
@@ -328,7 +349,8 @@ pub struct EvalArgs {
     /// Print one JSON document
     #[arg(long, help_heading = "Output")]
     pub json: bool,
-    /// Exit 1 when a figure is below the bar this grader is held to
+    /// Exit 1 when a figure is below the bar this grader is held to (not with `--set
+    /// mine`, which has no bars)
     #[arg(long)]
     pub check: bool,
     #[command(flatten)]
@@ -357,9 +379,14 @@ pub struct PracticeArgs {
     /// Seed for the question order, to repeat a session [default: random]
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Only the questions due for review (spaced repetition), weakest first
+    /// The questions due for review (spaced repetition), weakest first, then a few never
+    /// answered (the `new_per_day` setting)
     #[arg(long, conflicts_with = "questions")]
     pub due: bool,
+    /// Before each grade shows, say how sure you are (1-4), which `grill stats` compares
+    /// with the grades
+    #[arg(long)]
+    pub confidence: bool,
     /// Do not open the checklist of verdicts after each offline grade (`:dispute` still
     /// opens it)
     #[arg(long, help_heading = "Grading")]
@@ -450,6 +477,30 @@ pub struct StatsArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// The interview day, YYYY-MM-DD [default: the `interview_date` setting]
+    #[arg(long, value_name = "DATE")]
+    pub interview: Option<String>,
+    /// The recall to reach on the day, from 0.5 to 0.99
+    #[arg(long, value_name = "R", default_value_t = 0.9, value_parser = target)]
+    pub target: f64,
+    /// Only this topic
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// Print one JSON document
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+}
+
+/// A target recall: a probability, short of certainty, which no forgetting curve reaches.
+fn target(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if (0.5..=0.99).contains(&r) => Ok(r),
+        _ => Err("a recall from 0.5 to 0.99, e.g. 0.9".into()),
+    }
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct RegradeArgs {
     /// Session id (or a unique prefix), file name, path, or `latest`
     #[arg(required_unless_present = "pending", conflicts_with = "pending")]
@@ -514,6 +565,60 @@ pub enum BankCommand {
     Show(BankShowArgs),
     /// Check a bank folder and report every problem with file, line and question
     Check(BankCheckArgs),
+    /// Start a question of your own: a commented template that passes `bank check --strict`
+    #[command(after_help = "Examples:
+  grill bank new                                  print the template
+  grill bank new gil-in-c-extensions --topic internals -o my-bank/
+                                                  write my-bank/gil-in-c-extensions.toml")]
+    New(BankNewArgs),
+    /// Draft questions from your notes with the configured model, checked before they are written
+    #[command(after_help = "Examples:
+  grill bank draft notes.md                       up to 3 questions into my-bank/
+  grill bank draft notes.md --topic caching --count 2 -o team-bank/
+  grill bank draft notes.md --yes                 keep every draft that passes the check
+
+Each draft passes the strict check (after one repair request at most) before it is shown;
+in a terminal you keep (y, Enter) or drop (n) each, otherwise one line per draft is read
+from standard input (end of input keeps). Existing files are never overwritten.")]
+    Draft(BankDraftArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BankDraftArgs {
+    /// The notes to draft from (Markdown or plain text)
+    pub notes: PathBuf,
+    /// The topic of every question [default: the model chooses]
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// Draft up to this many questions (1 to 10)
+    #[arg(long, default_value_t = 3)]
+    pub count: usize,
+    /// Write into this folder: ID.toml per question, calibration/ID.toml for its answers
+    /// [default: my-bank]
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Keep every draft that passes the check, without asking
+    #[arg(long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub grading: GradingArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BankNewArgs {
+    /// The new question's id (kebab-case)
+    #[arg(default_value = "my-question")]
+    pub id: String,
+    /// Its topic (kebab-case)
+    #[arg(long, default_value = "my-topic")]
+    pub topic: String,
+    /// Its level
+    #[arg(long, value_parser = level_parser(), default_value = "senior")]
+    pub level: Level,
+    /// Write it to this file, or into this folder as ID.toml; an existing file is never
+    /// overwritten [default: standard output]
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -582,9 +687,15 @@ mod tests {
         let f = flags(&["grill", "--grader", "offline", "interview", "--timeout", "9"]).unwrap();
         assert_eq!((f.grader, f.timeout), (Some(GraderChoice::Offline), Some(9)));
         // Files flags are everyone's.
-        assert_eq!(flags(&["grill", "review", "list", "--bank", "b"]).unwrap().bank, Some(PathBuf::from("b")));
+        assert_eq!(flags(&["grill", "review", "list", "--bank", "b"]).unwrap().banks, [PathBuf::from("b")]);
+        assert_eq!(
+            flags(&["grill", "review", "list", "--bank", "a", "--bank", "b"]).unwrap().banks,
+            [PathBuf::from("a"), PathBuf::from("b")]
+        );
 
         assert!(flags(&["grill", "review", "export", "x", "--format", "md", "--base-url", "u"]).is_err());
+        assert_eq!(flags(&["grill", "--model", "m", "bank", "draft", "n.md"]).unwrap().model.as_deref(), Some("m"));
+        assert_eq!(flags(&["grill", "bank", "draft", "n.md", "--model", "m"]).unwrap().model.as_deref(), Some("m"));
         assert_eq!(
             flags(&["grill", "--model", "m", "bank", "list"]).unwrap_err(),
             "grading flags (--grader, --base-url, --model, --timeout, --samples, --prompts) do not apply to `grill bank`"

@@ -154,14 +154,19 @@ pub enum Kind {
     Secret,
     /// A path; in the config file, relative to the file.
     Path,
+    /// Paths: a list in the config file (or one string), separated like `PATH` in the
+    /// environment, one per flag on the command line; relative to the config file there.
+    Paths,
+    /// `on` or `off` (in the config file also `true` or `false`).
+    Switch,
     /// `auto`, `llm` or `offline`.
     Grader,
     /// A whole number of seconds in a range.
     Seconds(RangeInclusive<u64>),
     /// A whole number of times in a range.
     Count(RangeInclusive<u64>),
-    /// On or off.
-    Switch,
+    /// A calendar date, `YYYY-MM-DD`; kept as [`Value::Text`] once checked.
+    Date,
 }
 
 /// A setting's value, read.
@@ -173,14 +178,16 @@ pub enum Value {
     Secret(Secret),
     /// A path.
     Path(PathBuf),
+    /// Paths, in order.
+    Paths(Vec<PathBuf>),
+    /// On or off.
+    Switch(bool),
     /// A grader.
     Grader(GraderChoice),
     /// Seconds.
     Seconds(u64),
     /// A count.
     Count(u64),
-    /// On or off.
-    Switch(bool),
 }
 
 /// Bounds of the request time-out, in seconds: 0 would fail every request at once, and
@@ -190,6 +197,8 @@ pub const TIMEOUT_RANGE: RangeInclusive<u64> = 1..=3600;
 pub const CONNECT_TIMEOUT_RANGE: RangeInclusive<u64> = 1..=300;
 /// Bounds of the grades taken per answer: each is a full request.
 pub const SAMPLES_RANGE: RangeInclusive<u64> = 1..=9;
+/// Bounds of the new questions a day: past a hundred, a day's reviews could not keep up.
+pub const NEW_PER_DAY_RANGE: RangeInclusive<u64> = 0..=100;
 
 /// OpenAI-compatible endpoint.
 pub static BASE_URL: Setting = Setting {
@@ -272,14 +281,27 @@ pub static PROMPTS: Setting = Setting {
     default: Fallback { shown: BUILT_IN, why: "compiled into grill", is_value: false },
     kind: Kind::Path,
 };
-/// Bank folder.
-pub static BANK: Setting = Setting {
-    name: "bank folder",
-    key: "bank",
-    flag: Some(Flag { long: "--bank", get: |f| f.bank.clone().map(OsString::from) }),
-    env: &["GRILL_BANK"],
-    default: Fallback { shown: BUILT_IN, why: "compiled into grill", is_value: false },
-    kind: Kind::Path,
+/// Bank folders, layered over the built-in bank.
+pub static BANKS: Setting = Setting {
+    name: "bank folders",
+    key: "banks",
+    // Repeated `--bank` flags travel as one path list, as the environment variable does.
+    flag: Some(Flag {
+        long: "--bank",
+        get: |f| (!f.banks.is_empty()).then(|| std::env::join_paths(&f.banks).unwrap_or_default()),
+    }),
+    env: &["GRILL_BANKS", "GRILL_BANK"],
+    default: Fallback { shown: NOT_SET, why: "the built-in bank alone", is_value: false },
+    kind: Kind::Paths,
+};
+/// Whether the built-in bank is read.
+pub static BUILTIN_BANK: Setting = Setting {
+    name: "built-in bank",
+    key: "builtin_bank",
+    flag: Some(Flag { long: "--no-builtin-bank", get: |f| f.no_builtin_bank.then(|| OsString::from("off")) }),
+    env: &["GRILL_BUILTIN_BANK"],
+    default: Fallback { shown: "on", why: "your folders add to it", is_value: true },
+    kind: Kind::Switch,
 };
 /// Transcript folder.
 pub static TRANSCRIPTS: Setting = Setting {
@@ -294,6 +316,24 @@ pub static TRANSCRIPTS: Setting = Setting {
     },
     kind: Kind::Path,
 };
+/// Questions never seen that `grill practice --due` brings in per calendar day.
+pub static NEW_PER_DAY: Setting = Setting {
+    name: "new questions a day",
+    key: "new_per_day",
+    flag: None,
+    env: &["GRILL_NEW_PER_DAY"],
+    default: Fallback { shown: "5", why: "a steady trickle, as Anki does; 0 brings in none", is_value: true },
+    kind: Kind::Count(NEW_PER_DAY_RANGE),
+};
+/// The day of the interview `grill plan` and `grill stats` forecast for.
+pub static INTERVIEW_DATE: Setting = Setting {
+    name: "interview date",
+    key: "interview_date",
+    flag: Some(Flag { long: "--interview", get: |f| f.interview.clone().map(OsString::from) }),
+    env: &["GRILL_INTERVIEW_DATE"],
+    default: Fallback { shown: NOT_SET, why: "no forecast until one is set", is_value: false },
+    kind: Kind::Date,
+};
 
 /// Whether practice asks for the user's word on each offline grade. Its flag only turns
 /// it off: on is the default.
@@ -307,7 +347,7 @@ pub static CONFIRM: Setting = Setting {
 };
 
 /// Every setting, in the order `grill config` and the README list them.
-pub static SETTINGS: [&Setting; 12] = [
+pub static SETTINGS: [&Setting; 15] = [
     &BASE_URL,
     &API_KEY,
     &MODEL,
@@ -317,8 +357,11 @@ pub static SETTINGS: [&Setting; 12] = [
     &CONNECT_TIMEOUT,
     &SAMPLES,
     &PROMPTS,
-    &BANK,
+    &BANKS,
+    &BUILTIN_BANK,
     &TRANSCRIPTS,
+    &NEW_PER_DAY,
+    &INTERVIEW_DATE,
     &CONFIRM,
 ];
 
@@ -344,7 +387,7 @@ impl Setting {
 
     /// How the setting is spelt where `source` set it, for messages: `--timeout`,
     /// `GRILL_TIMEOUT in the environment`, `` `timeout` in the config file (path)``.
-    fn at(&self, source: &Source) -> String {
+    pub fn at(&self, source: &Source) -> String {
         match source {
             Source::Flag => self.flag.as_ref().map_or(self.key, |f| f.long).to_string(),
             Source::Env(n) => format!("{n} in the environment"),
@@ -365,13 +408,35 @@ impl Setting {
                 Source::File(cfg) if Path::new(raw).is_relative() => cfg.parent().unwrap_or(Path::new(".")).join(raw),
                 _ => PathBuf::from(raw),
             }),
-            Kind::Grader => Value::Grader(self.parse_grader(&text(), source)?),
-            Kind::Switch => match text().trim().to_lowercase().as_str() {
+            Kind::Paths => Value::Paths(
+                std::env::split_paths(raw)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map(|p| match source {
+                        Source::File(cfg) if p.is_relative() => cfg.parent().unwrap_or(Path::new(".")).join(p),
+                        _ => p,
+                    })
+                    .collect(),
+            ),
+            Kind::Switch => match text().trim().to_ascii_lowercase().as_str() {
                 "on" | "true" | "yes" | "1" => Value::Switch(true),
                 "off" | "false" | "no" | "0" => Value::Switch(false),
                 _ => {
                     return Err(ConfigError::Invalid {
-                        message: format!("{} must be on or off (got `{}`)", self.at(source), quoted(&text())),
+                        message: format!("{} must be `on` or `off` (got `{}`)", self.at(source), quoted(&text())),
+                        from: source.clone(),
+                    });
+                }
+            },
+            Kind::Grader => Value::Grader(self.parse_grader(&text(), source)?),
+            Kind::Date => match chrono::NaiveDate::parse_from_str(text().trim(), "%Y-%m-%d") {
+                Ok(d) => Value::Text(d.format("%Y-%m-%d").to_string()),
+                Err(_) => {
+                    return Err(ConfigError::Invalid {
+                        message: format!(
+                            "{} must be a date as YYYY-MM-DD, e.g. 2027-01-15 (got `{}`)",
+                            self.at(source),
+                            quoted(&text())
+                        ),
                         from: source.clone(),
                     });
                 }
@@ -514,14 +579,18 @@ pub struct Flags {
     pub samples: Option<u64>,
     /// `--prompts`.
     pub prompts: Option<PathBuf>,
-    /// `--bank`.
-    pub bank: Option<PathBuf>,
+    /// `--bank`, each time it was given.
+    pub banks: Vec<PathBuf>,
+    /// `--no-builtin-bank`.
+    pub no_builtin_bank: bool,
     /// `--transcripts`.
     pub transcripts: Option<PathBuf>,
-    /// `--config`: which config file to read.
-    pub config: Option<PathBuf>,
+    /// `--interview` (of `grill plan`), as typed.
+    pub interview: Option<String>,
     /// `--no-confirm`.
     pub no_confirm: bool,
+    /// `--config`: which config file to read.
+    pub config: Option<PathBuf>,
 }
 
 /// Everything settings are resolved from, as values.
@@ -562,8 +631,10 @@ pub struct Settings {
     pub ollama_host: Option<Sourced<String>>,
     /// Which grader.
     pub grader: Sourced<GraderChoice>,
-    /// Bank folder; `None` means the built-in bank.
-    pub bank: Option<Sourced<PathBuf>>,
+    /// Bank folders layered over the built-in bank, in order.
+    pub banks: Vec<PathBuf>,
+    /// Whether the built-in bank is read.
+    pub builtin_bank: bool,
     /// Transcript folder.
     pub transcripts: Sourced<PathBuf>,
     /// Prompt template folder; `None` means the built-in templates.
@@ -574,6 +645,10 @@ pub struct Settings {
     pub connect_timeout: Sourced<u64>,
     /// Grades taken of each answer by a model.
     pub samples: Sourced<u64>,
+    /// New questions `grill practice --due` brings in per calendar day.
+    pub new_per_day: Sourced<u64>,
+    /// The interview day to forecast for.
+    pub interview_date: Option<Sourced<chrono::NaiveDate>>,
     /// Whether practice asks for the user's word on each offline grade.
     pub confirm: Sourced<bool>,
     /// Every setting of [`SETTINGS`], in order, as resolved.
@@ -616,11 +691,15 @@ impl Settings {
         }
         let text = |v| if let Value::Text(t) = v { Some(t) } else { None };
         let path = |v| if let Value::Path(p) = v { Some(p) } else { None };
+        let paths = |v| if let Value::Paths(p) = v { Some(p) } else { None };
+        let switch = |v| if let Value::Switch(b) = v { Some(b) } else { None };
         let seconds = |v| if let Value::Seconds(n) = v { Some(n) } else { None };
         let count = |v| if let Value::Count(n) = v { Some(n) } else { None };
         let secret = |v| if let Value::Secret(k) = v { Some(k) } else { None };
         let grader = |v| if let Value::Grader(g) = v { Some(g) } else { None };
-        let switch = |v| if let Value::Switch(b) = v { Some(b) } else { None };
+        // Checked when read, so only a bug in the table reaches `None`.
+        let date =
+            |v| if let Value::Text(t) = v { chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok() } else { None };
         let always = "a setting whose default is a value always has one";
         Ok(Settings {
             base_url: typed(&entries, &BASE_URL, text),
@@ -628,12 +707,15 @@ impl Settings {
             model: typed(&entries, &MODEL, text),
             ollama_host: typed(&entries, &OLLAMA_HOST, text),
             grader: typed(&entries, &GRADER, grader).expect(always),
-            bank: typed(&entries, &BANK, path),
+            banks: typed(&entries, &BANKS, paths).map(|p| p.value).unwrap_or_default(),
+            builtin_bank: typed(&entries, &BUILTIN_BANK, switch).expect(always).value,
             transcripts: typed(&entries, &TRANSCRIPTS, path).expect(always),
             prompts: typed(&entries, &PROMPTS, path),
             timeout: typed(&entries, &TIMEOUT, seconds).expect(always),
             connect_timeout: typed(&entries, &CONNECT_TIMEOUT, seconds).expect(always),
             samples: typed(&entries, &SAMPLES, count).expect(always),
+            new_per_day: typed(&entries, &NEW_PER_DAY, count).expect(always),
+            interview_date: typed(&entries, &INTERVIEW_DATE, date),
             confirm: typed(&entries, &CONFIRM, switch).expect(always),
             entries,
             config_file: None,
@@ -704,15 +786,29 @@ pub fn parse_config(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> 
             (Kind::Seconds(_), _) => {
                 return Err(at(value.span().start, format!("`{}` must be a whole number of seconds", setting.key)));
             }
-            (Kind::Switch, toml::Value::Boolean(b)) => b.to_string(),
-            (Kind::Switch, toml::Value::String(s)) => s.clone(),
-            (Kind::Switch, _) => {
-                return Err(at(value.span().start, format!("`{}` must be true or false", setting.key)));
-            }
             (Kind::Count(_), toml::Value::Integer(n)) => n.to_string(),
             (Kind::Count(_), _) => {
                 return Err(at(value.span().start, format!("`{}` must be a whole number", setting.key)));
             }
+            (Kind::Switch, toml::Value::Boolean(b)) => if *b { "on" } else { "off" }.to_string(),
+            (Kind::Paths, toml::Value::Array(items)) => {
+                let mut paths = Vec::new();
+                for item in items {
+                    let Some(p) = item.as_str() else {
+                        return Err(at(
+                            value.span().start,
+                            format!("`{}` must be a list of folder names", setting.key),
+                        ));
+                    };
+                    paths.push(PathBuf::from(p));
+                }
+                std::env::join_paths(paths)
+                    .map_err(|e| at(value.span().start, format!("`{}`: {e}", setting.key)))?
+                    .to_string_lossy()
+                    .into_owned()
+            }
+            // TOML's own date type, written without quotes.
+            (Kind::Date, toml::Value::Datetime(d)) => d.to_string(),
             (_, toml::Value::String(s)) => s.clone(),
             (_, _) => return Err(at(value.span().start, format!("`{}` must be a string", setting.key))),
         };
@@ -868,9 +964,7 @@ mod tests {
         i.flags.no_confirm = false;
         i.env = map(&[("GRILL_CONFIRM", "maybe")]);
         let err = Settings::resolve(&i).unwrap_err().to_string();
-        assert_eq!(err, "GRILL_CONFIRM in the environment must be on or off (got `maybe`)");
-        let err = parse_config(Path::new("c.toml"), "confirm = 1\n").unwrap_err().to_string();
-        assert_eq!(err, "c.toml:1:11: `confirm` must be true or false");
+        assert_eq!(err, "GRILL_CONFIRM in the environment must be `on` or `off` (got `maybe`)");
     }
 
     #[test]
@@ -884,13 +978,42 @@ mod tests {
     #[test]
     fn config_paths_are_relative_to_the_file_and_unknown_keys_fail() {
         let mut i = inputs();
-        let cfg = parse_config(Path::new("/home/u/.config/grill/config.toml"), "bank = \"my-bank\"\n").unwrap();
+        let cfg = parse_config(Path::new("/home/u/.config/grill/config.toml"), "prompts = \"my-prompts\"\n").unwrap();
         i.file = Some(("/home/u/.config/grill/config.toml".into(), cfg));
-        assert_eq!(Settings::resolve(&i).unwrap().bank.unwrap().value, PathBuf::from("/home/u/.config/grill/my-bank"));
+        assert_eq!(
+            Settings::resolve(&i).unwrap().prompts.unwrap().value,
+            PathBuf::from("/home/u/.config/grill/my-prompts")
+        );
 
         let err = parse_config(Path::new("c.toml"), "model = \"m\"\nbase_ulr = \"x\"\n").unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("c.toml:2:1:") && msg.contains("base_ulr"), "{msg}");
+    }
+
+    /// Bank folders come as a list from the config file (relative to it), as a `PATH`-like
+    /// list from the environment, or one per `--bank`; a flag's list replaces the others.
+    #[test]
+    fn bank_folders_layer_from_every_source_and_the_built_in_bank_can_be_left_out() {
+        let mut i = inputs();
+        let cfg = parse_config(
+            Path::new("/home/u/.config/grill/config.toml"),
+            "banks = [\"team\", \"/abs/mine\"]\nbuiltin_bank = false\n",
+        )
+        .unwrap();
+        i.file = Some(("/home/u/.config/grill/config.toml".into(), cfg));
+        let s = Settings::resolve(&i).unwrap();
+        assert_eq!(s.banks, [PathBuf::from("/home/u/.config/grill/team"), PathBuf::from("/abs/mine")]);
+        assert!(!s.builtin_bank);
+        i.env = map(&[("GRILL_BANKS", "/x:/y"), ("GRILL_BUILTIN_BANK", "on")]);
+        let s = Settings::resolve(&i).unwrap();
+        assert_eq!(s.banks, [PathBuf::from("/x"), PathBuf::from("/y")]);
+        assert!(s.builtin_bank);
+        i.flags.banks = vec!["f".into()];
+        i.flags.no_builtin_bank = true;
+        let s = Settings::resolve(&i).unwrap();
+        assert_eq!((s.banks, s.builtin_bank), (vec![PathBuf::from("f")], false));
+        assert_eq!(Settings::resolve(&inputs()).unwrap().banks, Vec::<PathBuf>::new());
+        assert!(Settings::resolve(&inputs()).unwrap().builtin_bank);
     }
 
     #[test]
@@ -898,8 +1021,17 @@ mod tests {
         let path = Path::new("c.toml");
         let err = parse_config(path, "model = \"m\"\ntimeout = \"120\"\n").unwrap_err().to_string();
         assert_eq!(err, "c.toml:2:11: `timeout` must be a whole number of seconds");
-        let err = parse_config(path, "bank = 3\n").unwrap_err().to_string();
-        assert_eq!(err, "c.toml:1:8: `bank` must be a string");
+        let err = parse_config(path, "prompts = 3\n").unwrap_err().to_string();
+        assert_eq!(err, "c.toml:1:11: `prompts` must be a string");
+        let err = parse_config(path, "banks = [\"a\", 3]\n").unwrap_err().to_string();
+        assert_eq!(err, "c.toml:1:9: `banks` must be a list of folder names");
+        let err = parse_config(path, "builtin_bank = \"of\"\n").unwrap();
+        let mut i = inputs();
+        i.file = Some(("c.toml".into(), err));
+        assert_eq!(
+            Settings::resolve(&i).unwrap_err().to_string(),
+            "`builtin_bank` in the config file (c.toml) must be `on` or `off` (got `of`)"
+        );
 
         let mut i = inputs();
         i.file = Some(("c.toml".into(), parse_config(path, "grader = \"ofline\"\n").unwrap()));
@@ -956,6 +1088,31 @@ mod tests {
         assert_eq!((s.timeout.value, s.connect_timeout.value), (3600, 1));
         i.flags.timeout = Some(3601);
         assert!(Settings::resolve(&i).is_err());
+    }
+
+    #[test]
+    fn the_interview_date_is_a_calendar_date_from_any_source_and_new_per_day_has_a_default() {
+        let mut i = inputs();
+        let s = Settings::resolve(&i).unwrap();
+        assert_eq!((s.interview_date, s.new_per_day.value), (None, 5));
+        let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
+        for text in ["interview_date = 2027-01-15\n", "interview_date = \"2027-01-15\"\n"] {
+            i.file = Some(("c.toml".into(), parse_config(Path::new("c.toml"), text).unwrap()));
+            assert_eq!(Settings::resolve(&i).unwrap().interview_date.unwrap().value, day, "{text}");
+        }
+        i.flags.interview = Some("2027-02-30".into());
+        assert_eq!(
+            Settings::resolve(&i).unwrap_err().to_string(),
+            "--interview must be a date as YYYY-MM-DD, e.g. 2027-01-15 (got `2027-02-30`)"
+        );
+        i.flags.interview = None;
+        i.env = map(&[("GRILL_NEW_PER_DAY", "101")]);
+        assert_eq!(
+            Settings::resolve(&i).unwrap_err().to_string(),
+            "GRILL_NEW_PER_DAY in the environment must be a whole number from 0 to 100 (got `101`)"
+        );
+        i.env = map(&[("GRILL_NEW_PER_DAY", "0")]);
+        assert_eq!(Settings::resolve(&i).unwrap().new_per_day.value, 0);
     }
 
     #[test]

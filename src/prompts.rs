@@ -12,6 +12,15 @@ include!(concat!(env!("OUT_DIR"), "/embedded_prompts.rs"));
 /// The templates grill needs, by file stem.
 pub const REQUIRED: [&str; 4] = ["grade_system", "grade_user", "repair", "follow_up"];
 
+/// The templates `grill bank draft` needs. They are a set of their own: kept out of the
+/// grading set so its hash (recorded in every transcript) does not move when they change,
+/// and optional in a `--prompts` folder, which falls back to the built-in ones.
+pub const DRAFT: [&str; 3] = ["draft_system", "draft_user", "draft_repair"];
+
+fn is_draft(file: &str) -> bool {
+    DRAFT.contains(&file.trim_end_matches(".hbs"))
+}
+
 /// A template set that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[error("prompt templates ({source_name}): {message}")]
@@ -47,15 +56,29 @@ pub struct Prompts {
 impl Prompts {
     /// The templates compiled into the binary.
     pub fn embedded() -> Prompts {
-        let files = EMBEDDED_PROMPTS.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
-        Prompts::from_files(files, "built-in").expect("the shipped templates compile")
+        let files = EMBEDDED_PROMPTS.iter().filter(|(n, _)| !is_draft(n)).map(|(n, t)| (n.to_string(), t.to_string()));
+        Prompts::from_files(files.collect(), "built-in", &REQUIRED).expect("the shipped templates compile")
+    }
+
+    /// The drafting templates: those of `dir` when it has all of them, else the built-in
+    /// ones, so a folder of grading prompts made before drafting existed stays valid.
+    pub fn drafting(dir: Option<&Path>) -> Result<Prompts, PromptError> {
+        if let Some(dir) = dir.filter(|d| DRAFT.iter().all(|n| d.join(format!("{n}.hbs")).is_file())) {
+            return Prompts::read(dir, &DRAFT);
+        }
+        let files = EMBEDDED_PROMPTS.iter().filter(|(n, _)| is_draft(n)).map(|(n, t)| (n.to_string(), t.to_string()));
+        Prompts::from_files(files.collect(), "built-in", &DRAFT)
     }
 
     /// The templates in `dir` (every required one must be there).
     pub fn from_dir(dir: &Path) -> Result<Prompts, PromptError> {
+        Prompts::read(dir, &REQUIRED)
+    }
+
+    fn read(dir: &Path, required: &[&str]) -> Result<Prompts, PromptError> {
         let source_name = dir.display().to_string();
         let mut files = Vec::new();
-        for name in REQUIRED {
+        for name in required {
             let path = dir.join(format!("{name}.hbs"));
             let text = std::fs::read_to_string(&path).map_err(|e| PromptError {
                 source_name: source_name.clone(),
@@ -63,10 +86,14 @@ impl Prompts {
             })?;
             files.push((format!("{name}.hbs"), text));
         }
-        Prompts::from_files(files, &source_name)
+        Prompts::from_files(files, &source_name, required)
     }
 
-    fn from_files(mut files: Vec<(String, String)>, source_name: &str) -> Result<Prompts, PromptError> {
+    fn from_files(
+        mut files: Vec<(String, String)>,
+        source_name: &str,
+        required: &[&str],
+    ) -> Result<Prompts, PromptError> {
         files.sort();
         let mut hb = Handlebars::new();
         // Prompts are plain text: nothing may be HTML-escaped, and a missing variable is a bug.
@@ -82,7 +109,7 @@ impl Prompts {
             all.extend_from_slice(text.as_bytes());
             all.push(0);
         }
-        for name in REQUIRED {
+        for name in required {
             if !hb.has_template(name) {
                 return Err(PromptError {
                     source_name: source_name.to_string(),
@@ -123,5 +150,29 @@ mod tests {
             .unwrap();
         assert!(repair.contains("x < y & \"z\"") && repair.contains("\"a\", \"b\""), "{repair}");
         assert_eq!(p.hash().len(), 16);
+    }
+
+    #[test]
+    fn the_grading_hash_covers_only_the_grading_templates() {
+        // Transcripts record this hash: the drafting templates must not move it.
+        let grading: Vec<_> = EMBEDDED_PROMPTS.iter().filter(|(n, _)| !is_draft(n)).collect();
+        assert_eq!(grading.len(), REQUIRED.len());
+        let p = Prompts::embedded();
+        assert!(!p.hb.has_template("draft_system"));
+        let d = Prompts::drafting(None).unwrap();
+        assert!(d.hb.has_template("draft_user") && !d.hb.has_template("grade_system"));
+    }
+
+    #[test]
+    fn a_prompts_folder_without_drafting_templates_falls_back_to_the_built_in_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("draft_system.hbs"), "mine").unwrap();
+        let d = Prompts::drafting(Some(dir.path())).unwrap();
+        assert_eq!(d.hash(), Prompts::drafting(None).unwrap().hash(), "one of three is not a set");
+        for n in DRAFT {
+            std::fs::write(dir.path().join(format!("{n}.hbs")), format!("mine {n}")).unwrap();
+        }
+        let d = Prompts::drafting(Some(dir.path())).unwrap();
+        assert_eq!(d.render("draft_user", &serde_json::json!({})).unwrap(), "mine draft_user");
     }
 }

@@ -308,6 +308,11 @@ fn turn(number: usize, turn: &Turn, bank: &Bank) -> TurnView {
         Some(f) => format!("{number}. {} › follow-up {f}", clean(&turn.question_id)),
         None => format!("{number}. {}", clean(&turn.question_id)),
     };
+    // A question of the user's own folder says which file, so a reader can find it again.
+    let title = match &turn.question_file {
+        Some(file) => format!("{title} (from {})", clean(file)),
+        None => title,
+    };
     let answer = turn.answer.as_deref().map(clean);
     let reference = prompt.as_ref().map(|p| clean(p.reference()));
     TurnView {

@@ -623,6 +623,7 @@ fn current_transcript(waiting_for_grade: bool) -> Transcript {
         question_id: question.into(),
         follow_up_id: follow_up.map(str::to_string),
         generated_for: generated.map(str::to_string),
+        question_file: None,
         prompt: "Which colours mix to make green, and why?".into(),
         question_hash: q.content_hash(),
         asked_at: at,
@@ -631,6 +632,7 @@ fn current_transcript(waiting_for_grade: bool) -> Transcript {
         skipped: false,
         hints: vec!["The interviewer wants to see: mixing".into()],
         reference_shown_early: false,
+        confidence: None,
         grades: vec![ungraded.clone(), graded.clone()],
         draft: None,
     };

@@ -154,6 +154,9 @@ pub struct Origin {
     pub file: String,
     /// 1-based line of the question's `[[question]]` header.
     pub line: usize,
+    /// The folder of the user's that holds it; `None` for the built-in bank.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub folder: Option<PathBuf>,
 }
 
 /// One interview question with its rubric.
@@ -225,8 +228,15 @@ impl Question {
 pub enum BankSource {
     /// Compiled into the binary.
     Embedded,
-    /// A folder given with `--bank` or the config file.
+    /// One folder, alone (`bank check DIR`, or `--no-builtin-bank` with one `--bank`).
     Dir(PathBuf),
+    /// Folders layered over the built-in bank, or several folders without it.
+    Layers {
+        /// Whether the built-in bank is one of the layers (the first).
+        builtin: bool,
+        /// The folders, in order.
+        dirs: Vec<PathBuf>,
+    },
 }
 
 impl fmt::Display for BankSource {
@@ -234,6 +244,13 @@ impl fmt::Display for BankSource {
         match self {
             BankSource::Embedded => f.write_str("built-in bank"),
             BankSource::Dir(p) => write!(f, "{}", p.display()),
+            BankSource::Layers { builtin, dirs } => {
+                let mut names: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+                if *builtin {
+                    names.insert(0, "built-in bank".into());
+                }
+                f.write_str(&names.join(" + "))
+            }
         }
     }
 }
@@ -306,6 +323,15 @@ pub(crate) fn excerpt_around(line: &str, column: usize) -> (String, usize) {
     (shown, caret)
 }
 
+/// Whether `s` is kebab-case (lowercase letters, digits and inner `-`): the form of every
+/// id in a bank.
+pub fn is_kebab(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
 /// A bank that could not be loaded: every problem found, in file order.
 #[derive(Debug, thiserror::Error)]
 #[error("the question bank ({source_name}) has {} problem(s)", problems.len())]
@@ -347,6 +373,11 @@ pub(crate) fn toml_files(dir: &std::path::Path) -> std::io::Result<Vec<PathBuf>>
     Ok(paths)
 }
 
+/// The built-in bank's files, named as the repository names them.
+fn embedded_files() -> impl Iterator<Item = (String, String)> {
+    EMBEDDED_BANK.iter().map(|(name, text)| (format!("question_bank/{name}"), text.to_string()))
+}
+
 /// The loaded, validated bank.
 #[derive(Debug, Clone)]
 pub struct Bank {
@@ -358,56 +389,100 @@ pub struct Bank {
 impl Bank {
     /// Loads the bank compiled into the binary.
     pub fn embedded() -> Result<Bank, BankError> {
-        let files = EMBEDDED_BANK.iter().map(|(name, text)| (format!("question_bank/{name}"), text.to_string()));
-        Bank::from_files(files, BankSource::Embedded)
+        Bank::from_files(embedded_files(), BankSource::Embedded)
     }
 
     /// Loads every `*.toml` file of a folder.
     pub fn from_dir(dir: &std::path::Path) -> Result<Bank, BankError> {
-        let source_name = dir.display().to_string();
-        let fail = |message: String| BankError {
-            source_name: source_name.clone(),
-            problems: vec![Problem {
-                file: source_name.clone(),
+        Bank::load(Vec::new(), &[dir.to_path_buf()], BankSource::Dir(dir.to_path_buf()))
+    }
+
+    /// The bank in use: the built-in questions (unless `builtin` is off) and every folder's,
+    /// in order. An id defined in two layers is an error naming both files, as within one.
+    pub fn layered(builtin: bool, dirs: &[PathBuf]) -> Result<Bank, BankError> {
+        let source = match (builtin, dirs) {
+            (true, []) => return Bank::embedded(),
+            (false, [one]) => return Bank::from_dir(one),
+            (false, []) => {
+                return Err(BankError {
+                    source_name: "the bank".into(),
+                    problems: vec![Problem {
+                        file: "settings".into(),
+                        line: 0,
+                        column: 0,
+                        question: None,
+                        message: "no questions to ask: the built-in bank is left out (`--no-builtin-bank` or \
+                                  `builtin_bank`) and no `--bank` folder is given"
+                            .into(),
+                        excerpt: None,
+                    }],
+                });
+            }
+            _ => BankSource::Layers { builtin, dirs: dirs.to_vec() },
+        };
+        let embedded = if builtin { embedded_files().collect() } else { Vec::new() };
+        Bank::load(embedded, dirs, source)
+    }
+
+    /// Builds a bank from the built-in files given and every `*.toml` file of `dirs`,
+    /// reporting every problem of every file.
+    fn load(mut files: Vec<(String, String)>, dirs: &[PathBuf], source: BankSource) -> Result<Bank, BankError> {
+        let source_name = source.to_string();
+        let mut problems = Vec::new();
+        let mut folder_of: HashMap<String, PathBuf> = HashMap::new();
+        for dir in dirs {
+            let shown_dir = dir.display().to_string();
+            let fail = |message: String| Problem {
+                file: shown_dir.clone(),
                 line: 0,
                 column: 0,
                 question: None,
                 message,
                 excerpt: None,
-            }],
-        };
-        let paths = toml_files(dir).map_err(|e| fail(format!("cannot read the folder: {e}")))?;
-        if paths.is_empty() {
-            return Err(fail("no *.toml question files in this folder".into()));
-        }
-        let mut files = Vec::new();
-        let mut problems = Vec::new();
-        for path in paths {
-            let shown = path.display().to_string();
-            match std::fs::read(&path) {
-                Ok(bytes) => match String::from_utf8(bytes) {
-                    Ok(text) => files.push((shown, text)),
-                    Err(e) => problems.push(Problem {
-                        file: shown,
-                        line: 0,
-                        column: 0,
-                        question: None,
-                        message: format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
-                        excerpt: None,
-                    }),
-                },
-                Err(e) => problems.push(Problem {
-                    file: shown,
+            };
+            let paths = match toml_files(dir) {
+                Ok(paths) if paths.is_empty() => {
+                    problems.push(fail("no *.toml question files in this folder".into()));
+                    continue;
+                }
+                Ok(paths) => paths,
+                Err(e) => {
+                    problems.push(fail(format!("cannot read the folder: {e}")));
+                    continue;
+                }
+            };
+            for path in paths {
+                let shown = path.display().to_string();
+                let problem = |message: String| Problem {
+                    file: shown.clone(),
                     line: 0,
                     column: 0,
                     question: None,
-                    message: format!("cannot read: {e}"),
+                    message,
                     excerpt: None,
-                }),
+                };
+                match std::fs::read(&path) {
+                    Ok(bytes) => match String::from_utf8(bytes) {
+                        Ok(text) => {
+                            folder_of.insert(shown.clone(), dir.clone());
+                            files.push((shown, text));
+                        }
+                        Err(e) => problems.push(problem(format!(
+                            "not UTF-8 text (invalid byte at offset {})",
+                            e.utf8_error().valid_up_to()
+                        ))),
+                    },
+                    Err(e) => problems.push(problem(format!("cannot read: {e}"))),
+                }
             }
         }
-        match Bank::from_files(files, BankSource::Dir(dir.to_path_buf())) {
-            Ok(bank) if problems.is_empty() => Ok(bank),
+        match Bank::from_files(files, source) {
+            Ok(mut bank) if problems.is_empty() => {
+                for q in &mut bank.questions {
+                    q.origin.folder = folder_of.get(&q.origin.file).cloned();
+                }
+                Ok(bank)
+            }
             Ok(_) => Err(BankError { source_name, problems }),
             Err(mut e) => {
                 problems.append(&mut e.problems);

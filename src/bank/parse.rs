@@ -302,7 +302,7 @@ fn parse_chunk(loc: &Locator<'_>, base: usize, chunk: &str, out: &mut ParsedFile
             key_points,
             red_flags,
             follow_ups,
-            origin: Origin { file: file.to_string(), line },
+            origin: Origin { file: file.to_string(), line, folder: None },
         });
     }
 }
@@ -323,11 +323,7 @@ impl Validator<'_, '_> {
 
     fn check_id(&mut self, id: &Spanned<String>, what: &str) {
         let s = id.get_ref();
-        let kebab = !s.is_empty()
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            && !s.starts_with('-')
-            && !s.ends_with('-');
-        if !kebab {
+        if !super::is_kebab(s) {
             self.report(id.span().start, format!("{what} `{s}` is not kebab-case (lowercase letters, digits and -)"));
         }
     }

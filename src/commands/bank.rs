@@ -1,14 +1,15 @@
-//! `grill bank list|show|check`.
+//! `grill bank list|show|check|new|draft`.
 
 use std::io::Write;
 
 use crate::bank::{Bank, BankError, Problem, examples, minimum_problems};
-use crate::cli::{BankCheckArgs, BankCommand, BankListArgs, BankShowArgs};
+use crate::cli::{BankCheckArgs, BankCommand, BankListArgs, BankNewArgs, BankShowArgs};
 use crate::error::{ExitStatus, UserError};
 use crate::style::wrap;
 
 use super::Context;
 
+pub mod draft;
 pub mod output;
 
 /// Runs a bank subcommand.
@@ -17,7 +18,52 @@ pub fn run(ctx: &Context, cmd: BankCommand) -> anyhow::Result<ExitStatus> {
         BankCommand::List(args) => list(ctx, &args),
         BankCommand::Show(args) => show(ctx, &args),
         BankCommand::Check(args) => check(ctx, &args),
+        BankCommand::New(args) => new(ctx, &args),
+        BankCommand::Draft(args) => draft::run(ctx, &args),
     }
+}
+
+/// The template `grill bank new` fills in: one question with every field explained.
+const TEMPLATE: &str = include_str!("../templates/question.toml");
+
+/// The template with the question's id, topic and level filled in.
+fn template(args: &BankNewArgs) -> String {
+    TEMPLATE.replace("{{id}}", &args.id).replace("{{topic}}", &args.topic).replace("{{level}}", &args.level.to_string())
+}
+
+fn new(ctx: &Context, args: &BankNewArgs) -> anyhow::Result<ExitStatus> {
+    for (what, value) in [("id", &args.id), ("topic", &args.topic)] {
+        if !crate::bank::is_kebab(value) {
+            return Err(UserError::new(format!(
+                "the {what} `{}` is not kebab-case (lowercase letters, digits and -)",
+                crate::scrub::controls(value)
+            ))
+            .into());
+        }
+    }
+    let text = template(args);
+    let Some(output) = &args.output else {
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        return Ok(ExitStatus::Success);
+    };
+    let path = if output.is_dir() { output.join(format!("{}.toml", args.id)) } else { output.clone() };
+    let shown = crate::scrub::controls(&path.display().to_string()).into_owned();
+    // `create_new` refuses an existing file atomically: a question file is someone's work.
+    let mut file = match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(UserError::new(format!("{shown} already exists; nothing was written"))
+                .hint("choose another id or path: `grill bank new` never overwrites a file")
+                .into());
+        }
+        Err(e) => return Err(UserError::new(format!("cannot write {shown}: {e}")).into()),
+    };
+    file.write_all(text.as_bytes())?;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).map_or(".".into(), |p| p.display().to_string());
+    let dir = crate::scrub::controls(&dir).into_owned();
+    writeln!(std::io::stdout().lock(), "wrote {shown}")?;
+    eprintln!("{}", ctx.style.dim(&format!("edit it, then check it with `grill bank check --strict {dir}`")));
+    Ok(ExitStatus::Success)
 }
 
 fn list(ctx: &Context, args: &BankListArgs) -> anyhow::Result<ExitStatus> {
@@ -38,11 +84,30 @@ fn list(ctx: &Context, args: &BankListArgs) -> anyhow::Result<ExitStatus> {
         writeln!(out)?;
         return Ok(ExitStatus::Success);
     }
-    writeln!(out, "{}", ctx.style.bold(&format!("{:<28} {:<15} {:<7} prompt", "id", "topic", "level")))?;
+    // With folders of the user's among the layers, each row says where it comes from.
+    let layered = questions.iter().any(|q| q.origin.folder.is_some());
+    let from_head = if layered { "  from" } else { "" };
+    writeln!(
+        out,
+        "{}",
+        ctx.style.bold(&format!("{:<28} {:<15} {:<7} {:<61}{from_head}", "id", "topic", "level", "prompt")).trim_end()
+    )?;
     for q in &questions {
         let prompt: String = q.prompt.chars().take(60).collect();
         let ellipsis = if q.prompt.chars().count() > 60 { "…" } else { "" };
-        writeln!(out, "{:<28} {:<15} {:<7} {prompt}{ellipsis}", q.id, q.topic, q.level.to_string())?;
+        let from = match (&q.origin.folder, layered) {
+            (Some(_), _) => format!("  {}", crate::scrub::controls(&q.origin.file)),
+            (None, true) => "  built-in".to_string(),
+            (None, false) => String::new(),
+        };
+        let row = format!(
+            "{:<28} {:<15} {:<7} {:<61}{from}",
+            q.id,
+            q.topic,
+            q.level.to_string(),
+            format!("{prompt}{ellipsis}")
+        );
+        writeln!(out, "{}", row.trim_end())?;
     }
     writeln!(out, "{} questions", questions.len())?;
     Ok(ExitStatus::Success)

@@ -62,10 +62,11 @@ fn row(entry: &Entry) -> Row {
         }
         (_, Value::Text(t)) => (t.clone(), None),
         (_, Value::Path(p)) => (p.display().to_string(), None),
+        (_, Value::Paths(ps)) => (ps.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "), None),
+        (_, Value::Switch(on)) => ((if *on { "on" } else { "off" }).to_string(), None),
         (_, Value::Grader(g)) => (g.name().to_string(), None),
         (_, Value::Seconds(n)) => (n.to_string(), None),
         (_, Value::Count(n)) => (n.to_string(), None),
-        (_, Value::Switch(on)) => ((if *on { "on" } else { "off" }).to_string(), None),
     };
     Row { value: Some(crate::scrub::controls(&value).into_owned()), source: sourced.source.to_string(), problem }
 }

@@ -1,5 +1,6 @@
 //! `grill eval`: grade the calibration set with the grader in use and print how fairly it
-//! ranked the answers, against the bars the project holds its graders to.
+//! ranked the answers, against the bars the project holds its graders to. `--set mine`
+//! measures it against the user's own verdicts instead ([`mine`]).
 
 use std::io::{IsTerminal, Write};
 
@@ -14,6 +15,7 @@ use crate::grade::record::GraderInfo;
 
 use super::Context;
 
+pub mod mine;
 pub mod output;
 
 /// A bar a figure is held to: one row of the report, and one entry of `bars` in JSON.
@@ -108,6 +110,10 @@ impl Bar {
 
 /// Grades the set and prints the figures.
 pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
+    // The word alone: a folder of that name is still `./mine`.
+    if args.set.as_deref().is_some_and(|p| p.as_os_str() == crate::eval::mine::RESERVED) {
+        return mine::run(ctx, args);
+    }
     let bank = ctx.bank()?;
     let mut set = match &args.set {
         Some(path) => set::from_path(path, &bank)?,
@@ -130,17 +136,7 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
     let runs = if grader.is_deterministic() { 1 } else { usize::from(args.runs) };
     let jobs = if grader.is_deterministic() { 1 } else { usize::from(args.jobs) };
 
-    let total = (set.len() * runs) as u64;
-    let pb = if std::io::stderr().is_terminal() && !grader.is_deterministic() {
-        let pb = ProgressBar::new(total);
-        pb.set_style(
-            ProgressStyle::with_template("  grading {pos}/{len} answers {bar:30} {elapsed}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        pb
-    } else {
-        ProgressBar::hidden()
-    };
+    let pb = progress_bar((set.len() * runs) as u64, &grader);
     let tick = || pb.inc(1);
     let mut all = Vec::with_capacity(runs);
     for _ in 0..runs {
@@ -154,17 +150,7 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
             Some(Ok(o)) => all.push(o),
             Some(Err(down)) => {
                 pb.finish_and_clear();
-                let endpoint = match grader.info() {
-                    GraderInfo::Llm { endpoint, .. } => endpoint,
-                    GraderInfo::Offline { .. } | GraderInfo::User { .. } => "the grader".into(),
-                };
-                // Figures over a run where the endpoint was down would all be "n/a": say
-                // what failed instead, and fail.
-                anyhow::bail!(
-                    "stopped: {endpoint} failed for {} answers in a row, nothing was measured; the last error: {}",
-                    crate::eval::ENDPOINT_FAILURES_TO_STOP,
-                    down.reason
-                );
+                return Err(stopped(&grader, &down));
             }
             None => {
                 pb.finish_and_clear();
@@ -242,6 +228,35 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// A progress bar over `total` gradings, shown for a model in a terminal (the offline
+/// grader is done before it would draw).
+fn progress_bar(total: u64, grader: &crate::grade::grader::Grader) -> ProgressBar {
+    if std::io::stderr().is_terminal() && !grader.is_deterministic() {
+        let pb = ProgressBar::new(total);
+        pb.set_style(
+            ProgressStyle::with_template("  grading {pos}/{len} answers {bar:30} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        pb
+    } else {
+        ProgressBar::hidden()
+    }
+}
+
+/// The error of a run the endpoint stopped: figures over it would all be "n/a", so it
+/// says what failed instead.
+fn stopped(grader: &crate::grade::grader::Grader, down: &crate::eval::EndpointDown) -> anyhow::Error {
+    let endpoint = match grader.info() {
+        GraderInfo::Llm { endpoint, .. } => endpoint,
+        GraderInfo::Offline { .. } | GraderInfo::User { .. } => "the grader".into(),
+    };
+    anyhow::anyhow!(
+        "stopped: {endpoint} failed for {} answers in a row, nothing was measured; the last error: {}",
+        crate::eval::ENDPOINT_FAILURES_TO_STOP,
+        down.reason
+    )
 }
 
 /// Whether every run reached `at_least` (a figure that could not be computed does not).

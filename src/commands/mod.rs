@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod eval;
 pub mod grade;
 pub mod interview;
+pub mod plan;
 pub mod practice;
 pub mod regrade;
 pub mod resume;
@@ -68,10 +69,7 @@ impl Context {
 
     /// The bank in use: the folder from the settings, or the built-in one.
     pub fn bank(&self) -> Result<Bank, crate::bank::BankError> {
-        match &self.settings.bank {
-            Some(dir) => Bank::from_dir(&dir.value),
-            None => Bank::embedded(),
-        }
+        Bank::layered(self.settings.builtin_bank, &self.settings.banks)
     }
 
     /// A runtime for the network work of one command.

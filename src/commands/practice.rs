@@ -40,7 +40,7 @@ pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
     .with_confirm(ctx.settings.confirm.value && std::io::stdin().is_terminal());
     let path = new_path(&store, &bank, &session);
     let lock = SessionLock::acquire(&path, "grill practice", LOCK_WAIT)?;
-    run_session(ctx, &rt, chosen.grader, &store, (path, lock), &mut session)
+    run_session(ctx, &rt, chosen.grader, &store, (path, lock), &mut session, args.confidence)
 }
 
 /// The questions a new session asks, and the selection that chose them; `None` (after
@@ -60,7 +60,10 @@ pub(super) fn choose<'b>(
     };
     if args.due {
         match due_questions(ctx, store, bank, &selection) {
-            Ok(ids) => selection.questions = ids,
+            Ok((ids, note)) => {
+                writeln!(std::io::stdout(), "{note}")?;
+                selection.questions = ids;
+            }
             Err(message) => {
                 writeln!(std::io::stdout(), "{message}")?;
                 return Ok(None);
@@ -103,28 +106,59 @@ pub(super) fn new_path(store: &Store, bank: &Bank, session: &Session<'_>) -> std
     store.path_for(session.transcript(), &slug)
 }
 
-/// The due questions that pass the topic and level filters, weakest first, at most
-/// `count`; `Err` says when the next one is due if none is now.
-fn due_questions(ctx: &Context, store: &Store, bank: &Bank, sel: &Selection) -> Result<Vec<String>, String> {
+/// Today's questions among those that pass the topic and level filters: the due ones,
+/// weakest first, then never-seen ones (in bank order) while the day's allowance of new
+/// questions (`new_per_day`) lasts, at most `count` in all, with a line saying how many
+/// are due and how many are asked. `Err` says why nothing is asked, and when something
+/// will be.
+fn due_questions(ctx: &Context, store: &Store, bank: &Bank, sel: &Selection) -> Result<(Vec<String>, String), String> {
     let (sessions, bad) = index::load(store);
     index::warn_skipped(&bad, &ctx.err_style);
     let summaries: Vec<_> = sessions.into_iter().map(|(_, s)| s).collect();
-    let passes = |id: &str| {
-        bank.get(id).is_some_and(|q| {
-            (sel.topics.is_empty() || sel.topics.contains(&q.topic)) && sel.level.is_none_or(|l| q.level == l)
-        })
-    };
-    let items: Vec<_> = schedule::schedule(&summaries).into_iter().filter(|i| passes(&i.question_id)).collect();
-    let now = now();
-    let due: Vec<String> =
-        schedule::due(&items, now).into_iter().take(sel.count.max(1)).map(|i| i.question_id.clone()).collect();
-    if !due.is_empty() {
-        return Ok(due);
+    let pool: Vec<&str> = bank
+        .questions()
+        .iter()
+        .filter(|q| (sel.topics.is_empty() || sel.topics.contains(&q.topic)) && sel.level.is_none_or(|l| q.level == l))
+        .map(|q| &*q.id)
+        .collect();
+    if pool.is_empty() {
+        return Err("No question passes the topic and level filters (`grill bank list` shows them).".into());
     }
-    Err(match items.iter().min_by_key(|i| i.due) {
-        Some(next) => format!("Nothing is due. Next: {} on {}.", next.question_id, next.due.format("%Y-%m-%d")),
-        None => "Nothing is due yet: questions enter the schedule once answered and graded.".to_string(),
-    })
+    let items = schedule::schedule(&summaries);
+    let now = now();
+    let per_day = usize::try_from(ctx.settings.new_per_day.value).unwrap_or(usize::MAX);
+    let count = sel.count.max(1);
+    let t = schedule::today(&items, &pool, now, count, per_day);
+    let new_today = |n: usize| format!("new today: {} of {per_day}", t.new_so_far + n);
+    if !t.due.is_empty() || !t.new.is_empty() {
+        let due = match (t.due_total, t.due.len()) {
+            (0, _) => "Nothing is due".to_string(),
+            (total, asked) if asked < total => format!("{total} due; asking the {asked} weakest (--count {count})"),
+            (total, _) => format!("{total} due; asking all {total}"),
+        };
+        let new = match t.new.len() {
+            0 => String::new(),
+            n if t.due_total == 0 => format!("; asking {n} new ({})", new_today(n)),
+            n => format!(", and {n} new ({})", new_today(n)),
+        };
+        return Ok((t.due.into_iter().chain(t.new).collect(), format!("{due}{new}.")));
+    }
+    let due = match &t.next {
+        Some((id, at)) => format!("Nothing is due. Next: {id} on {}.", at.format("%Y-%m-%d")),
+        None if t.unseen == 0 || per_day == 0 => {
+            "Nothing is due yet: questions enter the schedule once answered and graded.".to_string()
+        }
+        None => "Nothing is due.".to_string(),
+    };
+    let tomorrow = now.date_naive().succ_opt().map_or_else(String::new, |d| format!(" ({d})"));
+    let new = if per_day == 0 {
+        " New questions are off (`new_per_day` is 0).".to_string()
+    } else if t.unseen == 0 {
+        " No question is new: every one that passes the filters has been answered.".to_string()
+    } else {
+        format!(" No new question today ({}); more come in tomorrow{tomorrow}.", new_today(0))
+    };
+    Err(format!("{due}{new}"))
 }
 
 /// Where answers come from: the terminal (with history), or blocks on piped standard
@@ -148,6 +182,7 @@ pub(super) fn run_session(
     store: &Store,
     (path, _lock): (std::path::PathBuf, SessionLock),
     session: &mut Session<'_>,
+    confidence: bool,
 ) -> anyhow::Result<ExitStatus> {
     crate::util::remove_stale_temps(store.dir(), crate::util::STALE_TEMP_AGE);
     let (mut source, interactive) = answer_source(ctx)?;
@@ -156,8 +191,15 @@ pub(super) fn run_session(
     };
     let mut follow_up = |prompt: &str, point: &str| rt.block_on(grader.follow_up(prompt, point));
     let mut stdout = std::io::stdout().lock();
-    let mut shell =
-        Shell { out: &mut stdout, style: ctx.style, store, path, grade: &mut grade, follow_up: &mut follow_up };
+    let mut shell = Shell {
+        out: &mut stdout,
+        style: ctx.style,
+        store,
+        path,
+        grade: &mut grade,
+        follow_up: &mut follow_up,
+        confidence,
+    };
     let status = drive(session, source.as_mut(), &mut shell)?;
     Ok(if status == Status::Interrupted { ExitStatus::Interrupted } else { ExitStatus::Success })
 }

@@ -66,5 +66,6 @@ pub fn run(ctx: &Context, args: &ResumeArgs) -> anyhow::Result<ExitStatus> {
         generate_follow_ups: chosen.grader.writes_follow_ups(),
     };
     let mut session = Session::resume(questions, opts, transcript, Clock::system());
-    super::practice::run_session(ctx, &rt, chosen.grader, &store, (path, lock), &mut session)
+    // `--confidence` is a flag of the session's start, not recorded: a resumed one does not ask.
+    super::practice::run_session(ctx, &rt, chosen.grader, &store, (path, lock), &mut session, false)
 }

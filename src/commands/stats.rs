@@ -5,6 +5,7 @@ use std::io::Write;
 use crate::cli::StatsArgs;
 use crate::error::ExitStatus;
 use crate::render;
+use crate::review::forecast::{self, Forecast};
 use crate::review::{index, schedule, stats};
 use crate::transcript::Store;
 use crate::util::now;
@@ -31,10 +32,18 @@ pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
     let now = now();
     let due = schedule::due(&items, now);
     let next = items.iter().filter(|i| i.due > now).min_by_key(|i| i.due);
+    // A day gone is said in the text, not an error: the rest of the figures still hold.
+    let interview = ctx.settings.interview_date.as_ref().map(|set| super::plan::interview_day(set, now));
+    let forecast: Option<Forecast> = match &interview {
+        Some(Ok(day)) => {
+            Some(super::plan::forecast_for(&bank, args.topic.as_deref(), &items, now, *day, forecast::DEFAULT_TARGET))
+        }
+        _ => None,
+    };
 
     let mut out = std::io::stdout().lock();
     if args.json {
-        let doc = output::StatsOutput::new(&st, &due, &items, super::review::output::skipped(&bad));
+        let doc = output::StatsOutput::new(&st, &due, &items, forecast.as_ref(), super::review::output::skipped(&bad));
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
         return Ok(ended);
@@ -71,6 +80,29 @@ pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
             write!(out, "{}", render::hanging(&line, "  ", "    "))?;
         }
     }
+    if !st.calibration.is_empty() {
+        writeln!(out, "\n{}", s.bold("Confidence against grades (right: graded 65 or more)"))?;
+        writeln!(out, "  {:<16} {:>7} {:>6} {:>6} {:>6}", "topic", "answers", "Brier", "sure", "right")?;
+        for c in &st.calibration {
+            let pct = |x: f64| format!("{:.0}%", x * 100.0);
+            // Formatted like the percentages beside it, so the difference reads true.
+            let points = c.bias() * 100.0;
+            let verdict = match points {
+                p if p > 10.0 => format!("over-confident by {p:.0} points"),
+                p if p < -10.0 => format!("under-confident by {:.0} points", -p),
+                _ => "about right".to_string(),
+            };
+            writeln!(
+                out,
+                "  {:<16} {:>7} {:>6.2} {:>6} {:>6}  {verdict}",
+                c.topic,
+                c.answers,
+                c.brier,
+                pct(c.confidence),
+                pct(c.right)
+            )?;
+        }
+    }
     if !items.is_empty() {
         writeln!(out, "\n{}", s.bold("Schedule (soonest first)"))?;
         let mut by_due: Vec<_> = items.iter().collect();
@@ -104,6 +136,11 @@ pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
         }
         (0, None) => writeln!(out, "Nothing is due.")?,
         (n, _) => writeln!(out, "{n} question(s) due today: `grill practice --due` asks them, weakest first.")?,
+    }
+    match (&interview, &forecast) {
+        (_, Some(f)) => write!(out, "\n{}", super::plan::summary(f))?,
+        (Some(Err(e)), _) => writeln!(out, "\nNo forecast: {}.", e.message)?,
+        _ => {}
     }
     Ok(ended)
 }

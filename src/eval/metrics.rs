@@ -82,7 +82,8 @@ pub struct Prf {
 }
 
 impl Prf {
-    fn from_counts(tp: usize, fp: usize, fn_: usize) -> Prf {
+    /// The figures of these counts.
+    pub fn from_counts(tp: usize, fp: usize, fn_: usize) -> Prf {
         let div = |a: usize, b: usize| (b > 0).then(|| a as f64 / b as f64);
         let precision = div(tp, tp + fp);
         let recall = div(tp, tp + fn_);

@@ -1,8 +1,10 @@
 //! `grill eval`: grade every answer of a labelled calibration set with the grader in use
 //! and measure how fairly it ranks them. Loading the set is [`set`]; the figures are plain
-//! functions in [`metrics`]; this module only grades.
+//! functions in [`metrics`]; the user's own set, labelled with their verdicts from the
+//! transcripts, and its figures are [`mine`]; this module only grades.
 
 pub mod metrics;
+pub mod mine;
 pub mod set;
 
 use futures_util::StreamExt;
@@ -79,23 +81,41 @@ pub async fn grade_set(
     jobs: usize,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<Vec<Outcome>>, EndpointDown> {
-    let work: Vec<(usize, usize)> =
-        set.questions.iter().enumerate().flat_map(|(q, cq)| (0..cq.cases.len()).map(move |c| (q, c))).collect();
+    let work: Vec<(Result<Prompt<'_>, String>, &str)> = set
+        .questions
+        .iter()
+        .flat_map(|cq| {
+            let prompt =
+                bank.get(&cq.question).map(Prompt::main).ok_or(format!("`{}` is not in the bank in use", cq.question));
+            cq.cases.iter().map(move |c| (prompt.clone(), c.text.as_str()))
+        })
+        .collect();
+    let mut graded = grade_answers(grader, &work, jobs, progress).await?.into_iter();
+    Ok(set.questions.iter().map(|q| graded.by_ref().take(q.cases.len()).collect()).collect())
+}
+
+/// Grades each answer to what was asked, `jobs` at a time, calling `progress` after each;
+/// the outcomes are in the order of `work`. An answer whose question could not be
+/// rebuilt (`Err`, with the reason) is ungraded. Stops, without grading the rest, once
+/// the endpoint has failed for several answers in a row.
+pub async fn grade_answers(
+    grader: &Grader,
+    work: &[(Result<Prompt<'_>, String>, &str)],
+    jobs: usize,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Vec<Outcome>, EndpointDown> {
     let failures = std::sync::Mutex::new(FailureRun::default());
     let stopped = || failures.lock().map(|f| f.stopped().is_some()).unwrap_or(false);
-    let graded: Vec<((usize, usize), Outcome)> = futures_util::stream::iter(work)
-        .map(|(q, c)| {
+    let graded: Vec<Outcome> = futures_util::stream::iter(work)
+        .map(|(prompt, text)| {
             let failures = &failures;
             async move {
-                let cq = &set.questions[q];
                 if stopped() {
-                    return ((q, c), Outcome::Ungraded("not graded: the endpoint is failing".into()));
+                    return Outcome::Ungraded("not graded: the endpoint is failing".into());
                 }
-                let outcome = match bank.get(&cq.question) {
-                    Some(question) => {
-                        let prompt = Prompt::main(question);
-                        let (record, endpoint_failed) =
-                            grader.grade_reporting(&prompt.asked(), &cq.cases[c].text).await;
+                let outcome = match prompt {
+                    Ok(prompt) => {
+                        let (record, endpoint_failed) = grader.grade_reporting(&prompt.asked(), text).await;
                         let outcome = Outcome::from(&record);
                         if let Ok(mut f) = failures.lock() {
                             let reason = match (&outcome, endpoint_failed) {
@@ -106,10 +126,10 @@ pub async fn grade_set(
                         }
                         outcome
                     }
-                    None => Outcome::Ungraded(format!("`{}` is not in the bank in use", cq.question)),
+                    Err(reason) => Outcome::Ungraded(reason.clone()),
                 };
                 progress();
-                ((q, c), outcome)
+                outcome
             }
         })
         .buffered(jobs.max(1))
@@ -118,11 +138,7 @@ pub async fn grade_set(
     if let Some(reason) = failures.lock().ok().and_then(|f| f.stopped().map(str::to_string)) {
         return Err(EndpointDown { reason });
     }
-    let mut out: Vec<Vec<Outcome>> = set.questions.iter().map(|q| Vec::with_capacity(q.cases.len())).collect();
-    for ((q, _), outcome) in graded {
-        out[q].push(outcome);
-    }
-    Ok(out)
+    Ok(graded)
 }
 
 #[cfg(test)]

@@ -66,6 +66,14 @@ pub trait AnswerSource {
     fn line(&mut self, _prompt: &str) -> io::Result<Option<String>> {
         Ok(None)
     }
+    /// Reads one short reply to `prompt` (shown by the caller), such as a number: `None`
+    /// when the input ends or is interrupted. A script gives it as the next block.
+    fn read_reply(&mut self, _prompt: &str) -> io::Result<Option<String>> {
+        Ok(match self.read("")? {
+            Input::Answer(text) | Input::Edited(text) => Some(text.trim().to_string()),
+            _ => None,
+        })
+    }
 }
 
 fn classify(block: String) -> Input {
@@ -243,6 +251,19 @@ impl AnswerSource for Terminal {
 
     fn interactive(&self) -> bool {
         true
+    }
+
+    /// One line, Enter ends it: the answer's rules (`.` to finish, `:` commands) are off.
+    fn read_reply(&mut self, prompt: &str) -> io::Result<Option<String>> {
+        let helper = self.editor.helper_mut().map(|_| AnswerHelper);
+        self.editor.set_helper(None);
+        let line = self.editor.readline(prompt);
+        self.editor.set_helper(helper);
+        match line {
+            Ok(text) => Ok(Some(text.trim().to_string())),
+            Err(ReadlineError::Interrupted | ReadlineError::Eof) => Ok(None),
+            Err(e) => Err(io::Error::other(e)),
+        }
     }
 
     fn restore(&mut self, draft: &str) -> bool {

@@ -37,6 +37,8 @@ pub struct Shell<'a> {
     pub grade: &'a mut GradeFn<'a>,
     /// How follow-ups are generated.
     pub follow_up: &'a mut FollowUpFn<'a>,
+    /// Whether to ask how sure the user is of each answer before its grade shows.
+    pub confidence: bool,
 }
 
 impl Shell<'_> {
@@ -129,6 +131,12 @@ pub fn drive(
                 if let Err(e) = shell.save(session) {
                     return Err(rescue(&session.transcript().id, &job.answer, e));
                 }
+                if shell.confidence
+                    && let Some(level) = ask_confidence(shell, source)?
+                {
+                    session.record_confidence(job.turn, level);
+                    shell.save(session)?;
+                }
                 let rubric = job.prompt.rubric();
                 let mut early = 0;
                 let out = &mut *shell.out;
@@ -201,6 +209,24 @@ fn own_word<'b>(
     let advance = session.record_own_word(job, grade);
     shell.save(session)?;
     Ok(advance)
+}
+
+/// How sure the user is of the answer just given, 1 to 4, asked before its grade shows;
+/// `None` when they give none (Enter, the end of input). A person is asked again after a
+/// reply that is not 1 to 4; a script's reply is taken once.
+fn ask_confidence(shell: &mut Shell<'_>, source: &mut dyn AnswerSource) -> io::Result<Option<u8>> {
+    const ASK: &str = "How sure are you? 1 guessing, 2 unsure, 3 fairly sure, 4 certain (Enter: no answer)";
+    loop {
+        writeln!(shell.out, "{}", shell.style.dim(ASK))?;
+        shell.out.flush()?;
+        let Some(reply) = source.read_reply("confidence> ")? else { return Ok(None) };
+        match reply.as_str() {
+            "" => return Ok(None),
+            "1" | "2" | "3" | "4" => return Ok(reply.parse().ok()),
+            _ if !source.interactive() => return Ok(None),
+            _ => {}
+        }
+    }
 }
 
 fn show_reference(shell: &mut Shell<'_>, q: &Question) -> io::Result<()> {
@@ -344,6 +370,7 @@ cues = ["return 1", "returns one"]
             path: dir.join("s.json"),
             grade: &mut grade,
             follow_up: &mut follow_up,
+            confidence: false,
         };
         let status = drive(session, source, &mut shell).unwrap();
         (status, String::from_utf8(out).unwrap().replace(&dir.display().to_string(), "[DIR]"))
@@ -468,6 +495,7 @@ cues = ["return 1", "returns one"]
             path: dir.path().join("s.json"),
             grade: &mut grade,
             follow_up: &mut follow_up,
+            confidence: false,
         };
         drive(&mut s, &mut fake, &mut shell).unwrap();
         let out = String::from_utf8(out).unwrap();

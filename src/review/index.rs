@@ -21,7 +21,8 @@ pub const INDEX_FILE: &str = ".grill-index";
 /// Bumped whenever [`Summary`] changes shape, so old caches are rebuilt.
 /// Version 3: failures are kept without their path, so warnings name the file once.
 /// Version 5: turns keep the help used before answering, which caps a review's rating.
-const INDEX_VERSION: u32 = 5;
+/// Version 6: turns keep the confidence the user gave before the grade showed.
+const INDEX_VERSION: u32 = 6;
 
 /// One turn, reduced to what lists, statistics and scheduling need. Ids are shared
 /// (`Arc<str>`): thousands of sessions repeat the same few hundred.
@@ -45,6 +46,8 @@ pub struct TurnSummary {
     pub partial: Vec<Arc<str>>,
     /// The help had before answering.
     pub help: Help,
+    /// How sure the user said they were, 1 to 4, when asked.
+    pub confidence: Option<u8>,
 }
 
 /// One session, reduced.
@@ -91,6 +94,7 @@ impl Summary {
                     missed: verdicts(Verdict::Missed),
                     partial: verdicts(Verdict::Partial),
                     help: Help { hints: turn.hints.len(), reference_shown: turn.reference_shown_early },
+                    confidence: turn.confidence,
                 }
             })
             .collect();
@@ -130,8 +134,9 @@ type Seen = (String, u64, u64, PathBuf, Result<Summary, String>);
 
 /// (id, started at: unix seconds, offset seconds, status, plan, turns)
 type Row = (u32, i64, i32, Status, Vec<u32>, Vec<TurnRow>);
-/// (question, flags, answered at: unix seconds or 0, score or -1, missed, partial, hints)
-type TurnRow = (u32, u8, i64, i16, Vec<u32>, Vec<u32>, u32);
+/// (question, flags, answered at: unix seconds or 0, score or -1, missed, partial, hints,
+/// confidence or 0)
+type TurnRow = (u32, u8, i64, i16, Vec<u32>, Vec<u32>, u32, u8);
 
 const FOLLOW_UP: u8 = 1;
 const SKIPPED: u8 = 2;
@@ -180,6 +185,7 @@ fn to_row(s: &Summary, i: &mut Interner) -> Row {
                 t.missed.iter().map(|m| i.id(m)).collect(),
                 t.partial.iter().map(|m| i.id(m)).collect(),
                 u32::try_from(t.help.hints).unwrap_or(u32::MAX),
+                t.confidence.unwrap_or(0),
             )
         })
         .collect();
@@ -197,7 +203,7 @@ fn from_row(r: &Row, strings: &[Arc<str>]) -> Option<Summary> {
         plan: plan.iter().map(|i| s(i).map(|x| x.to_string())).collect::<Option<_>>()?,
         turns: turns
             .iter()
-            .map(|(q, flags, at, score, missed, partial, hints)| {
+            .map(|(q, flags, at, score, missed, partial, hints, confidence)| {
                 Some(TurnSummary {
                     question_id: s(q)?,
                     follow_up: flags & FOLLOW_UP != 0,
@@ -208,6 +214,7 @@ fn from_row(r: &Row, strings: &[Arc<str>]) -> Option<Summary> {
                     missed: missed.iter().map(s).collect::<Option<_>>()?,
                     partial: partial.iter().map(s).collect::<Option<_>>()?,
                     help: Help { hints: *hints as usize, reference_shown: flags & REFERENCE_SHOWN != 0 },
+                    confidence: (*confidence != 0).then_some(*confidence),
                 })
             })
             .collect::<Option<_>>()?,

@@ -98,12 +98,43 @@ pub struct Item {
     pub last_rating: Rating,
     /// The help had before the latest review's answer (none for a skip).
     pub last_help: Help,
+    /// When it was first reviewed (a new question's first day counts towards the day's
+    /// new questions).
+    pub first_review: DateTime<FixedOffset>,
     /// When it was last reviewed.
     pub last_review: DateTime<FixedOffset>,
     /// When it is due again.
     pub due: DateTime<FixedOffset>,
-    /// FSRS stability, in days.
+    /// FSRS stability, in days: how long until recall falls to 90%.
     pub stability: f32,
+    /// FSRS difficulty, 1 to 10: how slowly stability grows.
+    pub difficulty: f32,
+}
+
+impl Item {
+    /// The FSRS memory state this item's reviews left.
+    pub fn memory(&self) -> MemoryState {
+        MemoryState { stability: self.stability, difficulty: self.difficulty }
+    }
+}
+
+/// FSRS with its default parameters, which every schedule and forecast uses.
+pub fn fsrs() -> FSRS {
+    FSRS::new(&[]).expect("FSRS's default parameters are valid")
+}
+
+/// The memory state after one review rated `rating`, `days` after the previous one
+/// (`state` is `None` for a first review), and the interval FSRS schedules next, in days;
+/// `None` if FSRS refuses the state.
+pub fn review(fsrs: &FSRS, state: Option<MemoryState>, days: u32, rating: Rating) -> Option<(MemoryState, f32)> {
+    let next = fsrs.next_states(state, DESIRED_RETENTION, days).ok()?;
+    let chosen = match rating {
+        Rating::Again => next.again,
+        Rating::Hard => next.hard,
+        Rating::Good => next.good,
+        Rating::Easy => next.easy,
+    };
+    Some((chosen.memory, chosen.interval))
 }
 
 /// One review of one question.
@@ -130,7 +161,7 @@ pub fn schedule(sessions: &[Summary]) -> Vec<Item> {
             reviews.entry(&t.question_id).or_default().push(review);
         }
     }
-    let fsrs = FSRS::new(&[]).expect("FSRS's default parameters are valid");
+    let fsrs = fsrs();
     reviews
         .into_iter()
         .filter_map(|(id, mut rs)| {
@@ -140,19 +171,14 @@ pub fn schedule(sessions: &[Summary]) -> Vec<Item> {
             let mut interval = 0.0f32;
             for r in &rs {
                 let days = last.map_or(0, |l| (r.at - l).num_days().max(0) as u32);
-                let next = fsrs.next_states(state, DESIRED_RETENTION, days).ok()?;
-                let chosen = match r.rating {
-                    Rating::Again => next.again,
-                    Rating::Hard => next.hard,
-                    Rating::Good => next.good,
-                    Rating::Easy => next.easy,
-                };
-                state = Some(chosen.memory);
-                interval = chosen.interval;
+                let (memory, next) = review(&fsrs, state, days, r.rating)?;
+                state = Some(memory);
+                interval = next;
                 last = Some(r.at);
             }
             let last_review = last?;
             let latest = rs.last()?;
+            let first_review = rs.first()?.at;
             // Whole days, at least one: practising the same question twice in a day teaches
             // little.
             let days = interval.round().max(1.0) as i64;
@@ -162,9 +188,11 @@ pub fn schedule(sessions: &[Summary]) -> Vec<Item> {
                 last_score: latest.score,
                 last_rating: latest.rating,
                 last_help: latest.help,
+                first_review,
                 last_review,
                 due: last_review + Duration::days(days),
                 stability: state.map_or(0.0, |s| s.stability),
+                difficulty: state.map_or(0.0, |s| s.difficulty),
             })
         })
         .collect()
@@ -176,6 +204,48 @@ pub fn due(items: &[Item], now: DateTime<FixedOffset>) -> Vec<&Item> {
     let mut v: Vec<&Item> = items.iter().filter(|i| i.due <= now).collect();
     v.sort_by(|a, b| a.last_score.unwrap_or(0).cmp(&b.last_score.unwrap_or(0)).then(a.due.cmp(&b.due)));
     v
+}
+
+/// What `grill practice --due` asks today: due questions first, then never-seen ones
+/// at a steady rate, as Anki introduces new cards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Today {
+    /// How many questions of the pool are due.
+    pub due_total: usize,
+    /// The due ones asked, weakest first.
+    pub due: Vec<String>,
+    /// The never-seen ones asked after them, in the pool's order.
+    pub new: Vec<String>,
+    /// Questions (of any topic) first reviewed today, before this session.
+    pub new_so_far: usize,
+    /// Never-seen questions in the pool.
+    pub unseen: usize,
+    /// The pool's question due soonest after now, and when.
+    pub next: Option<(String, DateTime<FixedOffset>)>,
+}
+
+/// Today's questions from `pool` (ids, in the order new ones come in), at most `count`:
+/// the due ones weakest first, then never-seen ones while fewer than `new_per_day` have
+/// had their first review today. A day is a calendar day in `now`'s offset.
+pub fn today(items: &[Item], pool: &[&str], now: DateTime<FixedOffset>, count: usize, new_per_day: usize) -> Today {
+    let in_pool: Vec<Item> = items.iter().filter(|i| pool.contains(&i.question_id.as_str())).cloned().collect();
+    let due_now = due(&in_pool, now);
+    let due: Vec<String> = due_now.iter().take(count).map(|i| i.question_id.clone()).collect();
+    let day = now.date_naive();
+    // Anki's rule: the day's allowance counts every question first seen today, whatever
+    // the filters of the session that saw it.
+    let new_so_far = items.iter().filter(|i| i.first_review.with_timezone(now.offset()).date_naive() == day).count();
+    let unseen: Vec<&str> = pool.iter().copied().filter(|id| !items.iter().any(|i| i.question_id == *id)).collect();
+    let room = count.saturating_sub(due.len()).min(new_per_day.saturating_sub(new_so_far));
+    let next = in_pool.iter().filter(|i| i.due > now).min_by_key(|i| i.due).map(|i| (i.question_id.clone(), i.due));
+    Today {
+        due_total: due_now.len(),
+        due,
+        new: unseen.iter().take(room).map(|id| id.to_string()).collect(),
+        new_so_far,
+        unseen: unseen.len(),
+        next,
+    }
 }
 
 #[cfg(test)]
@@ -204,6 +274,7 @@ mod tests {
                 missed: vec![],
                 partial: vec![],
                 help: Help::default(),
+                confidence: None,
             }],
         }
     }
@@ -274,5 +345,31 @@ mod tests {
         let items = schedule(&[hinted]);
         assert_eq!(items[0].last_rating, Rating::Hard);
         assert_eq!(items[0].last_help.hints, 2);
+    }
+
+    #[test]
+    fn today_asks_the_due_first_then_new_ones_within_the_day_s_allowance() {
+        let items = schedule(&[
+            session(0, "weak", Some(20), false),
+            session(0, "strong", Some(95), false),
+            session(30, "fresh", Some(75), false),
+        ]);
+        let pool = ["weak", "strong", "fresh", "n1", "n2", "n3"];
+        // Day 30: weak and strong are due; fresh was first seen today, so one new of two.
+        let t = today(&items, &pool, at(30), 5, 2);
+        assert_eq!(t.due_total, 2);
+        assert_eq!(t.due, ["weak", "strong"]);
+        assert_eq!((t.new_so_far, t.unseen), (1, 3));
+        assert_eq!(t.new, ["n1"]);
+        // The count comes first: the weakest due one only, and no room for new ones.
+        let t = today(&items, &pool, at(30), 1, 2);
+        assert_eq!((t.due.as_slice(), t.new.len()), (&["weak".to_string()][..], 0));
+        // The next day the allowance is whole again.
+        let t = today(&items, &pool, at(31), 5, 2);
+        assert_eq!(t.new_so_far, 0);
+        assert_eq!(t.new, ["n1", "n2"]);
+        let t = today(&items, &["fresh", "n1"], at(30) + Duration::hours(1), 5, 0);
+        assert!(t.due.is_empty() && t.new.is_empty());
+        assert_eq!(t.next.map(|n| n.0), Some("fresh".into()));
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::index::Summary;
+use super::schedule::Rating;
 use crate::bank::Bank;
 
 /// One topic's figures.
@@ -38,6 +39,38 @@ pub struct WeakPoint {
     pub of: usize,
 }
 
+/// How the confidence a user gave before each grade (`grill practice --confidence`)
+/// matched the grades, for one topic. Confidence 1 to 4 reads as the probability 1/8,
+/// 3/8, 5/8 or 7/8 that the answer is right, and an answer is right when its score
+/// earns *good* or better (65 and up).
+#[derive(Debug, Clone, Serialize)]
+pub struct Calibration {
+    /// The topic.
+    pub topic: String,
+    /// Graded answers given a confidence.
+    pub answers: usize,
+    /// The Brier score: the mean squared gap between confidence and outcome, 0 at best;
+    /// always saying 50% earns 0.25.
+    pub brier: f64,
+    /// The mean confidence, as a probability.
+    pub confidence: f64,
+    /// The share of those answers that were right.
+    pub right: f64,
+}
+
+impl Calibration {
+    /// How far confidence ran ahead of the grades, positive when over-confident.
+    pub fn bias(&self) -> f64 {
+        self.confidence - self.right
+    }
+}
+
+/// A confidence level, 1 to 4, as the probability of being right: the middle of its
+/// quarter.
+pub fn probability(level: u8) -> f64 {
+    (f64::from(level.clamp(1, 4)) * 2.0 - 1.0) / 8.0
+}
+
 /// Everything `grill stats` shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct Stats {
@@ -47,6 +80,8 @@ pub struct Stats {
     pub topics: Vec<TopicStats>,
     /// The key points missed most often, worst first.
     pub weakest: Vec<WeakPoint>,
+    /// Confidence against grades, per topic with any.
+    pub calibration: Vec<Calibration>,
 }
 
 /// Computes the figures over `sessions`, for one topic or all.
@@ -63,11 +98,17 @@ pub fn compute(sessions: &[Summary], bank: &Bank, topic: Option<&str>) -> Stats 
     let mut misses: BTreeMap<(Arc<str>, Arc<str>), usize> = BTreeMap::new();
     let mut graded_main: BTreeMap<Arc<str>, usize> = BTreeMap::new();
     let mut counted = 0;
+    // Per topic: (confidence, outcome) pairs.
+    let mut rated: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     for s in sessions {
         let mut session_scores: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         for t in s.turns.iter().filter(|t| wanted(&t.question_id)) {
             let Some(score) = t.score else { continue };
             let topic = topic_of(&t.question_id);
+            if let Some(level) = t.confidence {
+                let right = Rating::from_score(score) >= Rating::Good;
+                rated.entry(topic.clone()).or_default().push((probability(level), f64::from(u8::from(right))));
+            }
             let e = per_topic.entry(topic.clone()).or_default();
             e.questions.insert(t.question_id.clone());
             e.scores.push(f64::from(score));
@@ -119,7 +160,20 @@ pub fn compute(sessions: &[Summary], bank: &Bank, topic: Option<&str>) -> Stats 
         rb.total_cmp(&ra).then(b.missed.cmp(&a.missed)).then(a.question_id.cmp(&b.question_id))
     });
     weakest.truncate(8);
-    Stats { sessions: counted, topics, weakest }
+    let calibration = rated
+        .into_iter()
+        .map(|(topic, pairs)| {
+            let n = pairs.len() as f64;
+            Calibration {
+                topic,
+                answers: pairs.len(),
+                brier: pairs.iter().map(|(p, o)| (p - o).powi(2)).sum::<f64>() / n,
+                confidence: pairs.iter().map(|(p, _)| p).sum::<f64>() / n,
+                right: pairs.iter().map(|(_, o)| o).sum::<f64>() / n,
+            }
+        })
+        .collect();
+    Stats { sessions: counted, topics, weakest, calibration }
 }
 
 /// Scores 0-100 as a row of block characters, one per value.
@@ -131,6 +185,13 @@ pub fn sparkline(values: &[f64]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn confidence_levels_read_as_probabilities_and_the_brier_score_follows() {
+        assert_eq!([1, 2, 3, 4].map(probability), [0.125, 0.375, 0.625, 0.875]);
+        let c = Calibration { topic: "t".into(), answers: 2, brier: 0.0, confidence: 0.875, right: 0.5 };
+        assert_eq!(c.bias(), 0.375, "certain, and right half the time: over-confident");
+    }
 
     #[test]
     fn sparkline_maps_the_range() {

@@ -275,6 +275,14 @@ impl<'b> Session<'b> {
         Some((job, advance))
     }
 
+    /// Stores how sure the user said they were of `turn`'s answer, 1 to 4.
+    pub fn record_confidence(&mut self, turn: usize, level: u8) {
+        if let Some(t) = self.transcript.turns.get_mut(turn) {
+            t.confidence = Some(level);
+            self.touch();
+        }
+    }
+
     /// Stores a grade for a turn; when the session was waiting for it, moves on, or, for
     /// an offline grade with confirming on, waits for the user's word on it first.
     pub fn record_grade(&mut self, turn: usize, record: GradeRecord) -> Advance<'b> {
@@ -469,6 +477,7 @@ impl<'b> Session<'b> {
             question_id: question.id.clone(),
             follow_up_id: follow_up.map(|f| f.id.clone()),
             generated_for: generated.map(|(kp, _)| kp.id.clone()),
+            question_file: question.origin.folder.is_some().then(|| question.origin.file.clone()),
             prompt,
             question_hash: question.content_hash(),
             asked_at: self.clock.now(),
@@ -477,6 +486,7 @@ impl<'b> Session<'b> {
             skipped: false,
             hints: Vec::new(),
             reference_shown_early: false,
+            confidence: None,
             grades: Vec::new(),
             draft: None,
         };

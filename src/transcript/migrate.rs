@@ -27,7 +27,8 @@ fn v2_to_v3(t: &mut Map<String, Value>) {
 }
 
 /// Version 4 added the user's own verdicts, a new grader kind (`self`) among a turn's
-/// grades: nothing to rewrite.
+/// grades, and, per turn, the file of a question from the user's own bank folder: nothing
+/// to rewrite (every earlier session asked from one bank, which the transcript names).
 fn v3_to_v4(_: &mut Map<String, Value>) {}
 
 /// Upgrades `value`, a transcript of schema version `from` (1 to [`SCHEMA_VERSION`]), to

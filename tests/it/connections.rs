@@ -117,6 +117,7 @@ fn a_connection_closed_again_on_the_next_try_still_warns() {
 fn failed_check(sb: &Sandbox, base: &str, command: &str) -> (String, String) {
     let bank = crate::util::fixture_bank();
     let args = [
+        "--no-builtin-bank",
         "--bank",
         bank.to_str().unwrap(),
         "--base-url",

@@ -17,6 +17,7 @@ fn sigkill_at_random_points_never_leaves_a_torn_transcript() {
         let mut child = sb
             .command()
             .args([
+                "--no-builtin-bank",
                 "--bank",
                 bank.to_str().unwrap(),
                 "practice",

@@ -30,7 +30,16 @@ fn ollama_is_found_through_ollama_host_and_its_newest_model_used() {
     let sb = Sandbox::new();
     let bank = fixture_bank();
     let run = sb.run_with(
-        &["--bank", bank.to_str().unwrap(), "practice", "--question", "colours", "--follow-ups", "0"],
+        &[
+            "--no-builtin-bank",
+            "--bank",
+            bank.to_str().unwrap(),
+            "practice",
+            "--question",
+            "colours",
+            "--follow-ups",
+            "0",
+        ],
         &format!("{ANSWER}\n"),
         &[("OLLAMA_HOST", &host_port(&fake))],
     );
@@ -44,6 +53,7 @@ fn ollama_is_found_through_ollama_host_and_its_newest_model_used() {
     let sb = Sandbox::new();
     sb.run_with(
         &[
+            "--no-builtin-bank",
             "--bank",
             bank.to_str().unwrap(),
             "--model",

@@ -29,7 +29,7 @@ fn the_answer_can_come_from_stdin() {
     let sb = Sandbox::new();
     let bank = fixture_bank();
     let run = sb.run(
-        &["--bank", bank.to_str().unwrap(), "grade", "--question", "colours", "--json"],
+        &["--no-builtin-bank", "--bank", bank.to_str().unwrap(), "grade", "--question", "colours", "--json"],
         "Red and blue make green.",
     );
     run.success();

@@ -72,6 +72,7 @@ fn grading(fake: &Fake, delay: Duration) {
 fn interview_args(base: &str, extra: &[&str]) -> Vec<String> {
     let bank = fixture_bank().to_str().unwrap().to_string();
     let mut args: Vec<String> = [
+        "--no-builtin-bank",
         "--bank",
         &bank,
         "--base-url",
@@ -220,7 +221,17 @@ fn with_the_server_failing_halfway_the_rest_stay_pending_and_are_graded_later() 
     let healthy = Fake::start();
     grading(&healthy, Duration::ZERO);
     let run = sb.run_with(
-        &["--bank", bank, "--base-url", &healthy.base(), "--model", "fake-model", "regrade", "--pending"],
+        &[
+            "--no-builtin-bank",
+            "--bank",
+            bank,
+            "--base-url",
+            &healthy.base(),
+            "--model",
+            "fake-model",
+            "regrade",
+            "--pending",
+        ],
         "",
         &[],
     );
@@ -238,7 +249,18 @@ fn an_offline_interview_quit_halfway_resumes_as_an_interview() {
     let sb = Sandbox::new();
     let bank = fixture_bank();
     let bank = bank.to_str().unwrap();
-    let args = ["--bank", bank, "--grader", "offline", "interview", "--question", "colours", "--question", "tides"];
+    let args = [
+        "--no-builtin-bank",
+        "--bank",
+        bank,
+        "--grader",
+        "offline",
+        "interview",
+        "--question",
+        "colours",
+        "--question",
+        "tides",
+    ];
     let run =
         sb.run(&[&args[..], &["--follow-ups", "0"]].concat(), "Blue and yellow pigments make green.\n---\n:quit\n");
     run.success();
@@ -246,7 +268,10 @@ fn an_offline_interview_quit_halfway_resumes_as_an_interview() {
     let t = sb.only_transcript();
     assert_eq!((t["status"].as_str(), t["mode"].as_str()), (Some("quit"), Some("interview")));
 
-    let run = sb.run(&["--bank", bank, "--grader", "offline", "resume"], "The moon's pull raises two bulges.\n");
+    let run = sb.run(
+        &["--no-builtin-bank", "--bank", bank, "--grader", "offline", "resume"],
+        "The moon's pull raises two bulges.\n",
+    );
     run.success();
     assert!(run.stdout.contains("Interview: no grades until the end"), "{}", run.stdout);
     let report = run.stdout.find("Interview report").unwrap();
@@ -264,6 +289,7 @@ fn the_time_limit_stops_new_questions() {
     let bank = fixture_bank();
     let bank = bank.to_str().unwrap();
     let mut child = sb.spawn(&[
+        "--no-builtin-bank",
         "--bank",
         bank,
         "--grader",

@@ -11,7 +11,7 @@ use crate::util::{Sandbox, fixture_bank};
 const WEAK_TIDES: &str = "The sea goes up and down during the day.";
 
 fn bank_args() -> Vec<String> {
-    vec!["--bank".into(), fixture_bank().to_str().unwrap().into()]
+    vec!["--no-builtin-bank".into(), "--bank".into(), fixture_bank().to_str().unwrap().into()]
 }
 
 fn run(sb: &Sandbox, args: &[&str], stdin: &str) -> crate::util::Run {

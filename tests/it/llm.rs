@@ -76,7 +76,8 @@ impl Fake {
 /// Practises `colours` once against `base`, answer `answer`, no follow-ups.
 pub fn practise(sb: &Sandbox, base: &str, answer: &str, extra: &[&str]) -> Run {
     let bank = fixture_bank();
-    let mut args = vec!["--bank", bank.to_str().unwrap(), "--base-url", base, "--model", "fake-model"];
+    let mut args =
+        vec!["--no-builtin-bank", "--bank", bank.to_str().unwrap(), "--base-url", base, "--model", "fake-model"];
     args.extend_from_slice(extra);
     args.extend_from_slice(&["practice", "--question", "colours", "--follow-ups", "0"]);
     sb.run_with(&args, &format!("{answer}\n"), &[("GRILL_RETRY_BASE_MS", "10")])
@@ -167,7 +168,15 @@ fn decoding_is_repeatable_and_sized_to_the_rubric() {
     fake.mount(Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(ok_reply()));
     let sb = Sandbox::new();
     let bank = fixture_bank();
-    let args = ["--bank", bank.to_str().unwrap(), "--base-url", &fake.base(), "--model", "deepseek-r1:8b"];
+    let args = [
+        "--no-builtin-bank",
+        "--bank",
+        bank.to_str().unwrap(),
+        "--base-url",
+        &fake.base(),
+        "--model",
+        "deepseek-r1:8b",
+    ];
     let mut all = args.to_vec();
     all.extend_from_slice(&["practice", "--question", "colours", "--follow-ups", "0"]);
     sb.run_with(&all, &format!("{ANSWER}\n"), &[("GRILL_RETRY_BASE_MS", "10")]).success();
@@ -520,6 +529,7 @@ fn the_system_prompt_is_byte_identical_across_questions() {
     let sb = Sandbox::new();
     let bank = fixture_bank();
     let args = [
+        "--no-builtin-bank",
         "--bank",
         bank.to_str().unwrap(),
         "--base-url",
@@ -565,6 +575,7 @@ fn a_gap_no_bank_follow_up_probes_gets_a_follow_up_from_the_model() {
     let sb = Sandbox::new();
     let bank = fixture_bank();
     let args = [
+        "--no-builtin-bank",
         "--bank",
         bank.to_str().unwrap(),
         "--base-url",

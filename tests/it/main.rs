@@ -2,16 +2,19 @@
 //! each test in its own temporary HOME, config and data folders.
 
 mod bank;
+mod bank_draft;
 mod config;
 mod connections;
 mod crash;
 mod endpoint;
 mod eval;
+mod eval_mine;
 mod grade;
 mod interview;
 mod learning;
 mod llm;
 mod ollama;
+mod plan;
 mod practice;
 mod repl;
 mod review;

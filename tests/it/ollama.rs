@@ -180,7 +180,7 @@ fn native_bodies(fake: &Fake) -> Vec<Value> {
 fn practise_with(sb: &Sandbox, fake: &Fake, model: &str, answer: &str) -> Run {
     let bank = fixture_bank();
     let base = fake.base();
-    let args = ["--bank", bank.to_str().unwrap(), "--base-url", &base, "--model", model];
+    let args = ["--no-builtin-bank", "--bank", bank.to_str().unwrap(), "--base-url", &base, "--model", model];
     let mut all = args.to_vec();
     all.extend_from_slice(&["practice", "--question", "colours", "--follow-ups", "0"]);
     sb.run_with(&all, &format!("{answer}\n"), &[("GRILL_RETRY_BASE_MS", "10"), ("COLUMNS", "80")])
@@ -359,7 +359,16 @@ fn ollama_found_on_its_own_is_asked_natively_without_a_version_check() {
     let bank = fixture_bank();
     let host = fake.server.uri().trim_start_matches("http://").to_string();
     sb.run_with(
-        &["--bank", bank.to_str().unwrap(), "practice", "--question", "colours", "--follow-ups", "0"],
+        &[
+            "--no-builtin-bank",
+            "--bank",
+            bank.to_str().unwrap(),
+            "practice",
+            "--question",
+            "colours",
+            "--follow-ups",
+            "0",
+        ],
         &format!("{ANSWER}\n"),
         &[("OLLAMA_HOST", &host)],
     )
@@ -409,7 +418,7 @@ fn the_native_path_scrubs_the_key_and_escapes_from_what_the_server_says() {
     let sb = Sandbox::new();
     let bank = fixture_bank();
     let base = fake.base();
-    let args = ["--bank", bank.to_str().unwrap(), "--base-url", &base, "--model", MODEL];
+    let args = ["--no-builtin-bank", "--bank", bank.to_str().unwrap(), "--base-url", &base, "--model", MODEL];
     let mut all = args.to_vec();
     all.extend_from_slice(&["practice", "--question", "colours", "--follow-ups", "0"]);
     let run = sb.run_with(&all, &format!("{ANSWER}\n"), &[("GRILL_API_KEY", KEY), ("GRILL_RETRY_BASE_MS", "10")]);

@@ -46,7 +46,16 @@ fn the_follow_up_digs_into_the_missed_point() {
     // Blue and yellow (met) but nothing on light: the follow-up about screens comes first.
     let answer = "You mix blue and yellow paint, because the yellow and the blue both end up as green in the mix.";
     let run = sb.run(
-        &["--bank", bank.to_str().unwrap(), "practice", "--question", "colours", "--follow-ups", "1"],
+        &[
+            "--no-builtin-bank",
+            "--bank",
+            bank.to_str().unwrap(),
+            "practice",
+            "--question",
+            "colours",
+            "--follow-ups",
+            "1",
+        ],
         &format!("{answer}\n---\nscreens add light\n"),
     );
     run.success();
@@ -60,6 +69,7 @@ fn eof_before_the_end_keeps_every_answer_given() {
     let bank = fixture_bank();
     let run = sb.run(
         &[
+            "--no-builtin-bank",
             "--bank",
             bank.to_str().unwrap(),
             "practice",
@@ -86,7 +96,16 @@ fn hint_skip_and_quit_commands_work_from_stdin() {
     let sb = Sandbox::new();
     let bank = fixture_bank();
     let run = sb.run(
-        &["--bank", bank.to_str().unwrap(), "practice", "--question", "colours", "--question", "tides"],
+        &[
+            "--no-builtin-bank",
+            "--bank",
+            bank.to_str().unwrap(),
+            "practice",
+            "--question",
+            "colours",
+            "--question",
+            "tides",
+        ],
         ":hint\n---\n:skip\n---\n:ref\n---\n:quit\n",
     );
     run.success();
@@ -119,7 +138,7 @@ fn an_unknown_question_is_a_user_error_with_a_suggestion() {
 fn an_unknown_topic_lists_the_topics() {
     let sb = Sandbox::new();
     let bank = fixture_bank();
-    let run = sb.run(&["--bank", bank.to_str().unwrap(), "practice", "--topic", "nope"], "");
+    let run = sb.run(&["--no-builtin-bank", "--bank", bank.to_str().unwrap(), "practice", "--topic", "nope"], "");
     run.code(1);
     assert!(run.stderr.contains("no topic `nope`; topics are: sample"), "{}", run.stderr);
 }
@@ -130,7 +149,11 @@ fn the_same_seed_asks_the_same_questions() {
     let plan = |seed: &str| {
         let sb = Sandbox::new();
         // One skip, so the session is kept (an empty one is not saved).
-        sb.run(&["--bank", bank.to_str().unwrap(), "practice", "--count", "2", "--seed", seed], ":skip\n").success();
+        sb.run(
+            &["--no-builtin-bank", "--bank", bank.to_str().unwrap(), "practice", "--count", "2", "--seed", seed],
+            ":skip\n",
+        )
+        .success();
         sb.only_transcript()["plan"].clone()
     };
     let first = plan("7");
@@ -143,7 +166,8 @@ fn a_transcripts_folder_in_the_working_directory_does_not_capture_sessions() {
     let sb = Sandbox::new();
     std::fs::create_dir_all(sb.path("work/transcripts")).unwrap();
     let bank = fixture_bank();
-    sb.run(&["--bank", bank.to_str().unwrap(), "practice", "--question", "tides"], "the moon\n").success();
+    sb.run(&["--no-builtin-bank", "--bank", bank.to_str().unwrap(), "practice", "--question", "tides"], "the moon\n")
+        .success();
     assert_eq!(std::fs::read_dir(sb.path("work/transcripts")).unwrap().count(), 0);
     assert_eq!(sb.transcript_files().len(), 1);
 }

@@ -16,7 +16,10 @@ fn everything_in(dir: &std::path::Path) -> Vec<String> {
 fn a_practice_session_quit_with_nothing_answered_leaves_no_file() {
     let sb = Sandbox::new();
     let bank = fixture_bank();
-    let run = sb.run(&["--bank", bank.to_str().unwrap(), "practice", "--question", "tides"], ":hint\n---\n:quit\n");
+    let run = sb.run(
+        &["--no-builtin-bank", "--bank", bank.to_str().unwrap(), "practice", "--question", "tides"],
+        ":hint\n---\n:quit\n",
+    );
     run.success();
     assert_eq!(
         run.stdout,
@@ -26,7 +29,7 @@ fn a_practice_session_quit_with_nothing_answered_leaves_no_file() {
     // No transcript, no lock file, no temporary file.
     assert_eq!(everything_in(&sb.transcripts()), Vec::<String>::new());
     // So it is neither the latest session nor one to resume.
-    let resume = sb.run(&["--bank", bank.to_str().unwrap(), "resume"], "");
+    let resume = sb.run(&["--no-builtin-bank", "--bank", bank.to_str().unwrap(), "resume"], "");
     resume.code(1);
     assert_eq!(
         resume.stderr,
@@ -38,8 +41,19 @@ fn a_practice_session_quit_with_nothing_answered_leaves_no_file() {
 fn an_interview_ended_with_nothing_answered_leaves_no_file_and_no_report() {
     let sb = Sandbox::new();
     let bank = fixture_bank();
-    let run =
-        sb.run(&["--bank", bank.to_str().unwrap(), "--grader", "offline", "interview", "--question", "tides"], "");
+    let run = sb.run(
+        &[
+            "--no-builtin-bank",
+            "--bank",
+            bank.to_str().unwrap(),
+            "--grader",
+            "offline",
+            "interview",
+            "--question",
+            "tides",
+        ],
+        "",
+    );
     run.success();
     assert_eq!(
         run.stdout,

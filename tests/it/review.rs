@@ -6,12 +6,12 @@ fn two_sessions(sb: &Sandbox) {
     let bank = fixture_bank();
     let bank = bank.to_str().unwrap();
     sb.run(
-        &["--bank", bank, "practice", "--question", "colours", "--follow-ups", "0"],
+        &["--no-builtin-bank", "--bank", bank, "practice", "--question", "colours", "--follow-ups", "0"],
         "Blue and yellow make green because pigments absorb light.\n",
     )
     .success();
     sb.run(
-        &["--bank", bank, "practice", "--question", "tides", "--follow-ups", "0"],
+        &["--no-builtin-bank", "--bank", bank, "practice", "--question", "tides", "--follow-ups", "0"],
         "The moon's gravity pulls the sea.\n",
     )
     .success();
@@ -23,14 +23,14 @@ fn list_and_show_read_saved_sessions() {
     two_sessions(&sb);
     let bank = fixture_bank();
     let bank = bank.to_str().unwrap();
-    let run = sb.run(&["--bank", bank, "review", "list", "--json"], "");
+    let run = sb.run(&["--no-builtin-bank", "--bank", bank, "review", "list", "--json"], "");
     run.success();
     let list = run.json()["sessions"].clone();
     assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(list[0]["questions"], serde_json::json!(["colours"]));
     assert_eq!(list[0]["status"], "completed");
 
-    let run = sb.run(&["--bank", bank, "review", "show", "latest"], "");
+    let run = sb.run(&["--no-builtin-bank", "--bank", bank, "review", "show", "latest"], "");
     run.success();
     assert!(
         run.stdout.contains("The moon's gravity pulls the sea.") && run.stdout.contains("Score:"),
@@ -39,11 +39,11 @@ fn list_and_show_read_saved_sessions() {
     );
 
     let id = list[0]["id"].as_str().unwrap();
-    let run = sb.run(&["--bank", bank, "review", "show", &id[..5], "--format", "json"], "");
+    let run = sb.run(&["--no-builtin-bank", "--bank", bank, "review", "show", &id[..5], "--format", "json"], "");
     run.success();
     assert_eq!(run.json()["turns"][0]["question_id"], "colours");
 
-    let run = sb.run(&["--bank", bank, "review", "list", "--limit", "1", "--json"], "");
+    let run = sb.run(&["--no-builtin-bank", "--bank", bank, "review", "list", "--limit", "1", "--json"], "");
     assert_eq!(run.json()["sessions"][0]["questions"], serde_json::json!(["tides"]));
 }
 
@@ -86,10 +86,10 @@ fn a_transcript_of_the_first_schema_version_still_loads() {
     let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/transcripts/schema-v1.json");
     std::fs::copy(&fixture, sb.transcripts().join("2026-11-23T085359_sample_6ab1a31b.json")).unwrap();
     let bank = fixture_bank();
-    let run = sb.run(&["--bank", bank.to_str().unwrap(), "review", "list", "--json"], "");
+    let run = sb.run(&["--no-builtin-bank", "--bank", bank.to_str().unwrap(), "review", "list", "--json"], "");
     run.success();
     assert_eq!(run.json()["sessions"][0]["id"], "6ab1a31b");
-    let run = sb.run(&["--bank", bank.to_str().unwrap(), "review", "show", "6ab1"], "");
+    let run = sb.run(&["--no-builtin-bank", "--bank", bank.to_str().unwrap(), "review", "show", "6ab1"], "");
     run.success();
     assert!(
         run.stdout.contains("Blue and yellow pigments make green") && run.stdout.contains("Score:"),
@@ -107,11 +107,11 @@ fn a_transcript_of_schema_version_2_still_loads_as_a_practice_session() {
     std::fs::copy(&fixture, &file).unwrap();
     let bank = fixture_bank();
     let bank = bank.to_str().unwrap();
-    let run = sb.run(&["--bank", bank, "review", "show", "4f26", "--format", "json"], "");
+    let run = sb.run(&["--no-builtin-bank", "--bank", bank, "review", "show", "4f26", "--format", "json"], "");
     run.success();
     assert_eq!(run.json()["mode"], "practice", "a version 2 transcript is a practice session");
     assert_eq!(run.json()["turns"][0]["grades"][0]["grade"]["status"], "graded");
-    let run = sb.run(&["--bank", bank, "review", "list", "--json"], "");
+    let run = sb.run(&["--no-builtin-bank", "--bank", bank, "review", "list", "--json"], "");
     run.success();
     assert_eq!(run.json()["sessions"][0]["id"], "4f26dc4a");
 }

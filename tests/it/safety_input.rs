@@ -60,7 +60,7 @@ fn bank_check_shows_an_excerpt_of_a_very_long_line() {
 fn practice_on_a_bank_with_a_very_long_line_reports_it() {
     let sb = Sandbox::new();
     let dir = bank(&sb, &[("long.toml", &long_line_question())]);
-    let run = sb.run(&["--bank", &dir, "practice"], "");
+    let run = sb.run(&["--no-builtin-bank", "--bank", &dir, "practice"], "");
     run.code(1);
     assert_eq!(
         run.stderr,
@@ -78,7 +78,8 @@ fn eval_on_a_set_with_a_very_long_line_reports_it() {
     let file = sb.path("work/set.toml");
     std::fs::write(&file, format!("question = \"tides\"\nx = [\"{}\", 1x]\n", "a".repeat(69_990))).unwrap();
     let fixture = crate::util::fixture_bank();
-    let run = sb.run(&["--bank", s(&fixture), "--grader", "offline", "eval", "--set", s(&file)], "");
+    let run =
+        sb.run(&["--no-builtin-bank", "--bank", s(&fixture), "--grader", "offline", "eval", "--set", s(&file)], "");
     run.code(1);
     let file = s(&file);
     assert_eq!(
@@ -123,7 +124,7 @@ fn a_bank_folder_with_control_characters_does_not_load() {
     let sb = Sandbox::new();
     let text = question("q", "").replace("point = \"p\"", "point = \"p\\e[2J\"");
     let dir = bank(&sb, &[("esc.toml", &text)]);
-    let run = sb.run(&["--bank", &dir, "bank", "list"], "");
+    let run = sb.run(&["--no-builtin-bank", "--bank", &dir, "bank", "list"], "");
     run.code(1);
     assert_eq!(run.stdout, "");
     assert_eq!(
@@ -147,7 +148,8 @@ fn eval_refuses_control_characters_in_answers() {
     )
     .unwrap();
     let fixture = crate::util::fixture_bank();
-    let run = sb.run(&["--bank", s(&fixture), "--grader", "offline", "eval", "--set", s(&file)], "");
+    let run =
+        sb.run(&["--no-builtin-bank", "--bank", s(&fixture), "--grader", "offline", "eval", "--set", s(&file)], "");
     run.code(1);
     let file = s(&file);
     assert_eq!(
@@ -201,7 +203,7 @@ fn a_fifo_in_a_bank_folder_is_skipped_with_a_warning() {
     assert_eq!(run.stdout, format!("{dir}: 1 questions, no problems\n"));
     assert_eq!(run.stderr, warning);
 
-    let run = run_or_kill(&sb, &["--bank", &dir, "bank", "list", "--json"]);
+    let run = run_or_kill(&sb, &["--no-builtin-bank", "--bank", &dir, "bank", "list", "--json"]);
     run.success();
     assert_eq!(run.json()["questions"][0]["id"], "linked");
     assert_eq!(run.stderr, warning);
@@ -214,7 +216,10 @@ fn a_fifo_in_a_calibration_folder_is_skipped_with_a_warning() {
     std::fs::create_dir_all(&set).unwrap();
     mkfifo(&set.join("a.toml"));
     let fixture = crate::util::fixture_bank();
-    let run = run_or_kill(&sb, &["--bank", s(&fixture), "--grader", "offline", "eval", "--set", s(&set)]);
+    let run = run_or_kill(
+        &sb,
+        &["--no-builtin-bank", "--bank", s(&fixture), "--grader", "offline", "eval", "--set", s(&set)],
+    );
     run.code(1);
     let set = s(&set);
     assert_eq!(
@@ -228,7 +233,8 @@ fn a_fifo_in_a_calibration_folder_is_skipped_with_a_warning() {
 
     // Named directly, it is refused rather than read.
     let fifo = format!("{set}/a.toml");
-    let run = run_or_kill(&sb, &["--bank", s(&fixture), "--grader", "offline", "eval", "--set", &fifo]);
+    let run =
+        run_or_kill(&sb, &["--no-builtin-bank", "--bank", s(&fixture), "--grader", "offline", "eval", "--set", &fifo]);
     run.code(1);
     assert_eq!(
         run.stderr,
@@ -413,10 +419,10 @@ fn output_to_a_closed_pipe_ends_quietly_with_success() {
     );
     let dir = bank(&sb, &[("many.toml", &big)]);
     for args in [
-        vec!["--bank", &dir, "bank", "list", "--json"],
-        vec!["--bank", &dir, "bank", "list"],
-        vec!["--bank", &dir, "bank", "show", "big", "--json"],
-        vec!["--bank", &dir, "bank", "show", "big"],
+        vec!["--no-builtin-bank", "--bank", &dir, "bank", "list", "--json"],
+        vec!["--no-builtin-bank", "--bank", &dir, "bank", "list"],
+        vec!["--no-builtin-bank", "--bank", &dir, "bank", "show", "big", "--json"],
+        vec!["--no-builtin-bank", "--bank", &dir, "bank", "show", "big"],
     ] {
         assert_eq!(read_one_line_and_close(&sb, &args), (0, String::new()), "grill {args:?}");
     }

@@ -147,7 +147,7 @@ fn a_server_echoing_the_key_and_escapes_leaks_neither_anywhere() {
     let bank = fixture_bank();
     let bank = bank.to_str().unwrap();
     let base = fake.base();
-    let common = ["--bank", bank, "--base-url", &base, "--model", "fake-model"];
+    let common = ["--no-builtin-bank", "--bank", bank, "--base-url", &base, "--model", "fake-model"];
     let with = |args: &[&'static str]| -> Vec<&str> { common.iter().copied().chain(args.iter().copied()).collect() };
     let answers = format!("{ANSWER}\n---\nScreens add light.\n---\nThe moon pulls the water.\n---\nSpring tides.\n");
     let out = sb.path("work/session.html");
@@ -165,10 +165,38 @@ fn a_server_echoing_the_key_and_escapes_leaks_neither_anywhere() {
         (with(&["regrade", "--pending"]), ""),
         (vec!["--base-url", &base, "doctor"], ""),
         (vec!["--base-url", &base, "--model", "fake-model", "doctor", "--json"], ""),
-        (vec!["--bank", bank, "review", "show", "latest"], ""),
-        (vec!["--bank", bank, "review", "show", "latest", "--format", "md"], ""),
-        (vec!["--bank", bank, "review", "export", "latest", "--format", "html", "-o", out.to_str().unwrap()], ""),
-        (vec!["--bank", bank, "review", "export", "latest", "--format", "md", "-o", md.to_str().unwrap()], ""),
+        (vec!["--no-builtin-bank", "--bank", bank, "review", "show", "latest"], ""),
+        (vec!["--no-builtin-bank", "--bank", bank, "review", "show", "latest", "--format", "md"], ""),
+        (
+            vec![
+                "--no-builtin-bank",
+                "--bank",
+                bank,
+                "review",
+                "export",
+                "latest",
+                "--format",
+                "html",
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            "",
+        ),
+        (
+            vec![
+                "--no-builtin-bank",
+                "--bank",
+                bank,
+                "review",
+                "export",
+                "latest",
+                "--format",
+                "md",
+                "-o",
+                md.to_str().unwrap(),
+            ],
+            "",
+        ),
         (vec!["--base-url", &base, "--model", "fake-model", "eval", "--question", "gil"], ""),
     ];
     for (args, stdin) in plans {
@@ -209,7 +237,16 @@ fn the_start_up_model_check_and_doctor_do_not_echo_the_key() {
     let bank = fixture_bank();
     let base = fake.base();
     let practice = sb.run_with(
-        &["--bank", bank.to_str().unwrap(), "--base-url", &base, "practice", "--question", "colours"],
+        &[
+            "--no-builtin-bank",
+            "--bank",
+            bank.to_str().unwrap(),
+            "--base-url",
+            &base,
+            "practice",
+            "--question",
+            "colours",
+        ],
         &format!("{ANSWER}\n"),
         &ENV,
     );

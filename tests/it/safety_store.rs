@@ -22,7 +22,8 @@ const EDITED_HINT: &str =
     "  hint: the file was changed outside grill; restore it from a backup or move it out of the folder\n";
 
 fn args(extra: &[&str]) -> Vec<String> {
-    let mut all = vec!["--bank".to_string(), fixture_bank().to_str().unwrap().to_string()];
+    let mut all =
+        vec!["--no-builtin-bank".to_string(), "--bank".to_string(), fixture_bank().to_str().unwrap().to_string()];
     all.extend(extra.iter().map(|s| s.to_string()));
     all
 }
@@ -385,7 +386,8 @@ fn a_fifo_among_the_transcripts_is_skipped_by_every_listing_command() {
         (vec!["stats"], 2, warning.clone()),
         (vec!["stats", "--json"], 2, warning.clone()),
         (vec!["regrade", "--pending"], 2, warning.clone()),
-        (vec!["practice", "--due"], 0, warning.clone()),
+        // Only colours (mid), answered: no new question starts a session.
+        (vec!["practice", "--due", "--level", "mid"], 0, warning.clone()),
         (
             vec!["resume"],
             1,
@@ -437,7 +439,8 @@ fn a_corrupt_transcript_named_by_id_says_why_and_listings_warn_once_per_file() {
         let r = run(&sb, &cmd, "");
         assert_eq!((r.code, r.stderr.as_str()), (2, warning.as_str()), "grill {}", cmd.join(" "));
     }
-    let r = run(&sb, &["practice", "--due"], "");
+    // Only colours (mid), answered: no new question starts a session.
+    let r = run(&sb, &["practice", "--due", "--level", "mid"], "");
     assert_eq!((r.code, r.stderr.as_str()), (0, warning.as_str()));
     let r = run(&sb, &["resume"], "");
     assert_eq!(

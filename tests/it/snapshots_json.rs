@@ -36,7 +36,7 @@ fn bank() -> String {
 /// Runs grill on the fixture bank.
 fn on_bank(sb: &Sandbox, args: &[&str], stdin: &str) -> Run {
     let bank = bank();
-    sb.run(&[&["--bank", bank.as_str()][..], args].concat(), stdin)
+    sb.run(&[&["--no-builtin-bank", "--bank", bank.as_str()][..], args].concat(), stdin)
 }
 
 /// Two offline practice sessions from scripted standard input (a strong answer with one
@@ -64,6 +64,11 @@ fn broken_bank(sb: &Sandbox) -> String {
     to.to_str().unwrap().to_string()
 }
 
+/// A day a month from today, for `grill plan` over sessions held now.
+fn in_a_month() -> String {
+    (chrono::Local::now().date_naive() + chrono::Duration::days(30)).format("%Y-%m-%d").to_string()
+}
+
 /// Each command's `--json` output over its fixture: (README heading, run).
 fn outputs(sb: &Sandbox) -> Vec<(&'static str, Run)> {
     practised(sb);
@@ -84,6 +89,7 @@ fn outputs(sb: &Sandbox) -> Vec<(&'static str, Run)> {
         ("grill grade --json", llm(&graded, &["grade", "--question", "colours", "--json"], ANSWER)),
         ("grill review list --json", on_bank(sb, &["review", "list", "--json"], "")),
         ("grill stats --json", on_bank(sb, &["stats", "--json"], "")),
+        ("grill plan --json", on_bank(sb, &["plan", "--json", "--interview", &in_a_month()], "")),
         ("grill bank list --json", on_bank(sb, &["bank", "list", "--json"], "")),
         ("grill bank show ID --json", on_bank(sb, &["bank", "show", "tides", "--json"], "")),
         ("grill bank check --json", sb.run(&["bank", "check", &broken, "--json"], "")),
@@ -104,6 +110,21 @@ fn outputs(sb: &Sandbox) -> Vec<(&'static str, Run)> {
                 ],
                 "",
             ),
+        ),
+        (
+            "grill eval --set mine --json",
+            // The user's word on the colours answer, disputing the offline grade (which finds
+            // the subtractive point in it).
+            {
+                let colours = sb.transcript_files().into_iter().find(|p| p.to_string_lossy().contains("colours"));
+                crate::eval_mine::give_my_word(
+                    &colours.expect("the colours session"),
+                    0,
+                    &[("subtractive", "partial")],
+                    83,
+                );
+                on_bank(sb, &["--grader", "offline", "eval", "--set", "mine", "--json"], "")
+            },
         ),
     ]
 }

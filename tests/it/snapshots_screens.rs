@@ -29,7 +29,7 @@ fn redact(sb: &Sandbox, text: &str) -> String {
 /// runs the tests.
 fn grill(sb: &Sandbox, columns: &str, args: &[&str], stdin: &str) -> Run {
     let bank = fixture_bank();
-    let mut all = vec!["--bank", bank.to_str().unwrap()];
+    let mut all = vec!["--no-builtin-bank", "--bank", bank.to_str().unwrap()];
     all.extend_from_slice(args);
     sb.run_with(&all, stdin, &[("COLUMNS", columns), ("GRILL_RETRY_BASE_MS", "10")])
 }

@@ -103,6 +103,7 @@ fn redact(sb: &Sandbox, text: &str) -> String {
 fn practise_at(sb: &Sandbox, base: &str) -> crate::util::Run {
     let bank = fixture_bank();
     let args = [
+        "--no-builtin-bank",
         "--bank",
         bank.to_str().unwrap(),
         "--base-url",
@@ -214,6 +215,7 @@ fn an_interview_streams_its_gradings_but_shows_nothing_until_the_report() {
     let sb = Sandbox::new();
     let bank = fixture_bank();
     let args = [
+        "--no-builtin-bank",
         "--bank",
         bank.to_str().unwrap(),
         "--base-url",

@@ -21,12 +21,12 @@ fn with_v1(edit: impl Fn(String) -> String) -> (Sandbox, String) {
 #[test]
 fn an_old_session_is_changed_only_by_an_edit() {
     let (sb, bank) = with_v1(|t| t);
-    let run = sb.run(&["--bank", &bank, "review", "show", "6ab1"], "");
+    let run = sb.run(&["--no-builtin-bank", "--bank", &bank, "review", "show", "6ab1"], "");
     run.success();
     assert!(!run.stdout.contains(CHANGED), "{}", run.stdout);
 
     let (sb, bank) = with_v1(|t| t.replacen("make green, and why?", "make green?", 1));
-    let run = sb.run(&["--bank", &bank, "review", "show", "6ab1"], "");
+    let run = sb.run(&["--no-builtin-bank", "--bank", &bank, "review", "show", "6ab1"], "");
     run.success();
     // The colours question and its follow-up, not tides.
     assert_eq!(run.stdout.matches(CHANGED).count(), 2, "only the colours turns changed:\n{}", run.stdout);
@@ -35,7 +35,18 @@ fn an_old_session_is_changed_only_by_an_edit() {
 #[test]
 fn a_tag_edit_marks_no_session_changed() {
     let (sb, bank) = with_v1(|t| t);
-    let args = ["--bank", &bank, "--grader", "offline", "practice", "--question", "colours", "--follow-ups", "0"];
+    let args = [
+        "--no-builtin-bank",
+        "--bank",
+        &bank,
+        "--grader",
+        "offline",
+        "practice",
+        "--question",
+        "colours",
+        "--follow-ups",
+        "0",
+    ];
     sb.run(&args, "Blue and yellow make green.\n").success();
     let id = sb.transcript_files().iter().find(|p| !p.to_string_lossy().contains("6ab1a31b")).unwrap().clone();
     let id = id.file_stem().unwrap().to_str().unwrap().rsplit('_').next().unwrap().to_string();
@@ -47,7 +58,7 @@ fn a_tag_edit_marks_no_session_changed() {
     );
     assert_ne!(edited, toml);
     std::fs::write(sb.path("bank/sample.toml"), edited).unwrap();
-    let run = sb.run(&["--bank", &bank, "review", "show", &id], "");
+    let run = sb.run(&["--no-builtin-bank", "--bank", &bank, "review", "show", &id], "");
     run.success();
     assert!(run.stdout.contains("Blue and yellow make green."), "{}", run.stdout);
     assert!(!run.stdout.contains(CHANGED), "{}", run.stdout);
@@ -56,7 +67,7 @@ fn a_tag_edit_marks_no_session_changed() {
 #[test]
 fn regrading_an_old_session_writes_the_current_schema_version() {
     let (sb, bank) = with_v1(|t| t);
-    let run = sb.run(&["--bank", &bank, "--grader", "offline", "regrade", "6ab1"], "");
+    let run = sb.run(&["--no-builtin-bank", "--bank", &bank, "--grader", "offline", "regrade", "6ab1"], "");
     run.success();
     let t = sb.only_transcript();
     assert_eq!(t["schema_version"], 4);

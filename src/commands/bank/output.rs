@@ -40,6 +40,9 @@ pub struct QuestionRow<'a> {
     pub key_points: usize,
     /// How many follow-ups it has.
     pub follow_ups: usize,
+    /// The file that defines it: `question_bank/<topic>.toml` for the built-in bank, or a
+    /// path in one of your folders.
+    pub file: &'a str,
 }
 
 impl<'a> QuestionRow<'a> {
@@ -53,6 +56,7 @@ impl<'a> QuestionRow<'a> {
             prompt: &q.prompt,
             key_points: q.key_points.len(),
             follow_ups: q.follow_ups.len(),
+            file: &q.origin.file,
         }
     }
 }

@@ -3,8 +3,9 @@
 use serde::Serialize;
 
 use crate::commands::review::output::Skipped;
+use crate::review::forecast::Forecast;
 use crate::review::schedule::Item;
-use crate::review::stats::{Stats, TopicStats, WeakPoint};
+use crate::review::stats::{Calibration, Stats, TopicStats, WeakPoint};
 
 /// The version of this shape; bumped when a field is renamed, removed or changes meaning.
 pub const SCHEMA: &str = "grill.stats/1";
@@ -24,6 +25,11 @@ pub struct StatsOutput<'a> {
     /// `key_point_id`, `point` (its text from the bank, empty when the bank no longer has
     /// it), `missed` and `of` (graded answers to the question).
     pub weakest: &'a [WeakPoint],
+    /// Per topic with any answer given a confidence (`grill practice --confidence`):
+    /// `topic`, `answers`, `brier` (mean squared gap between confidence and outcome, 0 at
+    /// best), `confidence` (mean, as a probability: 1 to 4 read as 1/8, 3/8, 5/8, 7/8)
+    /// and `right` (the share graded 65 or more).
+    pub calibration: &'a [Calibration],
     /// How many questions are due for review now.
     pub due_today: usize,
     /// The ids of the questions due now (`grill practice --due` asks them).
@@ -31,9 +37,14 @@ pub struct StatsOutput<'a> {
     /// Every question reviewed, by id: `question_id`, `reviews`,
     /// `last_score` (`null` when the last review was a skip), `last_rating` (`again`,
     /// `hard`, `good` or `easy`; help caps it), `last_help` (`hints` shown and whether the
-    /// reference was shown, `reference_shown`, before that answer), `last_review`, `due`
-    /// (RFC 3339 times) and `stability` (FSRS stability, in days).
+    /// reference was shown, `reference_shown`, before that answer), `first_review`,
+    /// `last_review`, `due` (RFC 3339 times), `stability` (FSRS stability, in days) and
+    /// `difficulty` (FSRS difficulty, 1 to 10).
     pub schedule: &'a [Item],
+    /// The forecast for the `interview_date` setting at the default target, as `grill
+    /// plan --json` prints it without `schema` and `skipped`; `null` when no date is set
+    /// or the day has come.
+    pub forecast: Option<&'a Forecast>,
     /// Transcript files that could not be read, so every figure above is partial; when
     /// there are any, grill exits with 2.
     pub skipped: Vec<Skipped>,
@@ -41,15 +52,23 @@ pub struct StatsOutput<'a> {
 
 impl<'a> StatsOutput<'a> {
     /// The output for `st`, with the schedule `items` of which `due` are due now.
-    pub fn new(st: &'a Stats, due: &[&'a Item], items: &'a [Item], skipped: Vec<Skipped>) -> StatsOutput<'a> {
+    pub fn new(
+        st: &'a Stats,
+        due: &[&'a Item],
+        items: &'a [Item],
+        forecast: Option<&'a Forecast>,
+        skipped: Vec<Skipped>,
+    ) -> StatsOutput<'a> {
         StatsOutput {
             schema: SCHEMA,
             sessions: st.sessions,
             topics: &st.topics,
             weakest: &st.weakest,
+            calibration: &st.calibration,
             due_today: due.len(),
             due: due.iter().map(|i| i.question_id.as_str()).collect(),
             schedule: items,
+            forecast,
             skipped,
         }
     }
