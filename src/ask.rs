@@ -58,7 +58,9 @@ impl<'b> Prompt<'b> {
     /// one key point it targets.
     pub fn rubric(&self) -> Rubric<'b> {
         match (&self.generated, self.follow_up) {
-            (Some((kp, _)), _) => Rubric { testing: &kp.point, key_points: std::slice::from_ref(*kp), red_flags: &[] },
+            (Some((kp, _)), _) => {
+                Rubric { reference: "", testing: &kp.point, key_points: std::slice::from_ref(*kp), red_flags: &[] }
+            }
             (None, Some(f)) => f.rubric(),
             (None, None) => self.question.rubric(),
         }

@@ -466,7 +466,7 @@ mod tests {
     fn nonsense_feedback_gives_way_to_the_heaviest_missed_point() {
         let kp = |id: &str, point: &str, weight| KeyPoint { id: id.into(), point: point.into(), weight, cues: vec![] };
         let kps = [kp("a", "Alpha.", 1), kp("b", "Beta matters.", 1), kp("c", "Gamma matters most.", 3)];
-        let rubric = Rubric { testing: "", key_points: &kps, red_flags: &[] };
+        let rubric = Rubric { reference: "", testing: "", key_points: &kps, red_flags: &[] };
         let v = grade(Some(&rubric), &record("1.5.2.1.0", &["}} {"]));
         assert_eq!(v.next_step.as_deref(), Some("Study: Gamma matters most."));
         assert_eq!(v.gaps, vec!["Gamma matters most.", "Beta matters."]);

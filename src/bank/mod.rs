@@ -113,6 +113,9 @@ pub struct RedFlag {
 /// What an answer is graded against: key points and red flags.
 #[derive(Debug, Clone, Copy)]
 pub struct Rubric<'a> {
+    /// A strong answer in the bank's own words: one way to make the points, not the
+    /// required wording.
+    pub reference: &'a str,
     /// What the interviewer is really testing.
     pub testing: &'a str,
     /// What a strong answer covers.
@@ -143,7 +146,12 @@ pub struct FollowUp {
 impl FollowUp {
     /// The rubric this follow-up's answers are graded against.
     pub fn rubric(&self) -> Rubric<'_> {
-        Rubric { testing: &self.testing, key_points: &self.key_points, red_flags: &self.red_flags }
+        Rubric {
+            reference: &self.answer,
+            testing: &self.testing,
+            key_points: &self.key_points,
+            red_flags: &self.red_flags,
+        }
     }
 }
 
@@ -196,7 +204,12 @@ pub struct Question {
 impl Question {
     /// The rubric the main answer is graded against.
     pub fn rubric(&self) -> Rubric<'_> {
-        Rubric { testing: &self.testing, key_points: &self.key_points, red_flags: &self.red_flags }
+        Rubric {
+            reference: &self.reference_answer,
+            testing: &self.testing,
+            key_points: &self.key_points,
+            red_flags: &self.red_flags,
+        }
     }
 
     /// The follow-up with this id.

@@ -299,7 +299,7 @@ mod tests {
     }
 
     fn rubric<'a>(kps: &'a [KeyPoint], flags: &'a [RedFlag]) -> Rubric<'a> {
-        Rubric { testing: "", key_points: kps, red_flags: flags }
+        Rubric { reference: "", testing: "", key_points: kps, red_flags: flags }
     }
 
     #[test]

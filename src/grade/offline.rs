@@ -7,7 +7,9 @@
 //! point at most, and a key point needs two pieces of evidence to be met. A sentence
 //! that restates a point in other words is evidence too, so a correct answer that avoids
 //! the rubric's vocabulary is not scored like a blank, while an answer that makes no
-//! point and only brushes a few earns nothing for the brushes.
+//! point and only brushes a few earns nothing for the brushes. A point's wording is its
+//! own text and, for less, the sentences of the question's reference answer that carry
+//! its cues.
 //!
 //! Code is evidence as well: a line of code that uses what a cue names (a call, a `with`,
 //! a test) weighs like a sentence, the words inside compound names match cues, and
@@ -29,7 +31,7 @@ use crate::text::{Cue, Segment, SegmentKind, Token, content_roots, is_negated, s
 
 /// The offline grader's name and version, recorded in transcripts: a change to its rules
 /// bumps the version, so old grades can be told apart.
-pub const GRADER_VERSION: &str = "offline-7";
+pub const GRADER_VERSION: &str = "offline-8";
 
 /// Share of an answer's words in list fragments above which the answer reads as a list.
 const LIST_SHARE: f64 = 0.6;
@@ -137,11 +139,16 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
                 })
                 .flatten()
                 .map(|si| quote(&segs[si]));
-            PointVerdict { evidence, ..PointVerdict::bare(&k.id, verdict) }
+            // Met on one sentence alone, however full, is not firm: a generality can
+            // share a point's words without making it.
+            let pieces = found.len() + restated.len();
+            let firm = verdict == Verdict::Met && pieces >= 2;
+            (PointVerdict { evidence, ..PointVerdict::bare(&k.id, verdict) }, firm)
         })
         .collect::<Vec<_>>();
-    let mut key_points = key_points;
-    if drop_stray_mentions(&mut key_points) {
+    let firm: Vec<bool> = key_points.iter().map(|(_, f)| *f).collect();
+    let mut key_points: Vec<PointVerdict> = key_points.into_iter().map(|(v, _)| v).collect();
+    if drop_stray_mentions(&mut key_points, &firm) {
         notes.push("no key point is made firmly and few are touched: passing mentions earn no credit".to_string());
     }
 
@@ -162,11 +169,12 @@ pub fn assess(rubric: &Rubric<'_>, answer: &str) -> Assessment {
 /// sentence that happens to share a point's words. An answer that makes no point firmly
 /// and touches at most half of them in passing is talking around the topic, and such
 /// mentions are its vocabulary rather than knowledge of it: they earn nothing. Partial
-/// touches count beside a point that is met, or when they spread over most of the
-/// rubric, as a careful answer in its own words does.
+/// touches count beside a point that is met firmly (on two pieces of evidence or more:
+/// a generality can share enough of a point's words in one sentence), or when they
+/// spread over most of the rubric, as a careful answer in its own words does.
 /// Returns whether it dropped any.
-fn drop_stray_mentions(verdicts: &mut [PointVerdict]) -> bool {
-    let met = verdicts.iter().any(|v| v.verdict == Verdict::Met);
+fn drop_stray_mentions(verdicts: &mut [PointVerdict], firm: &[bool]) -> bool {
+    let met = firm.iter().any(|&f| f);
     let touched = verdicts.iter().filter(|v| v.verdict != Verdict::Missed).count();
     if met || touched == 0 || 2 * touched > verdicts.len() {
         return false;
@@ -230,25 +238,49 @@ const RESTATEMENT: f64 = 1.5;
 /// a point it names in different words each time, and two such sentences together say
 /// as much as one that shares more of its wording.
 const NEAR_RESTATEMENT: f64 = 1.0;
+/// A sentence that shares twice what a restatement needs says the point over on its own
+/// and weighs like two: a plain answer spends one full sentence on a point where a
+/// terse one names two of its terms. Met on that one sentence is still not firm (see
+/// [`drop_stray_mentions`]).
+const FULL_RESTATEMENT: f64 = 2.0 * RESTATEMENT;
 
 /// For each key point, the sentences that restate it in other words than its cues: a
 /// sentence restates the point whose wording it shares most with (and no other, so one
-/// sentence supports one point), when it shares enough. Words used by more than half of
-/// the points are the question's topic rather than any point's, and do not count.
+/// sentence supports one point), when it shares enough. A point's wording is its own
+/// text and, for less, the words the reference answer spends on it: a point is one line,
+/// and the reference says each point at the length an answer does, in the plainer words
+/// an answer uses. Words used by more than half of the points are the question's topic
+/// rather than any point's, and do not count.
 fn restatements(rubric: &Rubric<'_>, segs: &[Segment], skipped: &[usize]) -> Vec<Vec<(usize, f64)>> {
     let polar: Vec<Polar> = rubric.key_points.iter().map(|k| Polar::of(&tokenize(&k.point))).collect();
     let vocab: Vec<Vec<String>> = rubric.key_points.iter().map(|k| content_roots(&tokenize(&k.point))).collect();
     let topical = (vocab.len() / 2).max(1);
+    let borrowed = reference_words(rubric, &vocab);
+    let wide: Vec<Vec<&str>> =
+        vocab.iter().zip(&borrowed).map(|(own, more)| own.iter().chain(more).map(String::as_str).collect()).collect();
     let weights: Vec<Vec<(&str, f64)>> = vocab
         .iter()
-        .map(|words| {
-            words
-                .iter()
-                .filter_map(|w| {
-                    let n = vocab.iter().filter(|v| v.contains(w)).count();
-                    (n <= topical).then(|| (w.as_str(), 1.0 / n as f64))
-                })
-                .collect()
+        .zip(&borrowed)
+        .map(|(words, more)| {
+            let own = words.iter().filter_map(|w| {
+                let n = vocab.iter().filter(|v| v.contains(w)).count();
+                (n <= topical).then(|| (w.as_str(), 1.0 / n as f64))
+            });
+            let more = more.iter().filter_map(|w| {
+                let n = wide.iter().filter(|v| v.contains(&w.as_str())).count();
+                (n <= topical).then(|| (w.as_str(), REFERENCE_WEIGHT / n as f64))
+            });
+            own.chain(more).collect()
+        })
+        .collect();
+    let polar: Vec<Polar> = polar
+        .into_iter()
+        .zip(&borrowed)
+        .map(|(mut p, more)| {
+            p.affirmed.extend(more.iter().cloned());
+            p.affirmed.sort_unstable();
+            p.affirmed.dedup();
+            p
         })
         .collect();
     let mut out: Vec<Vec<(usize, f64)>> = vec![Vec::new(); vocab.len()];
@@ -268,7 +300,9 @@ fn restatements(rubric: &Rubric<'_>, segs: &[Segment], skipped: &[usize]) -> Vec
         if at_best.len() != 1 {
             continue;
         }
-        if best >= RESTATEMENT {
+        if best >= FULL_RESTATEMENT {
+            out[at_best[0]].push((si, 2.0));
+        } else if best >= RESTATEMENT {
             out[at_best[0]].push((si, 1.0));
         } else if best >= NEAR_RESTATEMENT {
             out[at_best[0]].push((si, 0.5));
@@ -277,6 +311,37 @@ fn restatements(rubric: &Rubric<'_>, segs: &[Segment], skipped: &[usize]) -> Vec
     // Full restatements first, so the evidence quoted is the clearest.
     for r in &mut out {
         r.sort_by(|a, b| b.1.total_cmp(&a.1));
+    }
+    out
+}
+
+/// A word the reference answer spends on a point counts for this share of one from the
+/// point's own text: the reference is one good answer, not the wording a point requires,
+/// so it takes two of its words to weigh like one of the point's.
+const REFERENCE_WEIGHT: f64 = 0.5;
+
+/// For each key point, the content words the reference answer uses in the sentences it
+/// spends on that point and the point's own text does not: a sentence of the reference
+/// is about the point whose cues it carries most of (and no other, when two tie).
+fn reference_words(rubric: &Rubric<'_>, vocab: &[Vec<String>]) -> Vec<Vec<String>> {
+    let segs = segments(rubric.reference);
+    let found: Vec<Vec<Hit>> = rubric.key_points.iter().map(|k| find_cues(&k.cues, &segs)).collect();
+    let mut out: Vec<Vec<String>> = vec![Vec::new(); vocab.len()];
+    for (si, seg) in segs.iter().enumerate().filter(|(_, s)| s.kind == SegmentKind::Prose) {
+        let cues: Vec<usize> =
+            found.iter().map(|hits| distinct(hits.iter().filter(|h| h.segment == si).map(|h| h.cue))).collect();
+        let best = cues.iter().copied().max().unwrap_or(0);
+        let at_best: Vec<usize> = (0..cues.len()).filter(|&i| cues[i] == best).collect();
+        if best == 0 || at_best.len() != 1 {
+            continue;
+        }
+        let ki = at_best[0];
+        let words = content_roots(&seg.tokens).into_iter().filter(|w| !vocab[ki].contains(w));
+        out[ki].extend(words);
+    }
+    for words in &mut out {
+        words.sort_unstable();
+        words.dedup();
     }
     out
 }
@@ -505,7 +570,7 @@ mod tests {
 
     fn score_of(answer: &str) -> u8 {
         let (k, f) = rubric_parts();
-        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &f };
         grade(&r, answer).score().unwrap()
     }
 
@@ -543,7 +608,7 @@ mod tests {
     #[test]
     fn a_sentence_stringing_many_points_together_explains_one_at_most() {
         let (k, f) = rubric_parts();
-        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &f };
         let met = |answer: &str| -> Vec<Verdict> { assess(&r, answer).key_points.iter().map(|v| v.verdict).collect() };
         // Two cues of each point in 15 words: the shape of a sentence, no explanation.
         let packed = "The refcount drops to zero in the arenas so generations of pymalloc run gc.collect.";
@@ -572,7 +637,7 @@ mod tests {
             kp("cycles", "A cyclic collector finds groups of objects that only reference each other.", &["gc.collect"]),
             kp("pymalloc", "Small allocations come from pools carved out of larger arenas.", &["pymalloc"]),
         ];
-        let r = Rubric { testing: "", key_points: &k, red_flags: &[] };
+        let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &[] };
         // Another point made firmly, so that a partial touch beside it counts.
         const CYCLES: &str =
             "Calling gc.collect runs the cyclic collector over groups of objects that only reference each other.";
@@ -581,8 +646,13 @@ mod tests {
         };
         // No cue at all, but the point's own distinctive words: partial.
         assert_eq!(
-            verdicts("Each object keeps a tally of references and is freed as soon as it drops to zero."),
+            verdicts("Each one keeps a tally and is freed as soon as it hits zero."),
             [Verdict::Partial, Verdict::Met, Verdict::Missed]
+        );
+        // Most of them in one sentence: the point said over, met.
+        assert_eq!(
+            verdicts("Each object keeps a tally of references and is freed as soon as it drops to zero."),
+            [Verdict::Met, Verdict::Met, Verdict::Missed]
         );
         // Restated twice: met.
         assert_eq!(
@@ -610,7 +680,7 @@ mod tests {
             k[2].clone(),
             kp("large", "Large blocks skip the pools and go straight to the system allocator.", &["malloc"]),
         ];
-        let r4 = Rubric { testing: "", key_points: &four, red_flags: &[] };
+        let r4 = Rubric { reference: "", testing: "", key_points: &four, red_flags: &[] };
         let verdicts4 = |a: &str| -> Vec<Verdict> {
             assess(&r4, &format!("{CYCLES} {a}")).key_points.iter().map(|v| v.verdict).collect()
         };
@@ -631,9 +701,65 @@ mod tests {
     }
 
     #[test]
+    fn the_reference_answer_lends_a_point_its_words() {
+        let kp = |id: &str, point: &str, cues: &[&str]| KeyPoint {
+            id: id.into(),
+            point: point.into(),
+            weight: 1,
+            cues: cues.iter().map(|s| s.to_string()).collect(),
+        };
+        let k = [
+            kp("refcount", "Objects are freed when their reference count drops to zero.", &["refcount*"]),
+            kp("cycles", "A cyclic collector finds groups of objects that only reference each other.", &["gc.collect"]),
+            kp("pymalloc", "Small allocations come from pools carved out of larger arenas.", &["pymalloc"]),
+        ];
+        // The reference spends a sentence on each point, in words the points do not use.
+        let reference = "Every object carries a refcount, a tally bumped by each new name and dropped when a \
+                         name goes away. Loops of objects pointing at one another are found by gc.collect, which \
+                         sweeps them in batches. Tiny objects come from pymalloc, which keeps its own slabs.";
+        let answer = "Calling gc.collect runs the cyclic collector over groups of objects that only reference each \
+                      other. Each thing keeps a tally, bumped by every new name and dropped when a name goes away.";
+        let verdicts = |reference: &str| -> Vec<Verdict> {
+            let r = Rubric { reference, testing: "", key_points: &k, red_flags: &[] };
+            assess(&r, answer).key_points.iter().map(|v| v.verdict).collect()
+        };
+        assert_eq!(verdicts(""), [Verdict::Missed, Verdict::Met, Verdict::Missed]);
+        // The answer's sentence says over what the reference spends on the point.
+        assert_eq!(verdicts(reference), [Verdict::Met, Verdict::Met, Verdict::Missed]);
+    }
+
+    #[test]
+    fn one_sentence_saying_a_point_over_meets_it_but_not_firmly() {
+        let kp = |id: &str, point: &str, cues: &[&str]| KeyPoint {
+            id: id.into(),
+            point: point.into(),
+            weight: 1,
+            cues: cues.iter().map(|s| s.to_string()).collect(),
+        };
+        let k = [
+            kp(
+                "refcount",
+                "Every object counts its references and is freed the moment the count drops to zero.",
+                &["refcount*"],
+            ),
+            kp("cycles", "A cyclic collector finds groups of objects that only reference each other.", &["gc.collect"]),
+            kp("pymalloc", "Small allocations come from pools carved out of larger arenas.", &["pymalloc"]),
+        ];
+        let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &[] };
+        let verdicts = |a: &str| -> Vec<Verdict> { assess(&r, a).key_points.iter().map(|v| v.verdict).collect() };
+        let full = "Each object counts the references to it, and the moment that count drops to zero it is freed.";
+        let pools = "Memory for tiny things is carved from pools.";
+        // Beside another point touched, one full sentence meets its point.
+        assert_eq!(verdicts(&format!("{full} {pools}")), [Verdict::Met, Verdict::Missed, Verdict::Partial]);
+        // Alone it is not firm: one sentence sharing a point's words may be a generality.
+        let a = assess(&r, &format!("{full} Python handles the rest for you."));
+        assert!(a.notes.iter().any(|n| n.contains("passing mentions")), "{:?}", a.notes);
+    }
+
+    #[test]
     fn passing_mentions_without_a_point_made_earn_nothing() {
         let (k, f) = rubric_parts();
-        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &f };
         let verdicts = |a: &str| -> Vec<Verdict> { assess(&r, a).key_points.iter().map(|v| v.verdict).collect() };
         // One cue in a sentence, nothing else made: the topic's vocabulary, not a point.
         let stray = "Memory in Python is mostly automatic, there is a private heap somewhere and it just works.";
@@ -677,7 +803,7 @@ mod tests {
 
     fn verdicts_of(rubric: (Vec<KeyPoint>, Vec<RedFlag>), answer: &str) -> Vec<Verdict> {
         let (k, f) = rubric;
-        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &f };
         assess(&r, answer).key_points.iter().map(|v| v.verdict).collect()
     }
 
@@ -697,7 +823,7 @@ mod tests {
         assert_eq!(v(not_none), [Verdict::Partial, Verdict::Partial, Verdict::Missed]);
         // An import only names a thing: half as much as using it.
         let (k, f) = parallel_rubric();
-        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &f };
         let threads = "I/O-bound work waits on blocking I/O, and a worker thread does that well.";
         let import = format!("{threads}\n```python\nfrom concurrent.futures import ProcessPoolExecutor\n```");
         assert_eq!(assess(&r, &import).key_points[0].verdict, Verdict::Missed);
@@ -708,7 +834,7 @@ mod tests {
     #[test]
     fn rubric_words_written_as_bare_calls_are_a_list_of_terms() {
         let (k, f) = parallel_rubric();
-        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &f };
         let score = |a: &str| grade(&r, a).score().unwrap();
         let stuffed = "```python\nProcessPoolExecutor(); multiprocessing(); SeparateProcess()\nSentinel(); IsNone()\n\
                        WorkerThread(); BlockingIO()\n```";
@@ -730,7 +856,7 @@ mod tests {
     #[test]
     fn an_answer_given_as_code_is_never_zeroed_as_a_list() {
         let (k, f) = parallel_rubric();
-        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &f };
         // One terse summary line (packed with three points' cues) and the code showing it.
         let answer = "Process pool for CPU, worker thread for blocking I/O, sentinels by is None.\n\
                       ```python\nwith ProcessPoolExecutor() as pool:\n    totals = pool.map(crunch, chunks)\n\
@@ -754,7 +880,7 @@ mod tests {
     #[test]
     fn a_misconception_reported_to_be_rejected_raises_no_red_flag() {
         let (k, f) = rubric_parts();
-        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &f };
         let a =
             assess(&r, "Some people think there is no reference counting in Python, but every object has a refcount.");
         assert!(a.red_flags.is_empty(), "{:?}", a.red_flags);
@@ -764,7 +890,7 @@ mod tests {
 
     fn flags_of(rubric: (Vec<KeyPoint>, Vec<RedFlag>), answer: &str) -> Vec<String> {
         let (k, f) = rubric;
-        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &f };
         assess(&r, answer).red_flags.into_iter().map(|h| h.id).collect()
     }
 
@@ -780,7 +906,7 @@ mod tests {
     #[test]
     fn a_claim_set_aside_raises_no_red_flag() {
         let (k, f) = rubric_parts();
-        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &f };
         let a = assess(&r, "Rather than assume there is only a garbage collector, check gc.get_referrers.");
         assert!(a.red_flags.is_empty(), "{:?}", a.red_flags);
         // Setting aside reaches a few words only: a claim further on is still made.
@@ -791,7 +917,7 @@ mod tests {
     #[test]
     fn a_sentence_stating_a_red_flag_is_no_evidence() {
         let (k, f) = rubric_parts();
-        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &f };
         // The cycles point's cues, in a sentence that states the misconception.
         let wrong = "Honestly there is only a garbage collector with generations that finds every reference cycle. \
                      Small objects come from pymalloc, which carves arenas out of a private heap.";
@@ -807,7 +933,7 @@ mod tests {
     #[test]
     fn a_point_stated_and_contradicted_is_partial_at_most() {
         let (k, f) = rubric_parts();
-        let r = Rubric { testing: "", key_points: &k, red_flags: &f };
+        let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &f };
         let both = format!("{STRONG} Still, there is only a garbage collector that frees reference cycles.");
         let a = assess(&r, &both);
         assert_eq!(a.key_points[1].verdict, Verdict::Partial);
@@ -829,10 +955,10 @@ mod tests {
             kp("hook", "The identity test has no hook and cannot be overridden.", &["is operator"]),
             kp("pymalloc", "Small allocations come from pools carved out of larger arenas.", &["pymalloc", "arena*"]),
         ];
-        let r = Rubric { testing: "", key_points: &k, red_flags: &[] };
+        let r = Rubric { reference: "", testing: "", key_points: &k, red_flags: &[] };
         let met = "Small objects come from pymalloc, which carves arenas out of pools.";
         let verdict = |a: &str, i: usize| assess(&r, &format!("{met} {a}")).key_points[i].verdict;
-        assert_eq!(verdict("The memory is freed, and the count drops to zero.", 0), Verdict::Partial);
+        assert_eq!(verdict("The memory is freed, and the count drops to zero.", 0), Verdict::Met);
         assert_eq!(verdict("The memory is not freed, and the count never drops to zero.", 0), Verdict::Missed);
         // A point that denies something is restated by a sentence that denies it too.
         assert_eq!(verdict("Identity has no hook, so a class cannot override it.", 1), Verdict::Partial);

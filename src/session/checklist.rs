@@ -311,7 +311,7 @@ mod tests {
     #[test]
     fn an_empty_line_accepts_the_graders_verdicts_as_they_are() {
         let (kps, flags) = fixture();
-        let rubric = Rubric { testing: "", key_points: &kps, red_flags: &flags };
+        let rubric = Rubric { reference: "", testing: "", key_points: &kps, red_flags: &flags };
         let reviewed = assessment(&[("a", Verdict::Met), ("b", Verdict::Missed), ("c", Verdict::Partial)]);
         let mut c = Checklist::new(rubric, &reviewed);
         assert_eq!(c.apply("  "), Reply::Accepted);
@@ -329,7 +329,7 @@ mod tests {
     #[test]
     fn keys_cycle_set_and_clear_and_the_score_follows() {
         let (kps, flags) = fixture();
-        let rubric = Rubric { testing: "", key_points: &kps, red_flags: &flags };
+        let rubric = Rubric { reference: "", testing: "", key_points: &kps, red_flags: &flags };
         let reviewed = assessment(&[("a", Verdict::Met), ("b", Verdict::Missed), ("c", Verdict::Partial)]);
         let mut c = Checklist::new(rubric, &reviewed);
         // A bare number cycles met → partial → missed → met.
@@ -367,7 +367,7 @@ mod tests {
     #[test]
     fn a_wrong_key_changes_nothing_and_says_what_was_wrong() {
         let (kps, flags) = fixture();
-        let rubric = Rubric { testing: "", key_points: &kps, red_flags: &flags };
+        let rubric = Rubric { reference: "", testing: "", key_points: &kps, red_flags: &flags };
         let reviewed = assessment(&[("a", Verdict::Met), ("b", Verdict::Missed), ("c", Verdict::Partial)]);
         let mut c = Checklist::new(rubric, &reviewed);
         let cases = [
@@ -390,7 +390,7 @@ mod tests {
     #[test]
     fn points_without_a_verdict_count_as_missed_and_errors_can_be_cleared() {
         let (kps, _) = fixture();
-        let rubric = Rubric { testing: "", key_points: &kps, red_flags: &[] };
+        let rubric = Rubric { reference: "", testing: "", key_points: &kps, red_flags: &[] };
         let mut reviewed = assessment(&[("a", Verdict::Met), ("invented", Verdict::Met)]);
         reviewed.red_flags.clear();
         reviewed.errors = vec![ClaimError {
