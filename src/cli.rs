@@ -127,6 +127,11 @@ impl Cli {
                 _ => None,
             },
             config: self.global.config.clone(),
+            no_confirm: match &self.command {
+                None => self.practice.no_confirm,
+                Some(Command::Practice(p)) => p.selection.no_confirm,
+                Some(_) => false,
+            },
         })
     }
 }
@@ -255,10 +260,16 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// The checklist's keys, from its own table: the end of `grill review dispute --help`.
+fn dispute_help() -> String {
+    let keys: String = crate::repl::checklist::KEYS.lines().map(|l| format!("  {l}\n")).collect();
+    format!("Keys (one line at a time; from standard input when it is not a terminal):\n{keys}")
+}
+
 /// How to answer, and examples: the end of `grill --help` and `grill practice --help`.
 fn answering_help() -> String {
     // The REPL's own table, so the help cannot drift from what the REPL accepts.
-    let commands: String = AnswerCommand::ALL.iter().map(|c| format!("  {:<7} {}\n", c.name(), c.help())).collect();
+    let commands: String = AnswerCommand::ALL.iter().map(|c| format!("  {:<8} {}\n", c.name(), c.help())).collect();
     format!(
         "Answering:
   Type your answer over as many lines as you like (blank lines and code are fine) and
@@ -286,6 +297,8 @@ pub fn command(topics: bool) -> clap::Command {
         cmd = cmd.mut_subcommand("practice", |p| p.mut_arg("topics", |a| a.help(help.clone())));
         cmd = cmd.mut_subcommand("interview", |p| p.mut_arg("topics", |a| a.help(help.clone())));
     }
+    // An interview shows no grade until the end, so it has nothing to confirm.
+    cmd = cmd.mut_subcommand("interview", |p| p.mut_arg("no_confirm", |a| a.hide(true)));
     cmd.mut_subcommand("practice", |p| p.after_help(answering_help()))
 }
 
@@ -374,6 +387,10 @@ pub struct PracticeArgs {
     /// with the grades
     #[arg(long)]
     pub confidence: bool,
+    /// Do not open the checklist of verdicts after each offline grade (`:dispute` still
+    /// opens it)
+    #[arg(long, help_heading = "Grading")]
+    pub no_confirm: bool,
 }
 
 impl PracticeArgs {
@@ -414,6 +431,18 @@ pub enum ReviewCommand {
     Show(ReviewShowArgs),
     /// Export one session as Markdown or a self-contained HTML page
     Export(ReviewExportArgs),
+    /// Confirm or correct the verdicts on one answer; kept beside the grade, never over it
+    Dispute(ReviewDisputeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = dispute_help())]
+pub struct ReviewDisputeArgs {
+    /// Session id (or a unique prefix), file name, path, or `latest`
+    pub session: String,
+    /// Which answer, counting answered turns from 1 [default: the first graded answer
+    /// you have not given your word on]
+    pub turn: Option<usize>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -335,8 +335,19 @@ pub static INTERVIEW_DATE: Setting = Setting {
     kind: Kind::Date,
 };
 
+/// Whether practice asks for the user's word on each offline grade. Its flag only turns
+/// it off: on is the default.
+pub static CONFIRM: Setting = Setting {
+    name: "confirm offline verdicts",
+    key: "confirm",
+    flag: Some(Flag { long: "--no-confirm", get: |f| f.no_confirm.then(|| "off".into()) }),
+    env: &["GRILL_CONFIRM"],
+    default: Fallback { shown: "on", why: "the offline grader measures coverage, not correctness", is_value: true },
+    kind: Kind::Switch,
+};
+
 /// Every setting, in the order `grill config` and the README list them.
-pub static SETTINGS: [&Setting; 14] = [
+pub static SETTINGS: [&Setting; 15] = [
     &BASE_URL,
     &API_KEY,
     &MODEL,
@@ -351,6 +362,7 @@ pub static SETTINGS: [&Setting; 14] = [
     &TRANSCRIPTS,
     &NEW_PER_DAY,
     &INTERVIEW_DATE,
+    &CONFIRM,
 ];
 
 impl Setting {
@@ -575,6 +587,8 @@ pub struct Flags {
     pub transcripts: Option<PathBuf>,
     /// `--interview` (of `grill plan`), as typed.
     pub interview: Option<String>,
+    /// `--no-confirm`.
+    pub no_confirm: bool,
     /// `--config`: which config file to read.
     pub config: Option<PathBuf>,
 }
@@ -635,6 +649,8 @@ pub struct Settings {
     pub new_per_day: Sourced<u64>,
     /// The interview day to forecast for.
     pub interview_date: Option<Sourced<chrono::NaiveDate>>,
+    /// Whether practice asks for the user's word on each offline grade.
+    pub confirm: Sourced<bool>,
     /// Every setting of [`SETTINGS`], in order, as resolved.
     pub entries: Vec<Entry>,
     /// The config file consulted, and whether it existed.
@@ -700,6 +716,7 @@ impl Settings {
             samples: typed(&entries, &SAMPLES, count).expect(always),
             new_per_day: typed(&entries, &NEW_PER_DAY, count).expect(always),
             interview_date: typed(&entries, &INTERVIEW_DATE, date),
+            confirm: typed(&entries, &CONFIRM, switch).expect(always),
             entries,
             config_file: None,
             data_dir: inputs.data_dir.clone(),
@@ -928,6 +945,26 @@ mod tests {
         let key = Settings::resolve(&i).unwrap().api_key.unwrap();
         assert_eq!(key.value.expose(), "sk-two");
         assert!(!format!("{key:?}").contains("sk-two"));
+    }
+
+    #[test]
+    fn confirming_is_on_unless_a_flag_the_environment_or_the_file_turns_it_off() {
+        let mut i = inputs();
+        let on = Settings::resolve(&i).unwrap().confirm;
+        assert!(on.value);
+        assert!(matches!(on.source, Source::Default(_)));
+        let cfg = parse_config(Path::new("c.toml"), "confirm = false\n").unwrap();
+        i.file = Some(("c.toml".into(), cfg));
+        assert!(!Settings::resolve(&i).unwrap().confirm.value);
+        i.env = map(&[("GRILL_CONFIRM", "ON")]);
+        assert!(Settings::resolve(&i).unwrap().confirm.value);
+        i.flags.no_confirm = true;
+        let off = Settings::resolve(&i).unwrap().confirm;
+        assert_eq!((off.value, off.source), (false, Source::Flag));
+        i.flags.no_confirm = false;
+        i.env = map(&[("GRILL_CONFIRM", "maybe")]);
+        let err = Settings::resolve(&i).unwrap_err().to_string();
+        assert_eq!(err, "GRILL_CONFIRM in the environment must be `on` or `off` (got `maybe`)");
     }
 
     #[test]

@@ -184,6 +184,25 @@ pub fn grader_label(g: &GraderInfo) -> String {
     }
 }
 
+/// Who gave a grade, as the subject of a sentence: "the offline grader", "the model
+/// qwen3:8b", "you".
+pub fn grader_name(g: &GraderInfo) -> String {
+    match g {
+        GraderInfo::Offline { .. } => "the offline grader".to_string(),
+        GraderInfo::Llm { model, .. } => format!("the model {}", clean(model)),
+        GraderInfo::User { .. } => "you".to_string(),
+    }
+}
+
+/// The label of the user's own word on a grade, saying what the grader had said: "your
+/// own verdicts; the offline grader said 45".
+pub fn own_word_label(reviewed: Option<&GradeRecord>) -> String {
+    match reviewed.and_then(|r| r.grade.score().map(|s| (r, s))) {
+        Some((r, score)) => format!("your own verdicts; {} said {score}", grader_name(&r.grader)),
+        None => "your own verdicts".to_string(),
+    }
+}
+
 /// A turn's outcome in a word or a score.
 pub fn result(turn: &Turn) -> String {
     match (turn.skipped, &turn.answer, turn.latest_grade().and_then(|g| g.grade.score())) {
@@ -316,9 +335,13 @@ fn turn(number: usize, turn: &Turn, bank: &Bank) -> TurnView {
             .grades
             .iter()
             .enumerate()
-            .map(|(i, g)| GradeView {
-                which: (turn.grades.len() > 1).then(|| format!("grade {} of {}", i + 1, turn.grades.len())),
-                ..grade(rubric.as_ref(), g)
+            .map(|(i, g)| {
+                let mut v = grade(rubric.as_ref(), g);
+                v.which = (turn.grades.len() > 1).then(|| format!("grade {} of {}", i + 1, turn.grades.len()));
+                if let GraderInfo::User { reviewed } = g.grader {
+                    v.grader = own_word_label(turn.grades.get(reviewed));
+                }
+                v
             })
             .collect(),
     }
@@ -389,6 +412,25 @@ mod tests {
         assert!(label.contains("offline"), "{label}");
         assert!(label.contains("coverage"), "{label}");
         assert!(label.contains("not correctness"), "{label}");
+    }
+
+    #[test]
+    fn the_users_grade_says_whose_verdicts_they_are_and_what_the_grader_said() {
+        let offline = record("Read more.", &[]);
+        assert_eq!(own_word_label(Some(&offline)), "your own verdicts; the offline grader said 40");
+        let model = GradeRecord {
+            grader: GraderInfo::Llm {
+                model: "qwen\u{1b}[31m3".into(),
+                endpoint: "http://h:1".into(),
+                prompts_hash: "x".into(),
+            },
+            ..offline.clone()
+        };
+        assert_eq!(own_word_label(Some(&model)), "your own verdicts; the model qwen[31m3 said 40");
+        let ungraded = GradeRecord { grade: Grade::Ungraded { reason: "down".into(), raw_reply: None }, ..offline };
+        assert_eq!(own_word_label(Some(&ungraded)), "your own verdicts");
+        assert_eq!(own_word_label(None), "your own verdicts");
+        assert_eq!(grader_name(&GraderInfo::User { reviewed: 0 }), "you");
     }
 
     fn record(next_step: &str, gaps: &[&str]) -> GradeRecord {

@@ -34,7 +34,10 @@ pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
         },
         transcript,
         Clock::system(),
-    );
+    )
+    // The user's word on each offline grade, asked only of a person at a terminal: a
+    // script has no one to ask, and a model's grade is disputed on demand instead.
+    .with_confirm(ctx.settings.confirm.value && std::io::stdin().is_terminal());
     let path = new_path(&store, &bank, &session);
     let lock = SessionLock::acquire(&path, "grill practice", LOCK_WAIT)?;
     run_session(ctx, &rt, chosen.grader, &store, (path, lock), &mut session, args.confidence)

@@ -104,6 +104,17 @@ pub fn run(ctx: &Context, args: &RegradeArgs) -> anyhow::Result<ExitStatus> {
                     )
                 )?;
             }
+            // The user's word outranks any grader's, a new one included: say so, and how
+            // to give it again on the new grade.
+            if let Some(own) = turn.grades.iter().rev().find(|g| g.grader.is_user()) {
+                let number = t.turns[..=i].iter().filter(|x| x.answer.is_some()).count();
+                let score = own.grade.score().map_or_else(|| crate::words::UNGRADED.to_string(), crate::words::score);
+                let note = format!(
+                    "(your own verdicts ({score}) still count; `grill review dispute {} {number}` reviews the new grade)",
+                    crate::scrub::controls(&t.id)
+                );
+                writeln!(out, "    {}", ctx.style.dim(&note))?;
+            }
             t.turns[i].grades.push(record);
             t.updated_at = crate::util::now();
             store.save(&t, &path)?;

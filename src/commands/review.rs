@@ -1,4 +1,4 @@
-//! `grill review list|show|export`: past sessions.
+//! `grill review list|show|export|dispute`: past sessions.
 
 use std::io::Write;
 
@@ -10,6 +10,7 @@ use crate::{export, render};
 
 use super::Context;
 
+pub mod dispute;
 pub mod output;
 
 /// Runs a review subcommand.
@@ -18,6 +19,7 @@ pub fn run(ctx: &Context, cmd: ReviewCommand) -> anyhow::Result<ExitStatus> {
         ReviewCommand::List(args) => list(ctx, &args),
         ReviewCommand::Show(args) => show(ctx, &args),
         ReviewCommand::Export(args) => export(ctx, &args),
+        ReviewCommand::Dispute(args) => dispute::run(ctx, &args),
     }
 }
 

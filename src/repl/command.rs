@@ -16,6 +16,8 @@ pub enum Command {
     Skip,
     /// Write the answer in $VISUAL / $EDITOR.
     Edit,
+    /// Give your own word on the last graded answer's verdicts.
+    Dispute,
     /// List the commands.
     Help,
     /// Save and stop.
@@ -24,8 +26,8 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order `:help` lists them (and a prefix picks the first).
-    pub const ALL: [Command; 6] =
-        [Command::Hint, Command::Ref, Command::Skip, Command::Edit, Command::Help, Command::Quit];
+    pub const ALL: [Command; 7] =
+        [Command::Hint, Command::Ref, Command::Skip, Command::Edit, Command::Dispute, Command::Help, Command::Quit];
 
     /// What the user types.
     pub fn name(self) -> &'static str {
@@ -45,6 +47,7 @@ impl Command {
             Command::Ref => (":ref", "show the reference answer (noted in the transcript)"),
             Command::Skip => (":skip", "skip this question and its follow-ups"),
             Command::Edit => (":edit", "write the answer in $VISUAL / $EDITOR"),
+            Command::Dispute => (":dispute", "confirm or correct the verdicts on the last graded answer"),
             Command::Help => (":help", "list these commands"),
             Command::Quit => (":quit", "save the session and stop (so does Ctrl-D; Ctrl-C first keeps a draft)"),
         }
@@ -92,9 +95,10 @@ mod tests {
         assert_eq!(":q".parse(), Ok(Command::Quit));
         // A prefix two commands share picks the first in the table.
         assert_eq!(":h".parse(), Ok(Command::Hint));
+        assert_eq!(":d".parse(), Ok(Command::Dispute));
         assert_eq!(
             ":nope".parse::<Command>().unwrap_err().to_string(),
-            "unknown command `:nope`; commands are :hint :ref :skip :edit :help :quit"
+            "unknown command `:nope`; commands are :hint :ref :skip :edit :dispute :help :quit"
         );
         assert!(":".parse::<Command>().is_err());
     }

@@ -61,6 +61,11 @@ pub trait AnswerSource {
     fn restore(&mut self, _draft: &str) -> bool {
         false
     }
+    /// Reads one line of keys (the verdicts' checklist), `None` when the input ends or
+    /// the user presses Ctrl-C.
+    fn line(&mut self, _prompt: &str) -> io::Result<Option<String>> {
+        Ok(None)
+    }
     /// Reads one short reply to `prompt` (shown by the caller), such as a number: `None`
     /// when the input ends or is interrupted. A script gives it as the next block.
     fn read_reply(&mut self, _prompt: &str) -> io::Result<Option<String>> {
@@ -117,6 +122,19 @@ impl<R: BufRead> AnswerSource for Blocks<R> {
 
     fn interactive(&self) -> bool {
         false
+    }
+
+    /// One line of the script: a key line for the checklist.
+    fn line(&mut self, _prompt: &str) -> io::Result<Option<String>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut raw = Vec::new();
+        if self.reader.read_until(b'\n', &mut raw)? == 0 {
+            self.done = true;
+            return Ok(None);
+        }
+        Ok(Some(String::from_utf8_lossy(&raw).trim_end_matches(['\n', '\r']).to_string()))
     }
 }
 
@@ -252,6 +270,21 @@ impl AnswerSource for Terminal {
         self.draft = draft.to_string();
         true
     }
+
+    fn line(&mut self, prompt: &str) -> io::Result<Option<String>> {
+        key_line(prompt)
+    }
+}
+
+/// Reads one line of keys in the terminal, with a plain line editor (an answer's editor
+/// waits for a closing `.`, which a key line has no use for). `None` at Ctrl-C or Ctrl-D.
+pub fn key_line(prompt: &str) -> io::Result<Option<String>> {
+    let mut editor = rustyline::DefaultEditor::new().map_err(io::Error::other)?;
+    match editor.readline(prompt) {
+        Ok(line) => Ok(Some(line)),
+        Err(ReadlineError::Interrupted | ReadlineError::Eof) => Ok(None),
+        Err(e) => Err(io::Error::other(e)),
+    }
 }
 
 /// Asks the person at the terminal to pick one of `options` (a key letter and what it
@@ -307,6 +340,16 @@ mod tests {
     }
 
     #[test]
+    fn key_lines_are_read_one_at_a_time_between_blocks() {
+        let mut b = Blocks::new(":dispute\n---\n1x 2m\r\n\nnext answer\n".as_bytes());
+        assert_eq!(b.read("Q?").unwrap(), Input::Command(Command::Dispute));
+        assert_eq!(b.line("> ").unwrap().as_deref(), Some("1x 2m"));
+        assert_eq!(b.line("> ").unwrap().as_deref(), Some(""));
+        assert_eq!(b.read("Q?").unwrap(), Input::Answer("next answer".into()));
+        assert_eq!(b.line("> ").unwrap(), None);
+    }
+
+    #[test]
     fn a_command_after_a_draft_keeps_the_draft() {
         let (input, draft) = finish("first line\n\nsecond\n:hint");
         assert_eq!(input, Input::Command(Command::Hint));
@@ -319,7 +362,7 @@ mod tests {
         let (input, draft) = finish("draft\n:nope");
         assert_eq!(
             input,
-            Input::Invalid("unknown command `:nope`; commands are :hint :ref :skip :edit :help :quit".into())
+            Input::Invalid("unknown command `:nope`; commands are :hint :ref :skip :edit :dispute :help :quit".into())
         );
         assert_eq!(draft, "draft\n");
         // A colon inside prose is not a command.

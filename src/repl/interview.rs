@@ -161,7 +161,7 @@ fn ask_all<'b>(
                 Step::Asking(turn) => turn,
                 // Interviews neither wait for grades nor generate follow-ups; a session in
                 // either state has nothing more to ask here.
-                Step::Grading(_) | Step::NeedsFollowUp => {
+                Step::Grading(_) | Step::Reviewing(_) | Step::NeedsFollowUp => {
                     s.quit();
                     save(&s)?;
                     return Ok(false);
@@ -185,6 +185,11 @@ fn ask_all<'b>(
         let mut s = lock(shared);
         match handle(input, &mut s, source, out, style)? {
             Outcome::Unchanged => {}
+            Outcome::Dispute => writeln!(
+                out,
+                "  {}",
+                style.dim("An interview shows no grade until the end: `grill review dispute` reviews one after it.")
+            )?,
             Outcome::Changed | Outcome::Skipped(_) => save(&s)?,
             Outcome::Submitted(job) => {
                 if let Err(e) = save(&s) {

@@ -2,6 +2,7 @@
 //! standard input), what is printed, and the interview's grading thread. The state machine
 //! it drives is [`crate::session`], which knows nothing of terminals.
 
+pub mod checklist;
 pub mod command;
 pub mod editor;
 pub mod input;

@@ -5,13 +5,14 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
+use super::checklist;
 use super::input::AnswerSource;
 use super::turn::{self, Outcome, handle, rescue, show_turn};
 use crate::bank::Question;
 use crate::grade::record::GradeRecord;
 use crate::grade::{Grade, PointVerdict};
 use crate::render;
-use crate::session::{GradeJob, Session, Step};
+use crate::session::{Advance, GradeJob, ReviewJob, Session, Step};
 use crate::style::{Style, wrap};
 use crate::transcript::{Status, Store, TranscriptError};
 
@@ -79,6 +80,19 @@ pub fn drive(
                 }
                 continue;
             }
+            Step::Reviewing(_) => {
+                let job = session.review_job().expect("a reviewing step has its grade");
+                writeln!(
+                    shell.out,
+                    "\n  {}",
+                    style.dim("Check the verdicts: the offline grader measures coverage, not correctness.")
+                )?;
+                let advance = own_word(session, source, shell, &job)?;
+                if let Some(q) = advance.finished {
+                    show_reference(shell, q)?;
+                }
+                continue;
+            }
             Step::NeedsFollowUp => {
                 let (question, point) = session.gap().expect("a gap is waiting");
                 let text = (shell.follow_up)(&question.prompt, &point.point);
@@ -100,6 +114,18 @@ pub fn drive(
         match handle(input, session, source, shell.out, style)? {
             Outcome::Unchanged => {}
             Outcome::Changed => shell.save(session)?,
+            Outcome::Dispute => match session.dispute_job() {
+                Some(job) => {
+                    own_word(session, source, shell, &job)?;
+                    // The question went up the screen with the checklist: ask it again.
+                    shown = None;
+                }
+                None => writeln!(
+                    shell.out,
+                    "  {}",
+                    style.dim("Nothing to dispute yet: :dispute reviews the last graded answer.")
+                )?,
+            },
             Outcome::Submitted(job) => {
                 // Saved before grading, so the answer survives whatever grading does.
                 if let Err(e) = shell.save(session) {
@@ -159,6 +185,32 @@ pub fn drive(
     Ok(session.transcript().status)
 }
 
+/// Opens the checklist on `job`'s grade and records the user's word, if they give it,
+/// beside the grade reviewed; saved at once.
+fn own_word<'b>(
+    session: &mut Session<'b>,
+    source: &mut dyn AnswerSource,
+    shell: &mut Shell<'_>,
+    job: &ReviewJob<'_>,
+) -> anyhow::Result<Advance<'b>> {
+    let turn = &session.transcript().turns[job.turn];
+    let reviewed = turn.grades[job.reviewed].clone();
+    if turn.grades.iter().any(|g| g.grader.is_user()) {
+        writeln!(
+            shell.out,
+            "\n  {}",
+            shell.style.dim("(you gave your word on this answer before; this adds a newer one)")
+        )?;
+    }
+    let echo = !source.interactive();
+    let mut read = |prompt: &str| source.line(prompt);
+    let label = checklist::label(&job.prompt);
+    let grade = checklist::review(shell.out, shell.style, &label, job.prompt.rubric(), &reviewed, &mut read, echo)?;
+    let advance = session.record_own_word(job, grade);
+    shell.save(session)?;
+    Ok(advance)
+}
+
 /// How sure the user is of the answer just given, 1 to 4, asked before its grade shows;
 /// `None` when they give none (Enter, the end of input). A person is asked again after a
 /// reply that is not 1 to 4; a script's reply is taken once.
@@ -205,7 +257,10 @@ fn summary(session: &Session<'_>, shell: &mut Shell<'_>) -> io::Result<()> {
             Some(f) => format!("  {} › {}", turn.question_id, f),
             None => turn.question_id.clone(),
         };
-        let result = crate::view::result(turn);
+        let mut result = crate::view::result(turn);
+        if turn.latest_grade().is_some_and(|g| g.grader.is_user()) {
+            result.push_str(" (your verdicts)");
+        }
         writeln!(shell.out, "  {label:<48} {result}")?;
     }
     if let Some(mean) = t.mean_score() {
@@ -223,6 +278,7 @@ mod tests {
     use super::*;
     use crate::bank::{Bank, BankSource, Selection};
     use crate::grade::grader::Grader;
+    use crate::grade::record::GraderInfo;
     use crate::repl::input::Input;
     use crate::session::{Clock, Options};
     use crate::transcript::{SCHEMA_VERSION, SessionMode, Transcript};
@@ -247,11 +303,13 @@ cues = ["return 1", "returns one"]
         inputs: VecDeque<Input>,
         interactive: bool,
         restored: Vec<String>,
+        /// Lines of keys for the checklist.
+        lines: VecDeque<String>,
     }
 
     impl Fake {
         fn new(interactive: bool, inputs: impl IntoIterator<Item = Input>) -> Fake {
-            Fake { inputs: inputs.into_iter().collect(), interactive, restored: Vec::new() }
+            Fake { inputs: inputs.into_iter().collect(), interactive, restored: Vec::new(), lines: VecDeque::new() }
         }
     }
 
@@ -265,6 +323,9 @@ cues = ["return 1", "returns one"]
         fn restore(&mut self, draft: &str) -> bool {
             self.restored.push(draft.to_string());
             self.interactive
+        }
+        fn line(&mut self, _prompt: &str) -> io::Result<Option<String>> {
+            Ok(self.lines.pop_front())
         }
     }
 
@@ -316,7 +377,7 @@ cues = ["return 1", "returns one"]
     }
 
     const ASKED: &str = "\n── Question 1 of 1 · t · senior ────────────────────────────\nWrite f.\n";
-    const HOW: &str = "(finish with a line holding only \".\" · :hint :ref :skip :edit :help :quit)\n";
+    const HOW: &str = "(finish with a line holding only \".\" · :hint :ref :skip :edit :dispute :help :quit)\n";
     const SUMMARY: &str = "\n── Session summary ─────────────────────────────────────────\n";
 
     fn saved(dir: &std::path::Path) -> Transcript {
@@ -407,5 +468,57 @@ cues = ["return 1", "returns one"]
                  {SUMMARY}  q1                                               ungraded\nSaved to [DIR]/s.json\n"
             )
         );
+    }
+
+    /// The confirm step through the state machine and the input layer, as a terminal
+    /// drives it: the offline grade, the checklist, one key flipping a verdict, the result,
+    /// and both grades saved.
+    #[test]
+    fn an_offline_grade_opens_the_checklist_and_the_users_word_is_saved_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = bank();
+        let mut s =
+            Session::start(b.questions().iter().collect(), OPTS, transcript(), Clock::system()).with_confirm(true);
+        let mut fake = Fake::new(true, [Input::Answer("def f(): pass".into())]);
+        fake.lines = ["2".into(), "1m".into(), "".into()].into();
+        let store = Store::new(dir.path());
+        let mut out = Vec::new();
+        let mut grade = |job: &GradeJob<'_>, _: &mut dyn FnMut(&PointVerdict)| GradeRecord {
+            grade: crate::grade::offline::grade(&job.prompt.rubric(), &job.answer),
+            ..Grader::Offline.interrupted(Instant::now())
+        };
+        let mut follow_up = |_: &str, _: &str| None;
+        let mut shell = Shell {
+            out: &mut out,
+            style: Style::plain(),
+            store: &store,
+            path: dir.path().join("s.json"),
+            grade: &mut grade,
+            follow_up: &mut follow_up,
+            confidence: false,
+        };
+        drive(&mut s, &mut fake, &mut shell).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let list = |mark: &str, score: &str| {
+            format!(
+                "\n── Your verdicts on q1 ─────────────────────────────────────\n  1  {mark}It returns one.\n{score}\
+                 \x20 Enter accepts · 2 cycles point 2 · 2m 2p 2x set it · f1 clears a flag · ? keys · q leaves\n"
+            )
+        };
+        let missed = list("✗ missed   ", "  Score: 0/100  (the offline grader said 0)\n");
+        let met = list(
+            "✓ met      ",
+            "                (the offline grader said ✗ missed)\n  Score: 100/100  (the offline grader said 0)\n",
+        );
+        let expected = format!(
+            "\n  Check the verdicts: the offline grader measures coverage, not correctness.\n{missed}{missed}\
+             \x20 `2`: there is no point 2; points are 1 to 1\n{met}\
+             \x20 Your verdicts: 100/100  (the offline grader said 0)\n    missed → met: It returns one.\n"
+        );
+        assert!(out.contains(&expected), "{out}");
+        assert!(out.contains("  q1                                               100/100 (your verdicts)\n"), "{out}");
+        let t = saved(dir.path());
+        let grades: Vec<_> = t.turns[0].grades.iter().map(|g| (g.grader.clone(), g.grade.score())).collect();
+        assert_eq!(grades, [(Grader::Offline.info(), Some(0)), (GraderInfo::User { reviewed: 0 }, Some(100))]);
     }
 }

@@ -25,6 +25,8 @@ pub(super) enum Outcome<'b> {
     Skipped(Advance<'b>),
     /// The session ended (`:quit`, end of input, Ctrl-C with nothing new typed): save.
     Ended,
+    /// `:dispute`: the caller opens the checklist on the last graded answer.
+    Dispute,
 }
 
 /// Shows the turn being asked, and any draft kept for it: put back in the terminal's
@@ -78,6 +80,7 @@ pub(super) fn handle<'b>(
             writeln!(out, "{}", style.dim("  (skipped)"))?;
             Outcome::Skipped(advance)
         }
+        Input::Command(Command::Dispute) => Outcome::Dispute,
         Input::Command(Command::Help) => {
             show_help(out, interactive)?;
             Outcome::Unchanged
@@ -217,7 +220,7 @@ pub(super) fn show_aside(out: &mut dyn Write, style: Style, session: &mut Sessio
 /// Prints `:help`: the commands and how answers end.
 pub(super) fn show_help(out: &mut dyn Write, interactive: bool) -> io::Result<()> {
     for c in Command::ALL {
-        writeln!(out, "  {:<7} {}", c.name(), c.help())?;
+        writeln!(out, "  {:<8} {}", c.name(), c.help())?;
     }
     let how = if interactive {
         format!("finish an answer with a line holding only \"{END_OF_ANSWER}\"")

@@ -3,6 +3,7 @@
 //! (`crate::repl`) or a test feeds it events and shows what it returns, the transcript it
 //! keeps is saved by the caller, and the time comes from the [`Clock`] it is given.
 
+pub mod checklist;
 mod clock;
 
 use std::time::Duration;
@@ -11,8 +12,8 @@ use chrono::{DateTime, FixedOffset};
 
 use crate::ask::Prompt;
 use crate::bank::{FollowUp, KeyPoint, Question};
-use crate::grade::Verdict;
-use crate::grade::record::GradeRecord;
+use crate::grade::record::{GradeRecord, GraderInfo};
+use crate::grade::{Grade, Verdict};
 use crate::transcript::{Status, Transcript, Turn};
 pub use clock::Clock;
 
@@ -35,6 +36,9 @@ pub enum Step {
     Asking(usize),
     /// Waiting for the grade of this turn.
     Grading(usize),
+    /// Waiting for the user's word on this turn's offline grade (see
+    /// [`Session::with_confirm`]): [`Session::record_own_word`] moves on.
+    Reviewing(usize),
     /// Waiting for a generated follow-up question aimed at [`Session::gap`].
     NeedsFollowUp,
     /// Nothing more to ask.
@@ -50,6 +54,18 @@ pub struct GradeJob<'b> {
     pub prompt: Prompt<'b>,
     /// The answer.
     pub answer: String,
+}
+
+/// A grade put to the user for their word: the turn, which of its grades, and what was
+/// asked (whose rubric the checklist lists).
+#[derive(Debug, Clone)]
+pub struct ReviewJob<'b> {
+    /// The turn.
+    pub turn: usize,
+    /// The index of the grade reviewed among the turn's grades.
+    pub reviewed: usize,
+    /// What was asked.
+    pub prompt: Prompt<'b>,
 }
 
 /// What a state change finished.
@@ -89,6 +105,8 @@ pub struct Session<'b> {
     gap: Option<&'b KeyPoint>,
     /// Set when generation failed for the current question: do not ask again.
     generation_failed: bool,
+    /// Whether an offline grade waits for the user's word before the session moves on.
+    confirm: bool,
 }
 
 impl<'b> Session<'b> {
@@ -123,6 +141,7 @@ impl<'b> Session<'b> {
             step: Step::Done,
             gap: None,
             generation_failed: false,
+            confirm: false,
         };
         let Some(last) = s.transcript.turns.len().checked_sub(1) else {
             if s.questions.is_empty() {
@@ -162,6 +181,15 @@ impl<'b> Session<'b> {
                 .and_then(|l| self.began.checked_add_signed(l))
                 .unwrap_or(DateTime::<FixedOffset>::MAX_UTC.fixed_offset())
         });
+        self
+    }
+
+    /// Has each offline grade confirmed or corrected by the user before the session asks
+    /// on: the offline grader measures coverage, not correctness, so the user's word on
+    /// its checklist is what the schedule should follow. A model's grade is not held up
+    /// (`:dispute` reviews it on demand).
+    pub fn with_confirm(mut self, confirm: bool) -> Session<'b> {
+        self.confirm = confirm;
         self
     }
 
@@ -255,13 +283,66 @@ impl<'b> Session<'b> {
         }
     }
 
-    /// Stores a grade for a turn; when the session was waiting for it, moves on.
+    /// Stores a grade for a turn; when the session was waiting for it, moves on, or, for
+    /// an offline grade with confirming on, waits for the user's word on it first.
     pub fn record_grade(&mut self, turn: usize, record: GradeRecord) -> Advance<'b> {
+        let to_confirm =
+            self.confirm && matches!(record.grader, GraderInfo::Offline { .. }) && record.grade.score().is_some();
         if let Some(t) = self.transcript.turns.get_mut(turn) {
             t.grades.push(record);
             self.touch();
         }
-        if self.step == Step::Grading(turn) { self.advance() } else { Advance::default() }
+        if self.step != Step::Grading(turn) {
+            return Advance::default();
+        }
+        if to_confirm {
+            self.step = Step::Reviewing(turn);
+            return Advance::default();
+        }
+        self.advance()
+    }
+
+    /// The grade waiting for the user's word, while the session waits for it.
+    pub fn review_job(&self) -> Option<ReviewJob<'b>> {
+        let Step::Reviewing(turn) = self.step else { return None };
+        self.review_of(turn)
+    }
+
+    /// What `:dispute` reviews: the newest grader's grade of the last graded answer.
+    pub fn dispute_job(&self) -> Option<ReviewJob<'b>> {
+        let turn = (0..self.transcript.turns.len()).rev().find(|&i| self.review_of(i).is_some())?;
+        self.review_of(turn)
+    }
+
+    fn review_of(&self, turn: usize) -> Option<ReviewJob<'b>> {
+        let t = self.transcript.turns.get(turn)?;
+        let (reviewed, record) = t.latest_graders_grade()?;
+        record.grade.score()?;
+        self.questions.iter().any(|q| q.id == t.question_id).then(|| ReviewJob {
+            turn,
+            reviewed,
+            prompt: self.prompt_of(turn),
+        })
+    }
+
+    /// The user's word on `job`'s grade: `Some` records it beside the grade reviewed (a
+    /// grade of kind `self`, which from then on is the one that counts), `None` leaves the
+    /// grades as they were. Either way a session waiting for that word moves on.
+    pub fn record_own_word(&mut self, job: &ReviewJob<'_>, grade: Option<Grade>) -> Advance<'b> {
+        if let (Some(grade), Some(t)) = (grade, self.transcript.turns.get_mut(job.turn)) {
+            t.grades.push(GradeRecord {
+                grader: GraderInfo::User { reviewed: job.reviewed },
+                graded_at: self.clock.now(),
+                latency_ms: 0,
+                grade,
+                mode: None,
+                usage: None,
+                server_ms: None,
+                injection: vec![],
+            });
+            self.touch();
+        }
+        if self.step == Step::Reviewing(job.turn) { self.advance() } else { Advance::default() }
     }
 
     /// The next hint for the current turn: first what the interviewer is testing, then
@@ -647,6 +728,59 @@ cues = ["gamma", "third letter"]
         assert_eq!(s.transcript().status, Status::Completed);
         assert_eq!(s.transcript().turns.len(), 3);
         assert!(s.transcript().turns.iter().all(|t| t.grades.len() == 1));
+    }
+
+    #[test]
+    fn an_offline_grade_waits_for_the_users_word_which_then_steers_the_follow_up() {
+        let b = bank();
+        let qs = b.questions().iter().collect();
+        let opts = Options { follow_ups: 1, wait_for_grades: true, generate_follow_ups: false };
+        let mut s = Session::start(qs, opts, transcript(), Clock::fixed(t0())).with_confirm(true);
+        assert!(s.dispute_job().is_none(), "nothing graded yet");
+        // Covers alpha, misses beta: the grader alone would follow up on beta.
+        answer_and_grade(&mut s, "The alpha is what comes as the first letter of them all, and that is the point.");
+        assert_eq!(s.step(), Step::Reviewing(0));
+        assert!(s.prompt().is_none(), "nothing is asked while the grade is reviewed");
+        let job = s.review_job().expect("the grade waits for review");
+        assert_eq!((job.turn, job.reviewed, job.prompt.question.id.as_str()), (0, 0, "q1"));
+        let reviewed = s.transcript().turns[0].grades[0].grade.assessment().unwrap().clone();
+        let mut list = checklist::Checklist::new(job.prompt.rubric(), &reviewed);
+        assert_eq!(list.apply("1x 2m"), checklist::Reply::Changed);
+        s.record_own_word(&job, Some(list.grade()));
+        let grades = &s.transcript().turns[0].grades;
+        assert_eq!(grades.len(), 2);
+        assert_eq!(grades[1].grader, GraderInfo::User { reviewed: 0 });
+        assert_eq!((grades[1].graded_at, grades[1].grade.score()), (t0(), Some(33)));
+        // The user says alpha was missed and beta met: the follow-up digs into alpha.
+        assert_eq!(s.prompt().unwrap().follow_up.unwrap().id, "about-alpha");
+        // `:dispute` now reviews the grader's grade of the last graded answer.
+        let d = s.dispute_job().unwrap();
+        assert_eq!((d.turn, d.reviewed), (0, 0));
+    }
+
+    #[test]
+    fn leaving_the_checklist_records_nothing_and_model_grades_are_not_held_up() {
+        let b = bank();
+        let qs: Vec<&Question> = b.questions().iter().collect();
+        let opts = Options { follow_ups: 0, wait_for_grades: true, generate_follow_ups: false };
+        let mut s = Session::start(qs.clone(), opts, transcript(), Clock::fixed(t0())).with_confirm(true);
+        answer_and_grade(&mut s, "alpha");
+        let job = s.review_job().unwrap();
+        s.record_own_word(&job, None);
+        assert_eq!(s.transcript().turns[0].grades.len(), 1);
+        assert_eq!(s.prompt().unwrap().question.id, "q2");
+        // A model's grade, or an ungraded answer, goes straight on.
+        let mut s = Session::start(qs, opts, transcript(), Clock::fixed(t0())).with_confirm(true);
+        let (job, _) = s.submit("alpha".into()).unwrap();
+        let mut rec = record(offline::grade(&job.prompt.rubric(), &job.answer));
+        rec.grader = GraderInfo::Llm { model: "m".into(), endpoint: "e".into(), prompts_hash: "h".into() };
+        s.record_grade(job.turn, rec);
+        assert_eq!(s.prompt().unwrap().question.id, "q2");
+        let (job, _) = s.submit("gamma".into()).unwrap();
+        s.record_grade(job.turn, record(crate::grade::Grade::Ungraded { reason: "down".into(), raw_reply: None }));
+        assert_eq!(s.step(), Step::Done);
+        // Without confirming, an offline grade goes straight on too.
+        answer_and_grade(&mut session(&b, 0), "alpha");
     }
 
     #[test]

@@ -30,3 +30,4 @@ mod snapshots_screens;
 mod stream;
 mod transcript_upgrade;
 mod util;
+mod verdicts;

@@ -300,7 +300,8 @@ fn config_shows_urls_without_their_credentials_and_flags_them() {
         lines[1],
         format!("{:<16} {:<44} {}", "base_url", "http://host.example:8080/v1", "environment (GRILL_BASE_URL)")
     );
-    assert_eq!(lines[15], format!("warning: base_url {problem}"));
+    // The warnings come after the header and one row per setting.
+    assert_eq!(lines[grill::config::SETTINGS.len() + 1], format!("warning: base_url {problem}"));
     assert!(!run.stdout.contains("sk-url-secret"), "{}", run.stdout);
 }
 
