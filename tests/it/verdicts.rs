@@ -25,7 +25,7 @@ fn grades(t: &serde_json::Value, turn: usize) -> Vec<(String, Option<u64>, Optio
 /// The schedule's last score for `question`, as `grill stats --json` gives it.
 fn scheduled_score(sb: &Sandbox, question: &str) -> Option<u64> {
     let bank = fixture_bank();
-    let stats = sb.run(&["--bank", bank.to_str().unwrap(), "stats", "--json"], "");
+    let stats = sb.run(&["--no-builtin-bank", "--bank", bank.to_str().unwrap(), "stats", "--json"], "");
     stats.success();
     let doc = stats.json();
     let item = doc["schedule"].as_array().unwrap().iter().find(|i| i["question_id"] == question).cloned();
@@ -43,6 +43,7 @@ fn in_a_terminal_the_user_confirms_an_offline_grade_and_the_schedule_follows_the
     let mut cmd = sb.command();
     cmd.env("TERM", "dumb").env("COLUMNS", "100").args([
         "--no-color",
+        "--no-builtin-bank",
         "--bank",
         bank.to_str().unwrap(),
         "practice",
@@ -92,7 +93,8 @@ fn in_a_terminal_the_user_confirms_an_offline_grade_and_the_schedule_follows_the
 #[test]
 fn no_confirm_leaves_the_offline_grade_alone_in_a_terminal() {
     let bank = fixture_bank();
-    let args = ["--no-color", "--bank", bank.to_str().unwrap(), "practice", "--question", "colours"];
+    let args =
+        ["--no-color", "--no-builtin-bank", "--bank", bank.to_str().unwrap(), "practice", "--question", "colours"];
     // Extra arguments, and an environment variable.
     type Way<'a> = (&'a [&'a str], Option<(&'a str, &'a str)>);
     let ways: [Way<'_>; 2] = [(&["--no-confirm"], None), (&[], Some(("GRILL_CONFIRM", "off")))];
@@ -123,6 +125,7 @@ fn dispute_in_a_scripted_practice_session_reviews_the_last_graded_answer() {
     let stdin = format!(":dispute\n---\n{ANSWER}\n---\n:dispute\n---\n3p\n\nThe moon pulls the water.\n");
     let run = sb.run(
         &[
+            "--no-builtin-bank",
             "--bank",
             bank.to_str().unwrap(),
             "practice",
@@ -155,8 +158,20 @@ fn dispute_in_a_scripted_practice_session_reviews_the_last_graded_answer() {
 
 fn scripted_session(sb: &Sandbox) {
     let bank = fixture_bank();
-    sb.run(&["--bank", bank.to_str().unwrap(), "practice", "--question", "colours", "--follow-ups", "0"], ANSWER)
-        .success();
+    sb.run(
+        &[
+            "--no-builtin-bank",
+            "--bank",
+            bank.to_str().unwrap(),
+            "practice",
+            "--question",
+            "colours",
+            "--follow-ups",
+            "0",
+        ],
+        ANSWER,
+    )
+    .success();
 }
 
 /// `grill review dispute` with keys on stdin: the screen, exactly, and both grades kept.
@@ -166,7 +181,7 @@ fn review_dispute_reads_keys_from_stdin_and_keeps_both_grades() {
     scripted_session(&sb);
     let bank = fixture_bank();
     let run = sb.run_with(
-        &["--bank", bank.to_str().unwrap(), "review", "dispute", "latest"],
+        &["--no-builtin-bank", "--bank", bank.to_str().unwrap(), "review", "dispute", "latest"],
         "3\n9m\n2p 3x 2 3\n\n",
         &[("COLUMNS", "100")],
     );
@@ -179,17 +194,18 @@ fn review_dispute_reads_keys_from_stdin_and_keeps_both_grades() {
     assert_eq!(scheduled_score(&sb, "colours"), Some(75));
 
     // The first answer now has the user's word: with no TURN there is nothing left to do.
-    let again = sb.run(&["--bank", bank.to_str().unwrap(), "review", "dispute", "latest"], "");
+    let again = sb.run(&["--no-builtin-bank", "--bank", bank.to_str().unwrap(), "review", "dispute", "latest"], "");
     again.code(1);
     assert!(again.stderr.contains("every graded answer of this session has your word already"), "{}", again.stderr);
     // Named, it is reviewed again (the grader's grade, not the user's); `q` records nothing.
-    let left = sb.run(&["--bank", bank.to_str().unwrap(), "review", "dispute", "latest", "1"], "1x\nq\n");
+    let left =
+        sb.run(&["--no-builtin-bank", "--bank", bank.to_str().unwrap(), "review", "dispute", "latest", "1"], "1x\nq\n");
     left.success();
     assert!(left.stdout.contains("(you gave your word on this answer before; this adds a newer one)"));
     assert!(left.stdout.contains("Score: 50/100  (the offline grader said 50)"), "{}", left.stdout);
     assert!(left.stdout.contains("(left without recording anything: the offline grader's 50/100 stands)"));
     assert_eq!(grades(&sb.only_transcript(), 0).len(), 2);
-    let none = sb.run(&["--bank", bank.to_str().unwrap(), "review", "dispute", "latest", "2"], "");
+    let none = sb.run(&["--no-builtin-bank", "--bank", bank.to_str().unwrap(), "review", "dispute", "latest", "2"], "");
     none.code(1);
     assert!(none.stderr.contains("there is no answer 2: session"), "{}", none.stderr);
 }
@@ -201,14 +217,14 @@ fn the_users_word_is_labelled_in_review_show_and_the_exports() {
     scripted_session(&sb);
     let bank = fixture_bank();
     let b = bank.to_str().unwrap();
-    sb.run(&["--bank", b, "review", "dispute", "latest"], "3m\n\n").success();
-    let show = sb.run(&["--bank", b, "review", "show", "latest"], "");
+    sb.run(&["--no-builtin-bank", "--bank", b, "review", "dispute", "latest"], "3m\n\n").success();
+    let show = sb.run(&["--no-builtin-bank", "--bank", b, "review", "show", "latest"], "");
     assert!(show.stdout.contains("Score: 75/100  (your own verdicts; the offline grader said 50)"), "{}", show.stdout);
     assert!(show.stdout.contains("mean score: 75/100"), "{}", show.stdout);
-    let md = sb.run(&["--bank", b, "review", "export", "latest", "--format", "md"], "");
+    let md = sb.run(&["--no-builtin-bank", "--bank", b, "review", "export", "latest", "--format", "md"], "");
     assert!(md.stdout.contains("— your own verdicts; the offline grader said 50"), "{}", md.stdout);
     assert!(md.stdout.contains("| you changed missed to met |"), "{}", md.stdout);
-    let html = sb.run(&["--bank", b, "review", "export", "latest", "--format", "html"], "");
+    let html = sb.run(&["--no-builtin-bank", "--bank", b, "review", "export", "latest", "--format", "html"], "");
     assert!(html.stdout.contains("your own verdicts; the offline grader said 50"), "{}", html.stdout);
 }
 
@@ -220,9 +236,9 @@ fn after_a_regrade_the_users_own_verdicts_still_count() {
     scripted_session(&sb);
     let bank = fixture_bank();
     let b = bank.to_str().unwrap();
-    sb.run(&["--bank", b, "review", "dispute", "latest"], "3m\n\n").success();
+    sb.run(&["--no-builtin-bank", "--bank", b, "review", "dispute", "latest"], "3m\n\n").success();
     let id = sb.only_transcript()["id"].as_str().unwrap().to_string();
-    let regrade = sb.run(&["--bank", b, "regrade", "latest", "--grader", "offline"], "");
+    let regrade = sb.run(&["--no-builtin-bank", "--bank", b, "regrade", "latest", "--grader", "offline"], "");
     regrade.success();
     let note =
         format!("    (your own verdicts (75/100) still count; `grill review dispute {id} 1` reviews the new grade)\n");
@@ -237,7 +253,7 @@ fn after_a_regrade_the_users_own_verdicts_still_count() {
         ]
     );
     assert_eq!(scheduled_score(&sb, "colours"), Some(75), "the user's word, not the newer grade, is scheduled");
-    sb.run(&["--bank", b, "review", "dispute", "latest", "1"], "2p\n\n").success();
+    sb.run(&["--no-builtin-bank", "--bank", b, "review", "dispute", "latest", "1"], "2p\n\n").success();
     let last = grades(&sb.only_transcript(), 0).pop().unwrap();
     assert_eq!(last, ("self".to_string(), Some(2), Some(63)));
     assert_eq!(scheduled_score(&sb, "colours"), Some(63));
@@ -248,7 +264,16 @@ fn after_a_regrade_the_users_own_verdicts_still_count() {
 fn dispute_in_an_interview_points_to_review_dispute() {
     let sb = Sandbox::new();
     let bank = fixture_bank();
-    let args = ["--bank", bank.to_str().unwrap(), "--grader", "offline", "interview", "--question", "colours"];
+    let args = [
+        "--no-builtin-bank",
+        "--bank",
+        bank.to_str().unwrap(),
+        "--grader",
+        "offline",
+        "interview",
+        "--question",
+        "colours",
+    ];
     let run = sb.run(&[&args[..], &["--follow-ups", "0"]].concat(), &format!(":dispute\n---\n{ANSWER}\n"));
     run.success();
     assert!(
