@@ -206,6 +206,10 @@ pub struct DueChart {
     pub total: usize,
     /// Reviews due after them.
     pub later: usize,
+    /// Days charted.
+    pub days: usize,
+    /// Reviews due now, overdue included.
+    pub now: usize,
 }
 
 /// One day's reviews. Day 0 is now, and holds everything overdue.
@@ -615,7 +619,17 @@ fn due_chart(items: &[Item], now: DateTime<FixedOffset>) -> DueChart {
             }
         })
         .collect();
-    DueChart { width: CHART_W, height: DUE_H, base: fmt1(TOP + plot_h), bars, peak, total: counts.iter().sum(), later }
+    DueChart {
+        width: CHART_W,
+        height: DUE_H,
+        base: fmt1(TOP + plot_h),
+        bars,
+        peak,
+        total: counts.iter().sum(),
+        later,
+        days: DAYS,
+        now: counts[0],
+    }
 }
 
 #[cfg(test)]
