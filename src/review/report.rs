@@ -303,7 +303,7 @@ pub fn build(inp: &Inputs) -> ReportView {
         inp.stats.topics.iter().enumerate().map(|(i, t)| (t.topic.as_str(), i % LINE_STYLES)).collect();
 
     // Graded main answers per topic, oldest first: (when, score, session).
-    let mut mains: BTreeMap<String, Vec<(DateTime<FixedOffset>, u8, &str)>> = BTreeMap::new();
+    let mut mains: Mains = BTreeMap::new();
     for s in inp.sessions {
         for t in s.turns.iter().filter(|t| in_scope(t) && !t.follow_up) {
             if let Some(score) = t.score {
@@ -449,10 +449,13 @@ pub fn build(inp: &Inputs) -> ReportView {
     }
 }
 
-type Mains<'a> = BTreeMap<String, Vec<(DateTime<FixedOffset>, u8, &'a str)>>;
+/// A graded main answer: when, its score, its session.
+type Answer<'a> = (DateTime<FixedOffset>, u8, &'a str);
+/// Graded main answers per topic, oldest first.
+type Mains<'a> = BTreeMap<String, Vec<Answer<'a>>>;
 
 fn score_chart(mains: &Mains, style_of: &HashMap<&str, usize>) -> ScoreChart {
-    let drawn = |v: &[(DateTime<FixedOffset>, u8, &str)]| v.len().saturating_sub(POINTS_PER_TOPIC);
+    let drawn = |v: &[Answer]| v.len().saturating_sub(POINTS_PER_TOPIC);
     let times: Vec<DateTime<FixedOffset>> =
         mains.values().flat_map(|v| v[drawn(v)..].iter().map(|(at, _, _)| *at)).collect();
     let (lo, hi) = (times.iter().min().copied(), times.iter().max().copied());
