@@ -162,7 +162,7 @@ pub enum Command {
   grill plan --interview 2027-01-15
   grill plan --target 0.95 --json     with `interview_date` set (`grill config`)")]
     Plan(PlanArgs),
-    /// Write one self-contained HTML page of progress: scores over time, key points, what is due
+    /// Write one self-contained HTML page of progress: scores, key points, what is due
     #[command(after_help = "Examples:
   grill report                               writes grill-report.html here
   grill report -o ~/progress.html --topic async --since 2026-11-01")]
