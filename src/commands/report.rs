@@ -131,3 +131,65 @@ pub fn run(ctx: &Context, args: &ReportArgs) -> anyhow::Result<ExitStatus> {
     )?;
     Ok(ended)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bank::{Bank, BankSource};
+    use crate::review::index::{Summary, TurnSummary};
+    use crate::review::schedule::Help;
+    use crate::transcript::{SessionMode, Status};
+
+    #[test]
+    fn the_template_renders_a_history_without_grades_and_escapes_what_it_is_given() {
+        let bank = Bank::from_files(
+            [("sample.toml".to_string(), include_str!("../../tests/fixtures/bank/sample.toml").to_string())],
+            BankSource::Embedded,
+        )
+        .unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00+00:00").unwrap();
+        // An answer still waiting for its grade: no score, no mean, no grader.
+        let waiting = Summary {
+            id: "<b>\"x\"</b>".into(),
+            started_at: at,
+            status: Status::InProgress,
+            mode: SessionMode::Interview,
+            plan: vec!["colours".into()],
+            turns: vec![TurnSummary {
+                question_id: "colours".into(),
+                follow_up: false,
+                answered_at: Some(at),
+                skipped: false,
+                score: None,
+                pending: true,
+                missed: vec![],
+                partial: vec![],
+                help: Help::default(),
+                confidence: None,
+                grader: None,
+            }],
+        };
+        let sessions = [waiting];
+        let st = crate::review::stats::compute(&sessions, &bank, None);
+        let view = report::build(&Inputs {
+            sessions: &sessions,
+            bank: &bank,
+            stats: &st,
+            items: &[],
+            forecast: None,
+            no_forecast: Some("the interview date 2026-11-01 is not after today".into()),
+            topic: None,
+            since: None,
+            skipped: 0,
+            now: at,
+        });
+        let page = html(&view);
+        assert!(page.contains(MARK), "the page is marked as grill's own");
+        assert!(!page.contains("could not write this page"), "{page}");
+        assert!(page.contains("No graded answers yet"));
+        assert!(page.contains(r#"<tr data-session="&lt;b&gt;&quot;x&quot;&lt;/b&gt;" data-mean="">"#), "{page}");
+        assert!(page.contains("interview <span class=\"small\">(in progress)</span>"));
+        assert!(page.contains("No forecast: the interview date 2026-11-01 is not after today."));
+        assert!(!page.contains("<b>"));
+    }
+}
