@@ -138,7 +138,31 @@ pub struct Line {
     pub style: usize,
     /// The polyline's `points`.
     pub path: String,
+    /// The least-squares line through the points drawn, when they span some time.
+    pub trend: Option<Segment>,
     pub points: Vec<Point>,
+}
+
+/// A straight line on a chart.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Segment {
+    pub x1: String,
+    pub y1: String,
+    pub x2: String,
+    pub y2: String,
+}
+
+/// The least-squares fit `y = a + b x` of `xy`: `None` for fewer than two distinct `x`.
+fn least_squares(xy: &[(f64, f64)]) -> Option<(f64, f64)> {
+    let n = xy.len() as f64;
+    let mx = xy.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = xy.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = xy.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    if xy.len() < 2 || sxx < 1e-9 {
+        return None;
+    }
+    let b = xy.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>() / sxx;
+    Some((my - b * mx, b))
 }
 
 /// One graded main answer.
@@ -481,10 +505,18 @@ fn score_chart(mains: &Mains, style_of: &HashMap<&str, usize>) -> ScoreChart {
                     session: clean(session, 40),
                 })
                 .collect();
+            let xy: Vec<(f64, f64)> =
+                v[drawn(v)..].iter().map(|(at, score, _)| (x_of(*at), y_of(f64::from(*score)))).collect();
             Line {
                 topic: clean(topic, 60),
                 style: style_of.get(topic.as_str()).copied().unwrap_or(0),
                 path: points.iter().map(|p| format!("{},{}", p.x, p.y)).collect::<Vec<_>>().join(" "),
+                trend: least_squares(&xy).map(|(a, b)| {
+                    let (x1, x2) = (xy.first().map_or(LEFT, |p| p.0), xy.last().map_or(LEFT, |p| p.0));
+                    // Clamped to the plot: a steep fit over a short span must not leave it.
+                    let y = |x: f64| (a + b * x).clamp(TOP, CHART_H - BOTTOM);
+                    Segment { x1: fmt1(x1), y1: fmt1(y(x1)), x2: fmt1(x2), y2: fmt1(y(x2)) }
+                }),
                 points,
             }
         })
@@ -729,6 +761,11 @@ mod tests {
         assert_eq!(line.points.iter().map(|p| p.score).collect::<Vec<_>>(), [40, 60, 90, 80]);
         assert_eq!(line.points[0].x, "34.0", "the oldest at the left edge");
         assert_eq!(line.points[2].y, "28.8", "90 is a tenth of the plot below its top");
+        let trend = line.trend.as_ref().expect("four answers over two days have a trend");
+        assert_eq!((trend.x1.as_str(), trend.x2.as_str()), ("34.0", "632.0"), "it spans the points drawn");
+        assert_eq!((trend.y1.as_str(), trend.y2.as_str()), ("134.7", "40.1"), "rising scores draw a line going up");
+        assert_eq!(least_squares(&[(0.0, 1.0), (1.0, 3.0), (2.0, 5.0)]), Some((1.0, 2.0)));
+        assert_eq!(least_squares(&[(1.0, 1.0), (1.0, 3.0)]), None, "no span, no slope");
         let t = &v.topics[0];
         assert_eq!((t.answers, t.charted, t.mean_text.as_str()), (5, 4, "56"));
         assert_eq!(
