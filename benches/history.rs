@@ -1,5 +1,5 @@
 //! Generates 10,000 realistic transcripts in a temporary folder and prints how long
-//! `grill review list` and `grill stats` take over them: the first run (which builds the
+//! `grill review list`, `grill stats` and `grill report` take over them: the first run (which builds the
 //! index) and later runs (which use it). Run with `cargo bench --bench history`.
 
 use std::process::Command;
@@ -37,7 +37,9 @@ fn main() {
     let base = now() - chrono::Duration::days(400);
     for i in 0..SESSIONS {
         let at = base + chrono::Duration::minutes(i as i64 * 55);
-        let plan: Vec<&grill::bank::Question> = (0..3).map(|_| &questions[rng.usize(..questions.len())]).collect();
+        // Three distinct questions: a transcript that plans one twice is refused as invalid.
+        let plan: Vec<&grill::bank::Question> =
+            rng.choose_multiple(0..questions.len(), 3).into_iter().map(|i| &questions[i]).collect();
         let mut turns = Vec::new();
         for q in &plan {
             for (n, fu) in std::iter::once(None).chain(q.follow_ups.iter().take(2).map(Some)).enumerate() {
@@ -129,4 +131,12 @@ fn main() {
     println!("review list (index warm), median of 5:      {:>9.1?}   (target: under 300 ms)", list[2]);
     println!("review list --json, median of 5:            {:>9.1?}", json[2]);
     println!("stats (index warm), median of 5:            {:>9.1?}   (target: under 300 ms)", stats[2]);
+    // The page lands beside the transcripts: not `*.json`, so never taken for one.
+    let page = root.join("grill-report.html");
+    let page_arg = page.to_string_lossy().into_owned();
+    let mut report: Vec<Duration> = (0..5).map(|_| time(&["report", "-o", &page_arg])).collect();
+    report.sort();
+    let size = std::fs::metadata(&page).map(|m| m.len()).unwrap_or(0);
+    println!("report (index warm), median of 5:           {:>9.1?}   (target: under 1 s)", report[2]);
+    println!("report page size: {:.0} KB   (target: under 2 MB)", size as f64 / 1e3);
 }

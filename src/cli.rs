@@ -167,6 +167,11 @@ pub enum Command {
   grill plan --interview 2027-01-15
   grill plan --target 0.95 --json     with `interview_date` set (`grill config`)")]
     Plan(PlanArgs),
+    /// Write one self-contained HTML page of progress: scores, key points, what is due
+    #[command(after_help = "Examples:
+  grill report                               writes grill-report.html here
+  grill report -o ~/progress.html --topic async --since 2026-11-01")]
+    Report(ReportArgs),
     /// Grade saved answers again (the new grade is kept beside the old ones)
     #[command(after_help = "Examples:
   grill regrade latest --grader llm   grade the last session again with a model
@@ -208,9 +213,12 @@ impl Command {
             Command::Eval(a) => Some(&a.grading),
             // Only `bank draft` talks to the model.
             Command::Bank(BankCommand::Draft(a)) => Some(&a.grading),
-            Command::Review(_) | Command::Bank(_) | Command::Stats(_) | Command::Plan(_) | Command::Completions(_) => {
-                None
-            }
+            Command::Review(_)
+            | Command::Bank(_)
+            | Command::Stats(_)
+            | Command::Plan(_)
+            | Command::Report(_)
+            | Command::Completions(_) => None,
         }
     }
 
@@ -224,6 +232,7 @@ impl Command {
             Command::Bank(_) => "bank",
             Command::Stats(_) => "stats",
             Command::Plan(_) => "plan",
+            Command::Report(_) => "report",
             Command::Regrade(_) => "regrade",
             Command::Resume(_) => "resume",
             Command::Config(_) => "config",
@@ -474,6 +483,19 @@ pub struct StatsArgs {
     /// Print one JSON document
     #[arg(long, help_heading = "Output")]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Where to write the page; an existing file is replaced only if grill wrote it
+    #[arg(short, long, value_name = "FILE", default_value = "grill-report.html")]
+    pub output: std::path::PathBuf,
+    /// Only sessions started on or after this date (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<chrono::NaiveDate>,
+    /// Only this topic
+    #[arg(long)]
+    pub topic: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -56,6 +56,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Some(Command::Bank(cmd)) => commands::bank::run(&ctx, cmd),
         Some(Command::Stats(args)) => commands::stats::run(&ctx, &args),
         Some(Command::Plan(args)) => commands::plan::run(&ctx, &args),
+        Some(Command::Report(args)) => commands::report::run(&ctx, &args),
         Some(Command::Regrade(args)) => commands::regrade::run(&ctx, &args),
         Some(Command::Resume(args)) => commands::resume::run(&ctx, &args),
         Some(Command::Config(args)) => commands::config::run(&ctx, &args.output),

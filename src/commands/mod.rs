@@ -12,6 +12,7 @@ pub mod interview;
 pub mod plan;
 pub mod practice;
 pub mod regrade;
+pub mod report;
 pub mod resume;
 pub mod review;
 pub mod stats;

@@ -12,8 +12,9 @@ use chrono::{DateTime, FixedOffset, SubsecRound};
 use serde::{Deserialize, Serialize};
 
 use super::schedule::Help;
+use crate::grade::record::GraderInfo;
 use crate::grade::{Grade, Verdict};
-use crate::transcript::{Status, Store, Transcript, TranscriptError, shown};
+use crate::transcript::{SessionMode, Status, Store, Transcript, TranscriptError, shown};
 
 /// The cache's file name in the transcript folder (not `*.json`, so it is never taken
 /// for a transcript).
@@ -22,7 +23,9 @@ pub const INDEX_FILE: &str = ".grill-index";
 /// Version 3: failures are kept without their path, so warnings name the file once.
 /// Version 5: turns keep the help used before answering, which caps a review's rating.
 /// Version 6: turns keep the confidence the user gave before the grade showed.
-const INDEX_VERSION: u32 = 6;
+/// Version 7: sessions keep their mode and turns who gave the grade that counts, for
+/// `grill report`.
+const INDEX_VERSION: u32 = 7;
 
 /// One turn, reduced to what lists, statistics and scheduling need. Ids are shared
 /// (`Arc<str>`): thousands of sessions repeat the same few hundred.
@@ -48,6 +51,9 @@ pub struct TurnSummary {
     pub help: Help,
     /// How sure the user said they were, 1 to 4, when asked.
     pub confidence: Option<u8>,
+    /// Who gave the latest grade: `offline`, `self` (the user's own verdicts) or the
+    /// model's name; `None` when there is no grade.
+    pub grader: Option<Arc<str>>,
 }
 
 /// One session, reduced.
@@ -59,6 +65,8 @@ pub struct Summary {
     pub started_at: DateTime<FixedOffset>,
     /// Where it stands.
     pub status: Status,
+    /// Practice or interview.
+    pub mode: SessionMode,
     /// The questions planned.
     pub plan: Vec<String>,
     /// Its turns.
@@ -75,7 +83,8 @@ impl Summary {
             .turns
             .iter()
             .map(|turn| {
-                let latest = turn.latest_grade().map(|g| &g.grade);
+                let record = turn.latest_grade();
+                let latest = record.map(|g| &g.grade);
                 let verdicts = |v: Verdict| -> Vec<Arc<str>> {
                     latest
                         .and_then(Grade::assessment)
@@ -95,6 +104,7 @@ impl Summary {
                     partial: verdicts(Verdict::Partial),
                     help: Help { hints: turn.hints.len(), reference_shown: turn.reference_shown_early },
                     confidence: turn.confidence,
+                    grader: record.map(|g| grader_name(&g.grader)),
                 }
             })
             .collect();
@@ -102,6 +112,7 @@ impl Summary {
             id: t.id.clone(),
             started_at: t.started_at.trunc_subsecs(3),
             status: t.status,
+            mode: t.mode,
             plan: t.plan.clone(),
             turns,
         }
@@ -119,6 +130,20 @@ impl Summary {
     }
 }
 
+/// Who graded, as one short name: what `grill report` counts answers by.
+pub fn grader_name(g: &GraderInfo) -> Arc<str> {
+    match g {
+        GraderInfo::Offline { .. } => Arc::from(OFFLINE),
+        GraderInfo::Llm { model, .. } => Arc::from(model.as_str()),
+        GraderInfo::User { .. } => Arc::from(USER),
+    }
+}
+
+/// [`grader_name`] of the offline grader.
+pub const OFFLINE: &str = "offline";
+/// [`grader_name`] of the user's own verdicts.
+pub const USER: &str = "self";
+
 /// The cache on disk: compact (ids interned in one string table, rows as arrays), since
 /// reading it is most of what `review list` and `stats` do over thousands of sessions.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -132,11 +157,11 @@ struct Cache {
 /// A file found now: (name, size, modified ns, path, summary or why it failed).
 type Seen = (String, u64, u64, PathBuf, Result<Summary, String>);
 
-/// (id, started at: unix seconds, offset seconds, status, plan, turns)
-type Row = (u32, i64, i32, Status, Vec<u32>, Vec<TurnRow>);
+/// (id, started at: unix seconds, offset seconds, status, mode, plan, turns)
+type Row = (u32, i64, i32, Status, SessionMode, Vec<u32>, Vec<TurnRow>);
 /// (question, flags, answered at: unix seconds or 0, score or -1, missed, partial, hints,
-/// confidence or 0)
-type TurnRow = (u32, u8, i64, i16, Vec<u32>, Vec<u32>, u32, u8);
+/// confidence or 0, grader)
+type TurnRow = (u32, u8, i64, i16, Vec<u32>, Vec<u32>, u32, u8, Option<u32>);
 
 const FOLLOW_UP: u8 = 1;
 const SKIPPED: u8 = 2;
@@ -186,24 +211,27 @@ fn to_row(s: &Summary, i: &mut Interner) -> Row {
                 t.partial.iter().map(|m| i.id(m)).collect(),
                 u32::try_from(t.help.hints).unwrap_or(u32::MAX),
                 t.confidence.unwrap_or(0),
+                t.grader.as_ref().map(|g| i.id(g)),
             )
         })
         .collect();
     let offset = s.started_at.offset().local_minus_utc();
-    (i.id(&s.id), s.started_at.timestamp_millis(), offset, s.status, s.plan.iter().map(|p| i.id(p)).collect(), turns)
+    let plan = s.plan.iter().map(|p| i.id(p)).collect();
+    (i.id(&s.id), s.started_at.timestamp_millis(), offset, s.status, s.mode, plan, turns)
 }
 
 fn from_row(r: &Row, strings: &[Arc<str>]) -> Option<Summary> {
     let s = |i: &u32| strings.get(*i as usize).cloned();
-    let (id, started, offset, status, plan, turns) = r;
+    let (id, started, offset, status, mode, plan, turns) = r;
     Some(Summary {
         id: s(id)?.to_string(),
         started_at: time_of(*started, *offset),
         status: *status,
+        mode: *mode,
         plan: plan.iter().map(|i| s(i).map(|x| x.to_string())).collect::<Option<_>>()?,
         turns: turns
             .iter()
-            .map(|(q, flags, at, score, missed, partial, hints, confidence)| {
+            .map(|(q, flags, at, score, missed, partial, hints, confidence, grader)| {
                 Some(TurnSummary {
                     question_id: s(q)?,
                     follow_up: flags & FOLLOW_UP != 0,
@@ -215,6 +243,10 @@ fn from_row(r: &Row, strings: &[Arc<str>]) -> Option<Summary> {
                     partial: partial.iter().map(s).collect::<Option<_>>()?,
                     help: Help { hints: *hints as usize, reference_shown: flags & REFERENCE_SHOWN != 0 },
                     confidence: (*confidence != 0).then_some(*confidence),
+                    grader: match grader {
+                        Some(g) => Some(s(g)?),
+                        None => None,
+                    },
                 })
             })
             .collect::<Option<_>>()?,

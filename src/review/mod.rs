@@ -3,5 +3,6 @@
 
 pub mod forecast;
 pub mod index;
+pub mod report;
 pub mod schedule;
 pub mod stats;

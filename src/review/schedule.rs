@@ -263,6 +263,7 @@ mod tests {
             id: format!("s{day}{q}"),
             started_at: at(day),
             status: Status::Completed,
+            mode: crate::transcript::SessionMode::Practice,
             plan: vec![q.into()],
             turns: vec![TurnSummary {
                 question_id: q.into(),
@@ -275,6 +276,7 @@ mod tests {
                 partial: vec![],
                 help: Help::default(),
                 confidence: None,
+                grader: score.map(|_| "offline".into()),
             }],
         }
     }

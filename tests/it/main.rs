@@ -17,6 +17,7 @@ mod ollama;
 mod plan;
 mod practice;
 mod repl;
+mod report;
 mod review;
 mod safety_input;
 mod safety_server;
