@@ -288,6 +288,9 @@ impl LlmGrader {
         }
         let mut graded: Vec<Assessment> = Vec::new();
         let mut last: Option<Outcome> = None;
+        // The vote is recorded with the mode and token counts of a sample that was graded,
+        // not of whichever sample came last (a failed one has none).
+        let mut last_graded: Option<Outcome> = None;
         let mut server_ms = 0;
         for i in 0..self.samples {
             let o = self.grade_once(asked, answer, Draw::sampled(i), &mut |_| {}).await;
@@ -295,13 +298,15 @@ impl LlmGrader {
             let failed = o.endpoint_failed;
             if let Grade::Graded { assessment, .. } = &o.grade {
                 graded.push(assessment.clone());
+                last_graded = Some(o);
+            } else {
+                last = Some(o);
             }
-            last = Some(o);
             if failed {
                 break;
             }
         }
-        let mut out = last.expect("at least one sample");
+        let mut out = last_graded.or(last).expect("at least one sample");
         out.server_ms = server_ms;
         if !graded.is_empty() {
             let mut voted = vote(&asked.rubric, &graded);
@@ -369,12 +374,15 @@ impl LlmGrader {
                         None => e.to_string(),
                     };
                     let raw = if last_raw.is_empty() { None } else { Some(last_raw) };
+                    // An unusable reply twice means the server is up and answering: the
+                    // model failed, which is no reason to stop drawing samples.
+                    let answered = matches!(e, LlmError::BadReply(_));
                     return Outcome {
                         grade: ungraded(reason, raw),
-                        mode: None,
+                        mode: answered.then_some(mode),
                         usage: None,
                         server_ms,
-                        endpoint_failed: true,
+                        endpoint_failed: !answered,
                     };
                 }
             };

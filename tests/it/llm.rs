@@ -653,6 +653,34 @@ fn samples_vote_each_key_point_and_the_screen_says_when_they_disagreed() {
     assert!(!run.stdout.contains("3/3 gave"), "{}", run.stdout);
 }
 
+/// A sample whose replies are cut off twice is lost, not an endpoint down: the next sample
+/// is still drawn, and the vote is recorded with the mode and token counts of a graded
+/// sample rather than the lost one's none.
+#[test]
+fn a_sample_cut_off_twice_is_lost_and_the_others_still_vote() {
+    let fake = Fake::start();
+    let mut cut = completion("{\"key_points\": {\"blue-yellow\": {\"reason\": \"is-is-is-is");
+    cut["choices"][0]["finish_reason"] = json!("length");
+    let cut = ResponseTemplate::new(200).set_body_json(cut);
+    fake.mount(
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(Cycle { replies: vec![ok_reply(), cut.clone(), cut, ok_reply()], seen: Default::default() }),
+    );
+    let sb = Sandbox::new();
+    practise(&sb, &fake.base(), ANSWER, &["--samples", "3"]).success();
+    assert_eq!(fake.chat_bodies().len(), 4, "sample 2 and its retry, then sample 3");
+    let g = grade_of(&sb);
+    assert_eq!(g["grade"]["status"], "graded");
+    assert_eq!(g["mode"], "json_schema");
+    assert_eq!(g["usage"]["prompt_tokens"], 2900);
+    assert_eq!(
+        g["grade"]["notes"].as_array().unwrap().last().unwrap(),
+        "1 of 3 samples could not be used; the vote is of the rest"
+    );
+    assert!(g["grade"]["key_points"].as_array().unwrap().iter().all(|k| k["agreement"] == "2/2"), "{g}");
+}
+
 #[test]
 fn one_sample_records_no_agreement() {
     let fake = Fake::start();
