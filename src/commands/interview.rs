@@ -29,7 +29,7 @@ pub fn run(ctx: &Context, args: &InterviewArgs) -> anyhow::Result<ExitStatus> {
     let bank = ctx.bank()?;
     let store = Store::new(&ctx.settings.transcripts.value);
     let sel = &args.selection;
-    let Some((questions, selection)) = choose(ctx, &store, &bank, sel)? else { return Ok(ExitStatus::Success) };
+    let Some((questions, selection)) = choose(ctx, &bank, sel)? else { return Ok(ExitStatus::Success) };
     let rt = ctx.runtime()?;
     let chosen = ctx.grader(&rt)?;
     eprintln!("{}", ctx.err_style.dim(&chosen.announcement));

@@ -25,7 +25,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::bank::Bank;
 use crate::config::Settings;
-use crate::error::UserError;
+use crate::error::{ExitStatus, UserError};
 use crate::grade::grader::Grader;
 use crate::grade::record::GradeRecord;
 pub use crate::grade::resolve::Chosen;
@@ -44,6 +44,29 @@ pub struct Context {
     pub err_style: Style,
     /// The spinner on screen, if any, so notices can print around it.
     spinner: Arc<Mutex<Option<ProgressBar>>>,
+}
+
+/// The history a progress command reads: see [`Context::history`].
+pub struct History {
+    /// Every readable session, as the index summarises it.
+    pub summaries: Vec<crate::review::index::Summary>,
+    /// The files that could not be read (already warned of).
+    pub skipped: Vec<crate::transcript::TranscriptError>,
+}
+
+impl History {
+    /// How a command that showed figures over this history ends: a skipped file makes
+    /// every figure partial, whichever form they take.
+    pub fn ended(&self) -> ExitStatus {
+        if self.skipped.is_empty() { ExitStatus::Success } else { ExitStatus::Error }
+    }
+
+    /// The schedule of every question reviewed, kept to `topic`'s when one is given.
+    /// What is due depends on every review, however old, so it is built from all of them.
+    pub fn schedule(&self, bank: &Bank, topic: Option<&str>) -> Vec<crate::review::schedule::Item> {
+        let in_topic = |q: &str| topic.is_none_or(|t| bank.get(q).is_some_and(|x| x.topic == t));
+        crate::review::schedule::schedule(&self.summaries).into_iter().filter(|i| in_topic(&i.question_id)).collect()
+    }
 }
 
 /// Checks that `topic` is one of the bank's, naming them when it is not.
@@ -68,9 +91,19 @@ impl Context {
         }
     }
 
-    /// The bank in use: the folder from the settings, or the built-in one.
+    /// The bank in use: the built-in questions and the folders the settings add.
     pub fn bank(&self) -> Result<Bank, crate::bank::BankError> {
         Bank::layered(self.settings.builtin_bank, &self.settings.banks)
+    }
+
+    /// Every session's summary from the transcript index, for the commands that read
+    /// progress (`stats`, `plan`, `report`, `practice --due`); a file that cannot be read
+    /// is warned of here and kept in [`History::skipped`].
+    pub fn history(&self) -> History {
+        let store = crate::transcript::Store::new(&self.settings.transcripts.value);
+        let (sessions, skipped) = crate::review::index::load(&store);
+        crate::review::index::warn_skipped(&skipped, &self.err_style);
+        History { summaries: sessions.into_iter().map(|(_, s)| s).collect(), skipped }
     }
 
     /// A runtime for the network work of one command.

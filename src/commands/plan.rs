@@ -16,9 +16,7 @@ use crate::error::{ExitStatus, UserError};
 use crate::render;
 use crate::review::forecast::{self, Forecast};
 use crate::review::schedule::Item;
-use crate::review::{index, schedule};
 use crate::style::Style;
-use crate::transcript::Store;
 use crate::util::now;
 
 use super::Context;
@@ -58,16 +56,14 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> anyhow::Result<ExitStatus> {
             .into());
     };
     let day = interview_day(set, now)?;
-    let store = Store::new(&ctx.settings.transcripts.value);
-    let (sessions, bad) = index::load(&store);
-    index::warn_skipped(&bad, &ctx.err_style);
-    let ended = if bad.is_empty() { ExitStatus::Success } else { ExitStatus::Error };
-    let summaries: Vec<_> = sessions.into_iter().map(|(_, s)| s).collect();
-    let items = schedule::schedule(&summaries);
+    let history = ctx.history();
+    let ended = history.ended();
+    let items = history.schedule(&bank, None);
     let f = forecast_for(&bank, args.topic.as_deref(), &items, now, day, args.target);
     let mut out = std::io::stdout().lock();
     if args.json {
-        let doc = PlanOutput { schema: SCHEMA, forecast: &f, skipped: super::review::output::skipped(&bad) };
+        let doc =
+            PlanOutput { schema: SCHEMA, forecast: &f, skipped: super::review::output::skipped(&history.skipped) };
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
         return Ok(ended);
@@ -88,6 +84,20 @@ pub(super) fn interview_day(set: &Sourced<NaiveDate>, now: DateTime<FixedOffset>
         INTERVIEW_DATE.at(&set.source)
     ))
     .hint("give a day to come, e.g. --interview YYYY-MM-DD"))
+}
+
+/// The forecast for the interview day the settings set, at the default target: what
+/// `grill stats` and `grill report` show beside their figures. `None` when no day is set;
+/// `Err` says why the day set cannot be forecast (it is not after today).
+pub(super) fn for_setting(
+    ctx: &Context,
+    bank: &Bank,
+    topic: Option<&str>,
+    items: &[Item],
+    now: DateTime<FixedOffset>,
+) -> Option<Result<Forecast, UserError>> {
+    let set = ctx.settings.interview_date.as_ref()?;
+    Some(interview_day(set, now).map(|day| forecast_for(bank, topic, items, now, day, forecast::DEFAULT_TARGET)))
 }
 
 /// The forecast over the bank's questions (of `topic`, or all).

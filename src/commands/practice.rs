@@ -8,7 +8,7 @@ use crate::error::ExitStatus;
 use crate::grade::grader::Grader;
 use crate::repl::input::{AnswerSource, Blocks, Terminal};
 use crate::repl::practice::{Shell, drive};
-use crate::review::{index, schedule};
+use crate::review::schedule;
 use crate::session::{Clock, GradeJob, Options, Session};
 use crate::transcript::{LOCK_WAIT, SCHEMA_VERSION, SessionLock, SessionMode, Status, Store, Transcript};
 use crate::util::now;
@@ -19,7 +19,7 @@ use super::Context;
 pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
     let bank = ctx.bank()?;
     let store = Store::new(&ctx.settings.transcripts.value);
-    let Some((questions, selection)) = choose(ctx, &store, &bank, args)? else { return Ok(ExitStatus::Success) };
+    let Some((questions, selection)) = choose(ctx, &bank, args)? else { return Ok(ExitStatus::Success) };
     let rt = ctx.runtime()?;
     let chosen = ctx.grader(&rt)?;
     eprintln!("{}", ctx.err_style.dim(&chosen.announcement));
@@ -47,7 +47,6 @@ pub fn run(ctx: &Context, args: &PracticeArgs) -> anyhow::Result<ExitStatus> {
 /// saying why) when `--due` finds nothing due.
 pub(super) fn choose<'b>(
     ctx: &Context,
-    store: &Store,
     bank: &'b Bank,
     args: &PracticeArgs,
 ) -> anyhow::Result<Option<(Vec<&'b Question>, Selection)>> {
@@ -59,7 +58,7 @@ pub(super) fn choose<'b>(
         seed: args.seed.unwrap_or_else(|| fastrand::u64(..)),
     };
     if args.due {
-        match due_questions(ctx, store, bank, &selection) {
+        match due_questions(ctx, bank, &selection) {
             Ok((ids, note)) => {
                 writeln!(std::io::stdout(), "{note}")?;
                 selection.questions = ids;
@@ -111,10 +110,8 @@ pub(super) fn new_path(store: &Store, bank: &Bank, session: &Session<'_>) -> std
 /// questions (`new_per_day`) lasts, at most `count` in all, with a line saying how many
 /// are due and how many are asked. `Err` says why nothing is asked, and when something
 /// will be.
-fn due_questions(ctx: &Context, store: &Store, bank: &Bank, sel: &Selection) -> Result<(Vec<String>, String), String> {
-    let (sessions, bad) = index::load(store);
-    index::warn_skipped(&bad, &ctx.err_style);
-    let summaries: Vec<_> = sessions.into_iter().map(|(_, s)| s).collect();
+fn due_questions(ctx: &Context, bank: &Bank, sel: &Selection) -> Result<(Vec<String>, String), String> {
+    let history = ctx.history();
     let pool: Vec<&str> = bank
         .questions()
         .iter()
@@ -124,7 +121,7 @@ fn due_questions(ctx: &Context, store: &Store, bank: &Bank, sel: &Selection) -> 
     if pool.is_empty() {
         return Err("No question passes the topic and level filters (`grill bank list` shows them).".into());
     }
-    let items = schedule::schedule(&summaries);
+    let items = history.schedule(bank, None);
     let now = now();
     let per_day = usize::try_from(ctx.settings.new_per_day.value).unwrap_or(usize::MAX);
     let count = sel.count.max(1);

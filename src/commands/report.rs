@@ -12,8 +12,7 @@ use handlebars::Handlebars;
 use crate::cli::ReportArgs;
 use crate::error::{ExitStatus, UserError};
 use crate::review::report::{self, Inputs, ReportView};
-use crate::review::{forecast, index, schedule, stats};
-use crate::transcript::Store;
+use crate::review::stats;
 use crate::util::now;
 
 use super::Context;
@@ -76,29 +75,22 @@ pub fn run(ctx: &Context, args: &ReportArgs) -> anyhow::Result<ExitStatus> {
         super::require_topic(&bank, t)?;
     }
     may_replace(&args.output)?;
-    let store = Store::new(&ctx.settings.transcripts.value);
-    let (sessions, bad) = index::load(&store);
-    index::warn_skipped(&bad, &ctx.err_style);
+    let history = ctx.history();
     // A file skipped makes every figure partial: the page says so, and so does the status.
-    let ended = if bad.is_empty() { ExitStatus::Success } else { ExitStatus::Error };
-    let all: Vec<_> = sessions.into_iter().map(|(_, s)| s).collect();
+    let ended = history.ended();
     let topic = args.topic.as_deref();
-    let in_topic = |q: &str| topic.is_none_or(|t| bank.get(q).is_some_and(|x| x.topic == t));
-    // What is due depends on every review, however old: `--since` narrows the history
-    // shown, not the schedule.
-    let items: Vec<_> = schedule::schedule(&all).into_iter().filter(|i| in_topic(&i.question_id)).collect();
-    let shown: Vec<_> = match args.since {
-        Some(day) => all.into_iter().filter(|s| s.started_at.date_naive() >= day).collect(),
-        None => all,
-    };
+    // `--since` narrows the history shown, not the schedule.
+    let items = history.schedule(&bank, topic);
+    let skipped = history.skipped.len();
+    let mut shown = history.summaries;
+    if let Some(day) = args.since {
+        shown.retain(|s| s.started_at.date_naive() >= day);
+    }
     let st = stats::compute(&shown, &bank, topic);
     let now = now();
-    let interview = ctx.settings.interview_date.as_ref().map(|set| super::plan::interview_day(set, now));
-    let (forecast, no_forecast) = match &interview {
-        Some(Ok(day)) => {
-            (Some(super::plan::forecast_for(&bank, topic, &items, now, *day, forecast::DEFAULT_TARGET)), None)
-        }
-        Some(Err(e)) => (None, Some(e.message.clone())),
+    let (forecast, no_forecast) = match super::plan::for_setting(ctx, &bank, topic, &items, now) {
+        Some(Ok(f)) => (Some(f), None),
+        Some(Err(e)) => (None, Some(e.message)),
         None => (None, None),
     };
     let view = report::build(&Inputs {
@@ -110,7 +102,7 @@ pub fn run(ctx: &Context, args: &ReportArgs) -> anyhow::Result<ExitStatus> {
         no_forecast,
         topic,
         since: args.since,
-        skipped: bad.len(),
+        skipped,
         now,
     });
     let page = html(&view);

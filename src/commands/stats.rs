@@ -5,9 +5,8 @@ use std::io::Write;
 use crate::cli::StatsArgs;
 use crate::error::ExitStatus;
 use crate::render;
-use crate::review::forecast::{self, Forecast};
-use crate::review::{index, schedule, stats};
-use crate::transcript::Store;
+use crate::review::forecast::Forecast;
+use crate::review::{schedule, stats};
 use crate::util::now;
 
 use super::Context;
@@ -20,30 +19,27 @@ pub fn run(ctx: &Context, args: &StatsArgs) -> anyhow::Result<ExitStatus> {
     if let Some(t) = &args.topic {
         super::require_topic(&bank, t)?;
     }
-    let store = Store::new(&ctx.settings.transcripts.value);
-    let (sessions, bad) = index::load(&store);
-    index::warn_skipped(&bad, &ctx.err_style);
-    // A file skipped makes every figure below partial, whichever form they take.
-    let ended = if bad.is_empty() { ExitStatus::Success } else { ExitStatus::Error };
-    let summaries: Vec<_> = sessions.into_iter().map(|(_, s)| s).collect();
-    let st = stats::compute(&summaries, &bank, args.topic.as_deref());
-    let in_topic = |q: &str| args.topic.as_ref().is_none_or(|t| bank.get(q).is_some_and(|x| &x.topic == t));
-    let items: Vec<_> = schedule::schedule(&summaries).into_iter().filter(|i| in_topic(&i.question_id)).collect();
+    let history = ctx.history();
+    let ended = history.ended();
+    let topic = args.topic.as_deref();
+    let st = stats::compute(&history.summaries, &bank, topic);
+    let items = history.schedule(&bank, topic);
     let now = now();
     let due = schedule::due(&items, now);
     let next = items.iter().filter(|i| i.due > now).min_by_key(|i| i.due);
     // A day gone is said in the text, not an error: the rest of the figures still hold.
-    let interview = ctx.settings.interview_date.as_ref().map(|set| super::plan::interview_day(set, now));
-    let forecast: Option<Forecast> = match &interview {
-        Some(Ok(day)) => {
-            Some(super::plan::forecast_for(&bank, args.topic.as_deref(), &items, now, *day, forecast::DEFAULT_TARGET))
-        }
-        _ => None,
-    };
+    let interview = super::plan::for_setting(ctx, &bank, topic, &items, now);
+    let forecast: Option<Forecast> = interview.as_ref().and_then(|f| f.as_ref().ok()).cloned();
 
     let mut out = std::io::stdout().lock();
     if args.json {
-        let doc = output::StatsOutput::new(&st, &due, &items, forecast.as_ref(), super::review::output::skipped(&bad));
+        let doc = output::StatsOutput::new(
+            &st,
+            &due,
+            &items,
+            forecast.as_ref(),
+            super::review::output::skipped(&history.skipped),
+        );
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
         return Ok(ended);
