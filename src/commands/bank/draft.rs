@@ -921,36 +921,7 @@ mod tests {
 
     /// A reply as a model would write it: one sound question.
     fn sound() -> Value {
-        json!({
-            "id": "lru-cache-staleness",
-            "topic": "caching",
-            "level": "senior",
-            "tags": ["caching", "functools"],
-            "prompt": "How does functools.lru_cache decide what to evict, and when does it serve stale data?",
-            "testing": "Whether the candidate knows the eviction order and that the cache never expires entries.",
-            "reference_answer": "lru_cache keeps the most recently used results up to maxsize and evicts the least recently used one when full. Entries never expire on their own, so a cached call keeps returning the old result after the underlying data changes; call cache_clear or add a time component to the key. Arguments must be hashable because they form the key.",
-            "python": "3.13",
-            "key_points": [
-                {"id": "evicts-least-recent", "point": "When full it evicts the least recently used entry.", "weight": 3, "cues": ["least recently used", "evicts", "maxsize"]},
-                {"id": "no-expiry", "point": "Entries never expire, so results go stale when data changes.", "weight": 2, "cues": ["never expire", "stale", "cache_clear"]},
-                {"id": "hashable-args", "point": "Arguments must be hashable because they form the key.", "weight": 1, "cues": ["hashable", "unhashable", "cache key"]}
-            ],
-            "red_flags": [
-                {"id": "entries-expire", "point": "Claims lru_cache entries expire after a while.", "severity": "critical", "cues": ["entries expire after", "expires automatically"]}
-            ],
-            "follow_ups": [
-                {"id": "invalidate", "prompt": "How would you invalidate it?", "testing": "Knows cache_clear.", "probes": ["no-expiry"], "answer": "Call cache_clear, or put a version in the arguments.",
-                 "key_points": [{"id": "clear", "point": "cache_clear empties the cache.", "weight": 1, "cues": ["cache_clear", "clear the cache"]}]},
-                {"id": "lists", "prompt": "What happens if you pass a list?", "testing": "Knows keys are hashed.", "probes": ["hashable-args"], "answer": "A TypeError: lists are unhashable.",
-                 "key_points": [{"id": "typeerror", "point": "A list raises TypeError.", "weight": 1, "cues": ["typeerror", "unhashable"]}]}
-            ],
-            "answers": {
-                "good": {"text": "It evicts the least recently used entry once maxsize is reached, and entries never expire, so you can get stale results.", "covers": ["evicts-least-recent", "no-expiry"], "red_flags": []},
-                "paraphrase": {"text": "Once it is full, whatever was touched longest ago goes first. Nothing ages out by time. The arguments are the lookup, so they have to be hashable.", "covers": ["evicts-least-recent", "no-expiry", "hashable-args"], "red_flags": []},
-                "partial": {"text": "It drops the least recently used result when it reaches maxsize.", "covers": ["evicts-least-recent"], "red_flags": []},
-                "wrong": {"text": "The lru_cache entries expire after a minute, so stale data is never a problem with maxsize.", "covers": [], "red_flags": ["entries-expire"]}
-            }
-        })
+        serde_json::from_str(include_str!("../../../tests/fixtures/draft-sound.json")).expect("the fixture is JSON")
     }
 
     fn draft(v: Value) -> Draft {
