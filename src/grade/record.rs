@@ -150,6 +150,23 @@ pub struct GradeRecord {
     pub injection: Vec<Marker>,
 }
 
+impl GradeRecord {
+    /// The user's own word on the grade at index `reviewed`, given at `at`: no grader ran,
+    /// so there is no mode, usage or server time to record.
+    pub fn own_word(reviewed: usize, grade: Grade, at: DateTime<FixedOffset>) -> GradeRecord {
+        GradeRecord {
+            grader: GraderInfo::User { reviewed },
+            graded_at: at,
+            latency_ms: 0,
+            grade,
+            mode: None,
+            usage: None,
+            server_ms: None,
+            injection: vec![],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

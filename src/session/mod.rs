@@ -330,16 +330,7 @@ impl<'b> Session<'b> {
     /// grades as they were. Either way a session waiting for that word moves on.
     pub fn record_own_word(&mut self, job: &ReviewJob<'_>, grade: Option<Grade>) -> Advance<'b> {
         if let (Some(grade), Some(t)) = (grade, self.transcript.turns.get_mut(job.turn)) {
-            t.grades.push(GradeRecord {
-                grader: GraderInfo::User { reviewed: job.reviewed },
-                graded_at: self.clock.now(),
-                latency_ms: 0,
-                grade,
-                mode: None,
-                usage: None,
-                server_ms: None,
-                injection: vec![],
-            });
+            t.grades.push(GradeRecord::own_word(job.reviewed, grade, self.clock.now()));
             self.touch();
         }
         if self.step == Step::Reviewing(job.turn) { self.advance() } else { Advance::default() }

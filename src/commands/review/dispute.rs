@@ -6,7 +6,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use crate::ask::Prompt;
 use crate::cli::ReviewDisputeArgs;
 use crate::error::{ExitStatus, UserError};
-use crate::grade::record::{GradeRecord, GraderInfo};
+use crate::grade::record::GradeRecord;
 use crate::repl::checklist;
 use crate::review::index;
 use crate::scrub::controls;
@@ -66,16 +66,7 @@ pub fn run(ctx: &Context, args: &ReviewDisputeArgs) -> anyhow::Result<ExitStatus
         return Ok(ExitStatus::Success);
     };
     let now = crate::util::now();
-    t.turns[index].grades.push(GradeRecord {
-        grader: GraderInfo::User { reviewed },
-        graded_at: now,
-        latency_ms: 0,
-        grade,
-        mode: None,
-        usage: None,
-        server_ms: None,
-        injection: vec![],
-    });
+    t.turns[index].grades.push(GradeRecord::own_word(reviewed, grade, now));
     t.updated_at = now;
     store.save(&t, &path)?;
     writeln!(out, "Saved beside the grade it reviews, in {}", shown(&path))?;
