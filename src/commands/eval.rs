@@ -128,13 +128,7 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
         }
         set.questions.retain(|q| args.questions.contains(&q.question));
     }
-    let rt = ctx.runtime()?;
-    let chosen = ctx.grader(&rt)?;
-    eprintln!("{}", ctx.err_style.dim(&chosen.announcement));
-    let grader = chosen.grader;
-    // The offline grader is deterministic: more runs would only repeat the first.
-    let runs = if grader.is_deterministic() { 1 } else { usize::from(args.runs) };
-    let jobs = if grader.is_deterministic() { 1 } else { usize::from(args.jobs) };
+    let (rt, grader, runs, jobs) = grading(ctx, args)?;
 
     let pb = progress_bar((set.len() * runs) as u64, &grader);
     let tick = || pb.inc(1);
@@ -224,6 +218,21 @@ fn progress_bar(total: u64, grader: &crate::grade::grader::Grader) -> ProgressBa
     } else {
         ProgressBar::hidden()
     }
+}
+
+/// The grader in use (announced), its runtime, and how many runs and answers at once
+/// it gets: the offline grader is deterministic, so more runs would only repeat the first.
+fn grading(
+    ctx: &Context,
+    args: &EvalArgs,
+) -> anyhow::Result<(tokio::runtime::Runtime, crate::grade::grader::Grader, usize, usize)> {
+    let rt = ctx.runtime()?;
+    let chosen = ctx.grader(&rt)?;
+    eprintln!("{}", ctx.err_style.dim(&chosen.announcement));
+    let grader = chosen.grader;
+    let (runs, jobs) =
+        if grader.is_deterministic() { (1, 1) } else { (usize::from(args.runs), usize::from(args.jobs)) };
+    Ok((rt, grader, runs, jobs))
 }
 
 /// Grades `runs` times behind `pb`: every run's outcomes, or `None` when the user pressed

@@ -14,7 +14,7 @@ use crate::review::index;
 use crate::scrub::controls;
 use crate::transcript::{Store, shown};
 
-use super::{Context, counts_of, every_run, measures, output, pct, progress_bar};
+use super::{Context, counts_of, every_run, grading, measures, output, pct, progress_bar};
 
 /// Rows of the table of key points the grader most often gets wrong.
 pub const WRONG_MOST_ROWS: usize = 10;
@@ -57,13 +57,7 @@ pub fn run(ctx: &Context, args: &EvalArgs) -> anyhow::Result<ExitStatus> {
         }
         set.cases.retain(|c| args.questions.iter().any(|id| id == c.question()));
     }
-    let rt = ctx.runtime()?;
-    let chosen = ctx.grader(&rt)?;
-    eprintln!("{}", ctx.err_style.dim(&chosen.announcement));
-    let grader = chosen.grader;
-    // The offline grader is deterministic: more runs would only repeat the first.
-    let runs = if grader.is_deterministic() { 1 } else { usize::from(args.runs) };
-    let jobs = if grader.is_deterministic() { 1 } else { usize::from(args.jobs) };
+    let (rt, grader, runs, jobs) = grading(ctx, args)?;
     let work: Vec<_> = set.cases.iter().map(|c| (c.prompt(&bank), c.text.as_str())).collect();
     let pb = progress_bar((work.len() * runs) as u64, &grader);
     let tick = || pb.inc(1);
