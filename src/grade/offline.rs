@@ -706,12 +706,6 @@ mod tests {
 
     #[test]
     fn the_reference_answer_lends_a_point_its_words() {
-        let kp = |id: &str, point: &str, cues: &[&str]| KeyPoint {
-            id: id.into(),
-            point: point.into(),
-            weight: 1,
-            cues: cues.iter().map(|s| s.to_string()).collect(),
-        };
         let k = [
             kp("refcount", "Objects are freed when their reference count drops to zero.", &["refcount*"]),
             kp("cycles", "A cyclic collector finds groups of objects that only reference each other.", &["gc.collect"]),
@@ -766,12 +760,6 @@ mod tests {
 
     /// A rubric about running CPU-bound work, for answers given as code.
     fn parallel_rubric() -> (Vec<KeyPoint>, Vec<RedFlag>) {
-        let kp = |id: &str, point: &str, cues: &[&str]| KeyPoint {
-            id: id.into(),
-            point: point.into(),
-            weight: 1,
-            cues: cues.iter().map(|s| s.to_string()).collect(),
-        };
         (
             vec![
                 kp(
@@ -934,12 +922,6 @@ mod tests {
 
     #[test]
     fn a_denied_word_does_not_restate_a_point_that_affirms_it() {
-        let kp = |id: &str, point: &str, cues: &[&str]| KeyPoint {
-            id: id.into(),
-            point: point.into(),
-            weight: 1,
-            cues: cues.iter().map(|s| s.to_string()).collect(),
-        };
         let k = [
             kp("freed", "Objects are freed the moment their count of references drops to zero.", &["refcount*"]),
             kp("hook", "The identity test has no hook and cannot be overridden.", &["is operator"]),
