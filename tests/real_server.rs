@@ -346,10 +346,11 @@ fn bank_draft_with_llama_cpp_writes_only_what_passes_the_strict_check() {
         assert_eq!(questions.len(), 1, "success means a question was written:\n{stdout}");
     }
     if questions.is_empty() {
-        // Nothing written: the command says why, and what to do, in its own words.
+        // Nothing written: the command fails and says so, as an error (no reply, a reply
+        // cut off or unusable) or after the drafts it skipped with their problems.
         assert!(!out.status.success(), "{stdout}");
-        let said = |prefix: &str| stderr.lines().any(|l| l.trim_start().starts_with(prefix));
-        assert!(said("error:") && said("hint:") || stdout.contains("skipped"), "{stdout}\n{stderr}");
+        let errored = stderr.lines().any(|l| l.starts_with("error:"));
+        assert!(errored || stdout.contains("nothing was written"), "{stdout}\n{stderr}");
         return;
     }
     let check = grill(dir.path(), &["bank", "check", "--strict", drafted_arg], "");
